@@ -1,0 +1,156 @@
+//! The browser's server-side session, behind one typed wrapper.
+//!
+//! The browser only holds tower-sessions' opaque, signed and encrypted session id. Everything
+//! below lives in the session store on the server: pending login attempts and, once signed
+//! in, the user's claims and token set. Handlers never touch string keys; they call
+//! [`AuthSession`].
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tower_sessions::Session;
+
+/// The one key this app uses in the session record.
+const SESSION_KEY: &str = "auth";
+
+/// How long a login attempt may take, from the redirect to the provider to the callback.
+pub const LOGIN_TRANSACTION_TTL_SECS: i64 = 10 * 60;
+
+/// How many login attempts (tabs) may be pending at once for one browser; the oldest is
+/// dropped beyond that, so that a session record cannot grow without bound.
+pub const MAX_PENDING_LOGINS: usize = 8;
+
+/// One login attempt: what the callback needs to finish it. Keyed by `state`, single use.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LoginTransaction {
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// A local path, already validated when the login started.
+    pub return_to: String,
+    pub created_at: i64,
+}
+
+/// The tokens from the provider. Never sent to the browser, never logged.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// The raw ID token, kept as `id_token_hint` for logout.
+    pub id_token: String,
+    /// Unix time at which the access token expires, when the provider said.
+    pub access_token_expires_at: Option<i64>,
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("id_token", &"[redacted]")
+            .field("access_token_expires_at", &self.access_token_expires_at)
+            .finish()
+    }
+}
+
+/// A signed-in user: the verified subject, the claims to show, and the tokens.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub subject: String,
+    /// ID-token and userinfo claims (user attributes only, no token strings).
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub tokens: TokenSet,
+}
+
+/// Everything this app keeps in one session record.
+#[derive(Default, Serialize, Deserialize)]
+struct SessionData {
+    pending_logins: Vec<LoginTransaction>,
+    user: Option<SignedInUser>,
+}
+
+/// The session store failed (unreachable, full, …). Not the user's fault: a 503.
+#[derive(Debug, thiserror::Error)]
+#[error("session store error: {0}")]
+pub struct SessionError(#[from] tower_sessions::session::Error);
+
+/// The typed view of one browser's session.
+#[derive(Clone)]
+pub struct AuthSession(Session);
+
+impl AuthSession {
+    pub fn new(session: Session) -> Self {
+        Self(session)
+    }
+
+    /// The signed-in user, if any.
+    pub async fn user(&self) -> Result<Option<SignedInUser>, SessionError> {
+        Ok(self.load().await?.user)
+    }
+
+    /// Remembers a new login attempt, dropping expired ones and the oldest beyond the cap.
+    pub async fn begin_login(&self, transaction: LoginTransaction) -> Result<(), SessionError> {
+        let mut data = self.load().await?;
+        let now = unix_now();
+        data.pending_logins
+            .retain(|t| now - t.created_at < LOGIN_TRANSACTION_TTL_SECS);
+        data.pending_logins.push(transaction);
+        let excess = data.pending_logins.len().saturating_sub(MAX_PENDING_LOGINS);
+        data.pending_logins.drain(..excess);
+        self.store(&data).await
+    }
+
+    /// Removes and returns the login attempt for `state`, if it exists and has not expired.
+    /// A second call with the same `state` returns `None`: each attempt is single use.
+    pub async fn take_login(&self, state: &str) -> Result<Option<LoginTransaction>, SessionError> {
+        let mut data = self.load().await?;
+        let Some(index) = data.pending_logins.iter().position(|t| t.state == state) else {
+            return Ok(None);
+        };
+        let transaction = data.pending_logins.remove(index);
+        self.store(&data).await?;
+        let fresh = unix_now() - transaction.created_at < LOGIN_TRANSACTION_TTL_SECS;
+        Ok(fresh.then_some(transaction))
+    }
+
+    /// Signs the user in under a new session id (no session fixation), keeping the other
+    /// tabs' pending login attempts.
+    pub async fn sign_in(&self, user: SignedInUser) -> Result<(), SessionError> {
+        let mut data = self.load().await?;
+        data.user = Some(user);
+        self.0.cycle_id().await?;
+        self.store(&data).await
+    }
+
+    /// Deletes the whole session record and returns who was signed in.
+    pub async fn sign_out(&self) -> Result<Option<SignedInUser>, SessionError> {
+        let user = self.load().await?.user;
+        self.0.flush().await?;
+        Ok(user)
+    }
+
+    async fn load(&self) -> Result<SessionData, SessionError> {
+        match self.0.get::<SessionData>(SESSION_KEY).await {
+            Ok(data) => Ok(data.unwrap_or_default()),
+            // A record this version cannot read (written by an older release, say) is
+            // treated as no session rather than as an error the user cannot get past.
+            Err(tower_sessions::session::Error::SerdeJson(error)) => {
+                tracing::warn!(%error, "unreadable session data, starting afresh");
+                Ok(SessionData::default())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn store(&self, data: &SessionData) -> Result<(), SessionError> {
+        Ok(self.0.insert(SESSION_KEY, data).await?)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,339 @@
+// A local OpenID Connect provider shaped like Authgear, built on `oidc-provider`
+// (OpenID Certified). The app's default when no AUTHGEAR_* settings are given, and the
+// provider the end-to-end tests run against.
+//
+// Like Authgear: endpoints under /oauth2/*, an issuer without a trailing slash, `aud` as a JSON
+// array, Authgear's custom claims, client_secret_post, a refresh token for `offline_access`
+// without a consent screen (first-party client), and Email + one-time-code login — the method
+// Authgear's Flask guide picks. The code is shown on the page (development only) and printed on
+// the console; DEMO_OTP_CODE fixes it for tests.
+//
+// Settings (environment): PROVIDER_PORT (4000), PROVIDER_ISSUER (http://localhost:<port>),
+// APP_URL (http://localhost:3000), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_OTP_CODE,
+// ACCESS_TOKEN_TTL (seconds, 1800).
+
+import crypto from 'node:crypto';
+import dns from 'node:dns';
+import http from 'node:http';
+import Provider from 'oidc-provider';
+
+dns.setDefaultResultOrder('ipv4first');
+
+const env = process.env;
+const port = Number(env.PROVIDER_PORT || 4000);
+const issuer = (env.PROVIDER_ISSUER || `http://localhost:${port}`).replace(/\/$/, '');
+const appUrl = (env.APP_URL || 'http://localhost:3000').replace(/\/$/, '');
+const clientId = env.DEMO_CLIENT_ID || 'demo-client';
+const clientSecret = env.DEMO_CLIENT_SECRET || 'demo-client-secret-for-local-use-only';
+const fixedCode = env.DEMO_OTP_CODE || '';
+const accessTokenTtl = Number(env.ACCESS_TOKEN_TTL || 1800);
+
+const CLAIM = 'https://authgear.com/claims/user/';
+const AUTHGEAR_CLAIMS = ['is_anonymous', 'is_verified', 'can_reauthenticate', 'roles'].map((c) => CLAIM + c);
+
+// Accounts, by email. Email + passwordless users have no name, as on Authgear.
+const accounts = new Map();
+function accountFor(email) {
+  if (!accounts.has(email)) {
+    const hash = crypto.createHash('sha256').update(email).digest('hex');
+    const sub = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
+    accounts.set(email, { sub, email });
+  }
+  return accounts.get(email);
+}
+function accountBySub(sub) {
+  return [...accounts.values()].find((account) => account.sub === sub);
+}
+
+const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), alg: 'RS256', use: 'sig' };
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: clientId,
+    client_secret: clientSecret,
+    redirect_uris: [`${appUrl}/callback`],
+    post_logout_redirect_uris: [`${appUrl}/`],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    // Older Authgear releases accept only client_secret_post from a confidential client.
+    token_endpoint_auth_method: 'client_secret_post',
+  }],
+  clientAuthMethods: ['none', 'client_secret_post', 'client_secret_basic'],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+  routes: {
+    authorization: '/oauth2/authorize',
+    token: '/oauth2/token',
+    userinfo: '/oauth2/userinfo',
+    end_session: '/oauth2/end_session',
+    revocation: '/oauth2/revoke',
+    jwks: '/oauth2/jwks',
+  },
+  scopes: ['openid', 'offline_access', 'email', 'profile'],
+  // Authgear gives first-party clients the user's attributes and its custom claims with
+  // `openid` alone.
+  claims: {
+    openid: ['sub', 'email', 'email_verified', ...AUTHGEAR_CLAIMS],
+    email: ['email', 'email_verified'],
+    profile: ['name'],
+  },
+  conformIdTokenClaims: false,
+  pkce: { required: () => false },
+  features: {
+    devInteractions: { enabled: false },
+    pushedAuthorizationRequests: { enabled: false },
+    revocation: { enabled: true },
+    userinfo: { enabled: true },
+    rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+  },
+  ttl: {
+    AccessToken: accessTokenTtl,
+    AuthorizationCode: 300,
+    IdToken: 300,
+    RefreshToken: 364 * 24 * 60 * 60,
+    Interaction: 600,
+    Session: 24 * 60 * 60,
+    Grant: 364 * 24 * 60 * 60,
+  },
+  // Authgear's default: refresh tokens are not rotated.
+  rotateRefreshToken: () => false,
+  async findAccount(ctx, sub) {
+    const account = accountBySub(sub);
+    if (!account) return undefined;
+    return {
+      accountId: sub,
+      async claims() {
+        return {
+          sub,
+          email: account.email,
+          email_verified: true,
+          [`${CLAIM}is_anonymous`]: false,
+          [`${CLAIM}is_verified`]: true,
+          [`${CLAIM}can_reauthenticate`]: true,
+          [`${CLAIM}roles`]: [],
+        };
+      },
+    };
+  },
+  async renderError(ctx, out) {
+    ctx.type = 'html';
+    ctx.body = page('Error', `<h1>Something went wrong</h1><pre>${escape(JSON.stringify(out, null, 2))}</pre>`);
+  },
+});
+
+// Authgear puts `aud` in ID tokens as a JSON array; oidc-provider writes a string.
+const issueToken = provider.IdToken.prototype.issue;
+provider.IdToken.prototype.issue = async function issue(options = {}) {
+  if (options.use !== 'idtoken') return issueToken.call(this, options);
+  const client = this.client;
+  this.client = new Proxy(client, {
+    get(target, property) {
+      if (property === 'clientId') return [target.clientId];
+      const value = target[property];
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  try {
+    return await issueToken.call(this, options);
+  } finally {
+    this.client = client;
+  }
+};
+
+// OpenID Connect drops `offline_access` unless the request carries prompt=consent. Authgear
+// issues refresh tokens to first-party clients without that, so add it here; the consent step
+// itself is granted without a screen (see `finish`).
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/oauth2/authorize') {
+    const query = { ...ctx.query };
+    const scopes = String(query.scope || '').split(' ');
+    const prompts = String(query.prompt || '').split(' ').filter(Boolean);
+    if (scopes.includes('offline_access') && !prompts.includes('consent') && !prompts.includes('none')) {
+      query.prompt = [...prompts, 'consent'].join(' ');
+      ctx.query = query;
+    }
+  }
+  await next();
+});
+
+// --- Email + one-time code login ------------------------------------------------------------
+
+const pendingCodes = new Map(); // interaction uid -> { email, code, attempts }
+
+async function interaction(req, res, uid, action) {
+  const details = await provider.interactionDetails(req, res);
+  if (details.uid !== uid) throw new Error('interaction mismatch');
+
+  if (details.prompt.name !== 'login') {
+    // Consent for a first-party client is granted without asking, as Authgear does.
+    return finish(req, res, details, details.session.accountId);
+  }
+
+  if (req.method === 'GET' && !action) {
+    return send(res, 200, emailPage(uid));
+  }
+  const form = await readForm(req);
+  if (action === 'abort') {
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'The user cancelled the sign-in.',
+    }, { mergeWithLastSubmission: false });
+  }
+  if (action === 'email') {
+    const email = String(form.get('email') || '').trim().toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+      return send(res, 400, emailPage(uid, 'Enter a valid email address.'));
+    }
+    const code = fixedCode || String(crypto.randomInt(0, 1_000_000)).padStart(6, '0');
+    pendingCodes.set(uid, { email, code, attempts: 0 });
+    console.log(`[local provider] one-time code for ${email}: ${code}`);
+    return send(res, 200, codePage(uid, email, code));
+  }
+  if (action === 'code') {
+    const pending = pendingCodes.get(uid);
+    if (!pending) return send(res, 400, emailPage(uid, 'Start again: enter your email.'));
+    const entered = String(form.get('code') || '').trim();
+    if (entered !== pending.code) {
+      pending.attempts += 1;
+      if (pending.attempts >= 5) {
+        pendingCodes.delete(uid);
+        return send(res, 400, emailPage(uid, 'Too many wrong codes. Start again.'));
+      }
+      return send(res, 400, codePage(uid, pending.email, pending.code, 'That code is not right.'));
+    }
+    pendingCodes.delete(uid);
+    return finish(req, res, details, accountFor(pending.email).sub);
+  }
+  return send(res, 404, page('Not found', '<h1>Not found</h1>'));
+}
+
+async function finish(req, res, details, accountId) {
+  const { params } = details;
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId, clientId: params.client_id });
+  grant.addOIDCScope(String(params.scope || 'openid'));
+  const grantId = await grant.save();
+  return provider.interactionFinished(req, res, {
+    login: { accountId },
+    consent: { grantId },
+  }, { mergeWithLastSubmission: false });
+}
+
+// --- Pages ----------------------------------------------------------------------------------
+
+function emailPage(uid, error = '') {
+  return page('Sign in', `
+    <h1>Sign in</h1>
+    <p>Local demo provider: enter any email address to get a one-time code.</p>
+    ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
+    <form method="post" action="/interaction/${uid}/email">
+      <label for="email">Email</label>
+      <input id="email" name="email" type="email" autocomplete="email" required autofocus>
+      <button type="submit" id="continue">Continue</button>
+    </form>
+    <form method="post" action="/interaction/${uid}/abort">
+      <button type="submit" id="cancel" class="secondary">Cancel</button>
+    </form>`);
+}
+
+function codePage(uid, email, code, error = '') {
+  return page('Enter code', `
+    <h1>Enter the code</h1>
+    <p>We sent a one-time code to <strong>${escape(email)}</strong>.</p>
+    <p class="dev" id="devCode">Development only — your code is <code>${escape(code)}</code></p>
+    ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
+    <form method="post" action="/interaction/${uid}/code">
+      <label for="code">One-time code</label>
+      <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus>
+      <button type="submit" id="verify">Verify</button>
+    </form>`);
+}
+
+async function logoutSource(ctx, form) {
+  // Authgear ends the session without a question when the ID token hint matches; submit the
+  // provider's confirmation form straight away (the button stays for browsers without JS).
+  ctx.body = page('Signing out', `
+    <h1>Signing out…</h1>
+    ${form}
+    <button type="submit" form="op.logoutForm" name="logout" value="yes" id="confirmLogout">Sign out</button>
+    <script>document.getElementById('confirmLogout').click()</script>`);
+}
+
+async function postLogoutSuccessSource(ctx) {
+  ctx.body = page('Signed out', '<h1>You are signed out</h1>');
+}
+
+function page(title, body) {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} · Local demo provider</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f}
+label{display:block;margin:.8rem 0 .3rem}input{width:100%;padding:.6rem;font-size:1rem;box-sizing:border-box}
+button{margin-top:.8rem;padding:.6rem 1rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;border-radius:6px;cursor:pointer}
+button.secondary{background:#e5e7eb;color:#111}.error{color:#b91c1c}.dev{background:#fef3c7;padding:.5rem;border-radius:6px}
+.badge{font-size:.8rem;color:#555}
+</style></head><body><p class="badge">Local demo provider (like Authgear)</p>${body}</body></html>`;
+}
+
+function escape(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
+function send(res, status, html) {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(html);
+}
+
+async function readForm(req) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 10_000) throw new Error('form too large');
+  }
+  return new URLSearchParams(body);
+}
+
+// --- Test hooks (PROVIDER_TEST_HOOKS=1 only) -------------------------------------------------
+
+// The last token response, so that tests can prove no token string reaches the browser.
+let lastTokens = null;
+provider.on('grant.success', (ctx) => {
+  const { access_token, refresh_token, id_token } = ctx.body || {};
+  lastTokens = { access_token, refresh_token, id_token };
+});
+
+function testHook(req, res) {
+  if (req.url === '/__test/last-tokens') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(lastTokens));
+  }
+  return send(res, 404, page('Not found', '<h1>Not found</h1>'));
+}
+
+// --- Server ---------------------------------------------------------------------------------
+
+const oidc = provider.callback();
+const server = http.createServer((req, res) => {
+  if (env.PROVIDER_TEST_HOOKS === '1' && req.url.startsWith('/__test/')) return testHook(req, res);
+  const match = /^\/interaction\/([\w-]+)(?:\/(email|code|abort))?\/?(?:\?.*)?$/.exec(req.url);
+  if (!match) return oidc(req, res);
+  const [, uid, action] = match;
+  if ((req.method === 'GET') !== !action) {
+    return send(res, 405, page('Not allowed', '<h1>Method not allowed</h1>'));
+  }
+  interaction(req, res, uid, action).catch((error) => {
+    console.error('[local provider] interaction failed:', error.message);
+    if (!res.headersSent) send(res, 400, page('Error', `<h1>Sign-in failed</h1><p>${escape(error.message)}</p>`));
+  });
+});
+
+server.listen(port, '127.0.0.1', () => {
+  console.log(`[local provider] ${issuer} is ready (client_id ${clientId})`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}

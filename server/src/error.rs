@@ -1,0 +1,242 @@
+//! The one error type of the BFF's own routes, and the page a person sees for each case.
+
+use crate::oidc::OidcError;
+use crate::return_to::InvalidReturnTo;
+use app::session::SessionError;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+/// Provider-supplied text is shown, escaped, and cut to this many characters.
+const MAX_PROVIDER_TEXT: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Provider(#[from] OidcError),
+    #[error("the identity provider returned error `{code}`")]
+    ProviderRejected {
+        code: String,
+        description: Option<String>,
+    },
+    #[error("unknown, expired or already used login attempt (state)")]
+    UnknownLoginAttempt,
+    #[error("callback without an authorization code")]
+    MissingCode,
+    #[error("callback `iss` does not match the issuer")]
+    IssuerMismatch,
+    #[error("malformed query string: {0}")]
+    MalformedQuery(String),
+    #[error(transparent)]
+    InvalidReturnTo(#[from] InvalidReturnTo),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("cross-site request refused")]
+    CrossSite,
+}
+
+/// What the person sees: status, heading and explanation.
+struct ErrorPage {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+}
+
+impl AuthError {
+    fn page(&self) -> ErrorPage {
+        use AuthError::*;
+        let (status, title, message) = match self {
+            Provider(OidcError::Unavailable(_)) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Identity provider unavailable",
+                "The sign-in service cannot be reached right now. Please try again in a moment."
+                    .to_owned(),
+            ),
+            Provider(OidcError::TokenExchange(_) | OidcError::IdToken(_) | OidcError::UserInfo(_)) => (
+                StatusCode::BAD_GATEWAY,
+                "Sign-in failed",
+                "The answer from the sign-in service could not be accepted, so you were not \
+                 signed in. Please try again."
+                    .to_owned(),
+            ),
+            ProviderRejected { code, description } => {
+                let denied = matches!(
+                    code.as_str(),
+                    "access_denied" | "login_required" | "consent_required" | "interaction_required"
+                );
+                let detail = description.as_deref().unwrap_or(code);
+                (
+                    if denied { StatusCode::FORBIDDEN } else { StatusCode::BAD_GATEWAY },
+                    if denied { "Sign-in cancelled" } else { "Sign-in failed" },
+                    format!(
+                        "The sign-in service did not sign you in: “{}”.",
+                        truncate(detail, MAX_PROVIDER_TEXT)
+                    ),
+                )
+            }
+            UnknownLoginAttempt => (
+                StatusCode::BAD_REQUEST,
+                "Sign-in link expired",
+                "This sign-in attempt is unknown, has expired or was already used. \
+                 Please start again."
+                    .to_owned(),
+            ),
+            MissingCode | IssuerMismatch | MalformedQuery(_) => (
+                StatusCode::BAD_REQUEST,
+                "Invalid sign-in response",
+                "The sign-in response was incomplete or malformed. Please start again.".to_owned(),
+            ),
+            InvalidReturnTo(error) => (
+                StatusCode::BAD_REQUEST,
+                "Invalid return address",
+                error.to_string(),
+            ),
+            Session(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "Your session could not be read or saved. Please try again in a moment.".to_owned(),
+            ),
+            CrossSite => (
+                StatusCode::FORBIDDEN,
+                "Request refused",
+                "This request did not come from this site, so it was refused.".to_owned(),
+            ),
+        };
+        ErrorPage {
+            status,
+            title,
+            message,
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let page = self.page();
+        // One line naming the reason. Error texts never contain token strings: openidconnect's
+        // errors describe the failed check, not the token.
+        if page.status.is_server_error() {
+            tracing::error!(status = page.status.as_u16(), reason = %self, "request failed");
+        } else {
+            tracing::warn!(status = page.status.as_u16(), reason = %self, "request refused");
+        }
+        (page.status, Html(render(&page))).into_response()
+    }
+}
+
+/// The 404 page for paths that are neither routes nor static files.
+pub async fn not_found() -> Response {
+    let page = ErrorPage {
+        status: StatusCode::NOT_FOUND,
+        title: "Page not found",
+        message: "There is nothing at this address.".to_owned(),
+    };
+    (page.status, Html(render(&page))).into_response()
+}
+
+fn render(page: &ErrorPage) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Log in with Authgear</title>
+<link rel="stylesheet" href="{stylesheet}">
+</head>
+<body>
+<main class="page error-page">
+<h1 id="errorTitle">{title}</h1>
+<p id="errorMessage">{message}</p>
+<p><a class="button" href="/" id="backHome">Back to home</a> <a class="button secondary" href="/login" id="tryAgain">Try again</a></p>
+<p class="muted">Error {status}</p>
+</main>
+</body>
+</html>"#,
+        title = escape(page.title),
+        message = escape(&page.message),
+        status = page.status.as_u16(),
+        stylesheet = crate::startup::STYLESHEET_PATH,
+    )
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_and_body(error: AuthError) -> (StatusCode, String) {
+        let page = error.page();
+        (page.status, render(&page))
+    }
+
+    #[test]
+    fn each_error_maps_to_a_clear_status() {
+        let cases = [
+            (AuthError::Provider(OidcError::Unavailable("down".into())), 503),
+            (AuthError::Provider(OidcError::IdToken("bad nonce".into())), 502),
+            (AuthError::Provider(OidcError::TokenExchange("500".into())), 502),
+            (AuthError::Provider(OidcError::UserInfo("sub".into())), 502),
+            (AuthError::UnknownLoginAttempt, 400),
+            (AuthError::MissingCode, 400),
+            (AuthError::IssuerMismatch, 400),
+            (AuthError::MalformedQuery("x".into()), 400),
+            (AuthError::InvalidReturnTo(InvalidReturnTo), 400),
+            (AuthError::CrossSite, 403),
+        ];
+        for (error, status) in cases {
+            let name = format!("{error:?}");
+            assert_eq!(status_and_body(error).0.as_u16(), status, "{name}");
+        }
+    }
+
+    #[test]
+    fn denied_login_is_forbidden_and_other_provider_errors_are_bad_gateway() {
+        let denied = AuthError::ProviderRejected {
+            code: "access_denied".into(),
+            description: Some("The user cancelled".into()),
+        };
+        let (status, body) = status_and_body(denied);
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(body.contains("The user cancelled"));
+        assert!(body.contains(r#"href="/login""#), "a way to try again");
+
+        let server_error = AuthError::ProviderRejected {
+            code: "server_error".into(),
+            description: None,
+        };
+        assert_eq!(status_and_body(server_error).0, StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn provider_text_is_escaped_and_truncated() {
+        let hostile = AuthError::ProviderRejected {
+            code: "access_denied".into(),
+            description: Some(format!("<script>alert(1)</script>{}", "x".repeat(500))),
+        };
+        let (_, body) = status_and_body(hostile);
+        assert!(!body.contains("<script>"));
+        assert!(body.contains("&lt;script&gt;"));
+        assert!(!body.contains(&"x".repeat(MAX_PROVIDER_TEXT)));
+    }
+}

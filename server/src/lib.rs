@@ -1,0 +1,11 @@
+//! The backend-for-frontend: serves the Leptos app, runs the OpenID Connect flow as a
+//! confidential client and keeps every token in the server-side session.
+
+pub mod configuration;
+pub mod error;
+pub mod oidc;
+pub mod return_to;
+pub mod routes;
+pub mod same_origin;
+pub mod startup;
+pub mod telemetry;

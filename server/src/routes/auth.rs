@@ -1,0 +1,95 @@
+//! `/login`, `/callback` and `/logout`: the browser's side of the OpenID Connect flow.
+
+use crate::error::AuthError;
+use crate::return_to::ReturnTo;
+use crate::startup::AppState;
+use app::session::AuthSession;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::Redirect;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+/// `GET /login[?return_to=/path]`: remember a new login attempt, then off to the provider.
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<LoginQuery>, QueryRejection>,
+) -> Result<Redirect, AuthError> {
+    let Query(query) = query.map_err(|error| AuthError::MalformedQuery(error.body_text()))?;
+    let return_to = match query.return_to.as_deref() {
+        Some(raw) => ReturnTo::parse(raw)?,
+        None => ReturnTo::home(),
+    };
+    let client = state.provider.client().await?;
+    let (authorize_url, transaction) = client.authorize(return_to.into_string());
+    AuthSession::new(session).begin_login(transaction).await?;
+    Ok(Redirect::to(authorize_url.as_str()))
+}
+
+/// The authorization response (RFC 6749 §4.1.2, RFC 9207).
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /callback`: finish the login attempt named by `state`, sign in under a new session id.
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<CallbackQuery>, QueryRejection>,
+) -> Result<Redirect, AuthError> {
+    let Query(query) = query.map_err(|error| AuthError::MalformedQuery(error.body_text()))?;
+    let session = AuthSession::new(session);
+    // Taken (and so used up) before anything else: a replayed state finds nothing.
+    let transaction = match query.state.as_deref() {
+        Some(login_state) => session.take_login(login_state).await?,
+        None => None,
+    };
+    if let Some(code) = query.error {
+        return Err(AuthError::ProviderRejected {
+            code,
+            description: query.error_description,
+        });
+    }
+    let transaction = transaction.ok_or(AuthError::UnknownLoginAttempt)?;
+    let client = state.provider.client().await?;
+    if query.iss.is_some_and(|iss| !client.is_issuer(&iss)) {
+        return Err(AuthError::IssuerMismatch);
+    }
+    let code = query.code.ok_or(AuthError::MissingCode)?;
+    let user = client.finish_login(&transaction, code).await?;
+    tracing::info!(subject = %user.subject, "signed in");
+    session.sign_in(user).await?;
+    Ok(Redirect::to(&transaction.return_to))
+}
+
+/// `POST /logout` (same-origin only, see `same_origin`): delete the session, then log out at
+/// the provider, which sends the browser back to `<APP_URL>/`.
+pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Redirect, AuthError> {
+    let Some(user) = AuthSession::new(session).sign_out().await? else {
+        return Ok(Redirect::to("/"));
+    };
+    tracing::info!(subject = %user.subject, "signed out");
+    // The local session is gone either way; without the provider we can only go home.
+    let end_session = match state.provider.client().await {
+        Ok(client) => client.end_session_url(&user.tokens.id_token),
+        Err(error) => {
+            tracing::warn!(%error, "cannot reach the provider to end its session");
+            None
+        }
+    };
+    Ok(match end_session {
+        Some(url) => Redirect::to(url.as_str()),
+        None => Redirect::to("/"),
+    })
+}

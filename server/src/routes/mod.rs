@@ -1,0 +1,3 @@
+//! The BFF's own routes; the page and its server functions are Leptos'.
+
+pub mod auth;

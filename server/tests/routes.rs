@@ -1,0 +1,120 @@
+//! The real router on a random port, with the provider unreachable: what a user gets when
+//! the identity provider is down, and how the BFF answers bad or hostile requests.
+
+use leptos::prelude::LeptosOptions;
+use openidconnect::reqwest;
+use server::configuration::Settings;
+use server::startup::Application;
+use std::collections::HashMap;
+use std::net::TcpListener;
+
+/// A loopback port with nothing listening on it.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+struct TestApp {
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn spawn_app() -> TestApp {
+    let provider = format!("http://127.0.0.1:{}", closed_port());
+    let vars = HashMap::from([
+        ("AUTHGEAR_DOMAIN", provider.as_str()),
+        ("AUTHGEAR_CLIENT_ID", "client"),
+        ("AUTHGEAR_CLIENT_SECRET", "secret"),
+        ("APP_SECRET_KEY", "integration-tests-only-0123456789abcdef"),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+    ]);
+    let settings = Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+        .expect("valid settings");
+    let options = LeptosOptions::builder()
+        .output_name("authgear-leptos")
+        .build();
+    let app = Application::build(settings, options).await.expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp { base, http }
+}
+
+impl TestApp {
+    async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+}
+
+#[tokio::test]
+async fn guests_are_served_while_the_provider_is_down() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Welcome Guest"), "{body}");
+    assert!(body.contains(r#"id="qsLoginBtn""#));
+    assert!(!body.contains("local demo provider"), "no demo notice for a real provider");
+}
+
+#[tokio::test]
+async fn login_with_the_provider_down_says_so() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("/login").await;
+    assert_eq!(status, 503);
+    assert!(body.contains("Identity provider unavailable"), "{body}");
+}
+
+#[tokio::test]
+async fn callback_errors_render_pages_with_4xx() {
+    let app = spawn_app().await;
+    let cases = [
+        ("/callback?error=access_denied&error_description=No%20thanks", 403, "No thanks"),
+        ("/callback?code=abc&state=never-issued", 400, "Sign-in link expired"),
+        ("/callback", 400, "Sign-in link expired"),
+        ("/callback?state=a&state=b", 400, "Invalid sign-in response"),
+        ("/login?return_to=https://evil.example", 400, "Invalid return address"),
+        ("/no/such/page", 404, "Page not found"),
+    ];
+    for (path, expected_status, expected_text) in cases {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, expected_status, "{path}");
+        assert!(body.contains(expected_text), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let app = spawn_app().await;
+    for path in ["/logout", "/api/current_user"] {
+        let response = app
+            .http
+            .post(format!("{}{path}", app.base))
+            .header("origin", "http://evil.example")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 403, "{path}");
+    }
+    let same_site = app
+        .http
+        .post(format!("{}/api/current_user", app.base))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(same_site.status().as_u16(), 200);
+    let body = same_site.text().await.expect("body");
+    assert!(body.contains(r#""user":null"#), "{body}");
+}
