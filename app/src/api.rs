@@ -14,9 +14,9 @@ pub struct UserProfile {
     pub claims_json: String,
 }
 
-/// The answer of `/api/current_user`.
+/// The answer of `/api/current_user`: who is signed in, and against which provider.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CurrentUser {
+pub struct SessionView {
     pub user: Option<UserProfile>,
     /// True when the app talks to the bundled local demo provider, not to Authgear.
     pub local_demo_provider: bool,
@@ -30,7 +30,7 @@ pub struct SiteInfo {
 
 /// Who is signed in, read from the server-side session. Fixed path: `POST /api/current_user`.
 #[server(endpoint = "current_user")]
-pub async fn current_user() -> Result<CurrentUser, ServerFnError> {
+pub async fn current_user() -> Result<SessionView, ServerFnError> {
     use crate::session::AuthSession;
 
     let session: tower_sessions::Session = leptos_axum::extract()
@@ -41,7 +41,7 @@ pub async fn current_user() -> Result<CurrentUser, ServerFnError> {
         .await
         .map_err(|error| internal_error("session store failed", error))?;
     let site = use_context::<SiteInfo>().unwrap_or_default();
-    Ok(CurrentUser {
+    Ok(SessionView {
         user: user.map(|user| UserProfile::from_claims(&user.subject, &user.claims)),
         local_demo_provider: site.local_demo_provider,
     })

@@ -1,7 +1,7 @@
 //! The home view: "Welcome Guest" with a Login link, or "Welcome <name>!" with the user's
 //! claims and a Logout button. Element ids match Authgear's Flask guide.
 
-use crate::api::{current_user, CurrentUser, UserProfile};
+use crate::api::{current_user, SessionView, UserProfile};
 use leptos::prelude::*;
 
 #[component]
@@ -30,7 +30,7 @@ pub fn App() -> impl IntoView {
 }
 
 #[component]
-fn Home(current: CurrentUser) -> impl IntoView {
+fn Home(current: SessionView) -> impl IntoView {
     view! {
         {current.local_demo_provider.then(|| view! {
             <p class="notice" id="demoNotice">
@@ -55,8 +55,9 @@ fn Guest() -> impl IntoView {
 
 #[component]
 fn SignedIn(user: UserProfile) -> impl IntoView {
+    let welcome = format!("Welcome {}!", user.display_name);
     view! {
-        <h1 id="profileDropDown">"Welcome " {user.display_name} "!"</h1>
+        <h1 id="profileDropDown">{welcome}</h1>
         // A POST form, never a link: logout must not be triggerable by a cross-site link or image.
         <form method="post" action="/logout">
             <button id="qsLogoutBtn" class="button" type="submit">"Logout"</button>

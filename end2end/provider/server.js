@@ -8,7 +8,7 @@
 // Authgear's Flask guide picks. The code is shown on the page (development only) and printed on
 // the console; DEMO_OTP_CODE fixes it for tests.
 //
-// Settings (environment): PROVIDER_PORT (4000), PROVIDER_ISSUER (http://localhost:<port>),
+// Settings (environment): PROVIDER_PORT (4000), PROVIDER_ISSUER (http://127.0.0.1:<port>),
 // APP_URL (http://localhost:3000), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_OTP_CODE,
 // ACCESS_TOKEN_TTL (seconds, 1800).
 
@@ -21,7 +21,9 @@ dns.setDefaultResultOrder('ipv4first');
 
 const env = process.env;
 const port = Number(env.PROVIDER_PORT || 4000);
-const issuer = (env.PROVIDER_ISSUER || `http://localhost:${port}`).replace(/\/$/, '');
+// 127.0.0.1 rather than localhost: a host of its own, as Authgear has, so that its cookies
+// and the app's (on localhost) never mix.
+const issuer = (env.PROVIDER_ISSUER || `http://127.0.0.1:${port}`).replace(/\/$/, '');
 const appUrl = (env.APP_URL || 'http://localhost:3000').replace(/\/$/, '');
 const clientId = env.DEMO_CLIENT_ID || 'demo-client';
 const clientSecret = env.DEMO_CLIENT_SECRET || 'demo-client-secret-for-local-use-only';
@@ -116,7 +118,8 @@ const provider = new Provider(issuer, {
       },
     };
   },
-  async renderError(ctx, out) {
+  async renderError(ctx, out, error) {
+    console.error('[local provider] error page:', out.error, out.error_description, error?.message ?? '');
     ctx.type = 'html';
     ctx.body = page('Error', `<h1>Something went wrong</h1><pre>${escape(JSON.stringify(out, null, 2))}</pre>`);
   },
@@ -140,6 +143,11 @@ provider.IdToken.prototype.issue = async function issue(options = {}) {
     this.client = client;
   }
 };
+
+// ...and, like Authgear, accepts such an ID token as `id_token_hint` at the end-session endpoint,
+// where oidc-provider looks the client up by `aud` (expecting a string).
+const findClient = provider.Client.find.bind(provider.Client);
+provider.Client.find = (id, ...rest) => findClient(Array.isArray(id) && id.length === 1 ? id[0] : id, ...rest);
 
 // OpenID Connect drops `offline_access` unless the request carries prompt=consent. Authgear
 // issues refresh tokens to first-party clients without that, so add it here; the consent step

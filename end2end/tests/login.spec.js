@@ -21,7 +21,7 @@ test.describe('guest', () => {
     await expectHydrated(page);
     expect(errors).toEqual([]);
     // A guest gets no cookie at all.
-    expect(await page.context().cookies()).toEqual([]);
+    expect(await page.context().cookies(TEST.appUrl)).toEqual([]);
   });
 });
 
@@ -47,8 +47,9 @@ test.describe('login', () => {
     const url = new URL((await endSession).url());
     expect(url.searchParams.get('id_token_hint')).toBeTruthy();
     expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${TEST.appUrl}/`);
-    expect(url.searchParams.get('state')).toBeTruthy();
-    await expect(page).toHaveURL(`${TEST.appUrl}/`);
+    const state = url.searchParams.get('state');
+    expect(state).toBeTruthy();
+    await expect(page).toHaveURL(`${TEST.appUrl}/?state=${state}`);
     await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
 
     // The session is gone on the server too, and so is the provider's: Login asks again.
@@ -66,7 +67,7 @@ test.describe('login', () => {
     expect(tokens.id_token).toBeTruthy();
     const secrets = [tokens.access_token, tokens.refresh_token, tokens.id_token];
 
-    const cookies = await page.context().cookies();
+    const cookies = await page.context().cookies(TEST.appUrl);
     expect(cookies).toHaveLength(1);
     const [cookie] = cookies;
     expect(cookie).toMatchObject({ name: 'session', httpOnly: true, sameSite: 'Lax', path: '/', secure: false });
@@ -148,7 +149,7 @@ test.describe('refusals', () => {
 
   test('logout cannot be triggered cross-site', async ({ page, request }) => {
     await logIn(page, 'csrf@example.com');
-    const cookie = (await page.context().cookies())[0];
+    const [cookie] = await page.context().cookies(TEST.appUrl);
     const headers = { cookie: `${cookie.name}=${cookie.value}` };
 
     const crossSite = await request.post('/logout', {

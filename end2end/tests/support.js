@@ -6,7 +6,7 @@ export const TEST = {
   appPort: 3100,
   providerPort: 4100,
   appUrl: 'http://localhost:3100',
-  issuer: 'http://localhost:4100',
+  issuer: 'http://127.0.0.1:4100',
   otpCode: '246810',
 };
 

@@ -105,45 +105,40 @@ impl Settings {
                 .map(|value| value.trim().to_owned())
                 .filter(|value| !value.is_empty())
         };
-        let mut problems = Vec::new();
-        let mut check = |variable: &'static str, result: Result<_, String>| {
-            result
-                .map_err(|message| problems.push(ConfigProblem { variable, message }))
-                .ok()
-        };
+        let mut problems = Problems::default();
 
-        let issuer = check(
+        let issuer = problems.check(
             "AUTHGEAR_DOMAIN",
             required(get("AUTHGEAR_DOMAIN"), "your Authgear project's domain, e.g. myapp.authgear.cloud")
                 .and_then(|value| parse_issuer(&value)),
         );
-        let client_id = check(
+        let client_id = problems.check(
             "AUTHGEAR_CLIENT_ID",
             required(get("AUTHGEAR_CLIENT_ID"), "the client ID of your OIDC Client Application"),
         );
-        let client_secret = check(
+        let client_secret = problems.check(
             "AUTHGEAR_CLIENT_SECRET",
             required(get("AUTHGEAR_CLIENT_SECRET"), "the client secret of your OIDC Client Application"),
         );
-        let extra_scopes = check(
+        let extra_scopes = problems.check(
             "AUTHGEAR_SCOPES",
             parse_scopes(get("AUTHGEAR_SCOPES").as_deref().unwrap_or("")),
         );
-        let secret_key = check(
+        let secret_key = problems.check(
             "APP_SECRET_KEY",
             required(get("APP_SECRET_KEY"), "a random string of at least 32 bytes, e.g. `openssl rand -hex 32`")
                 .and_then(|value| parse_secret_key(&value)),
         );
-        let app_url = check(
+        let app_url = problems.check(
             "APP_URL",
             parse_app_url(get("APP_URL").as_deref().unwrap_or("http://localhost:3000")),
         );
-        let site_addr = check(
+        let site_addr = problems.check(
             "LEPTOS_SITE_ADDR",
             parse_site_addr(get("LEPTOS_SITE_ADDR").as_deref().unwrap_or("127.0.0.1:3000")),
         );
-        let port = check("PORT", get("PORT").map(|value| parse_port(&value)).transpose());
-        let local_demo = check(
+        let port = problems.check("PORT", get("PORT").map(|value| parse_port(&value)).transpose());
+        let local_demo = problems.check(
             "LOCAL_DEMO_PROVIDER",
             parse_flag(get("LOCAL_DEMO_PROVIDER").as_deref().unwrap_or("false")),
         );
@@ -159,7 +154,7 @@ impl Settings {
                 Some(mut listen_addr),
                 Some(port),
                 Some(local_demo),
-            ) if problems.is_empty() => {
+            ) if problems.0.is_empty() => {
                 if let Some(port) = port {
                     listen_addr.set_port(port);
                 }
@@ -176,8 +171,20 @@ impl Settings {
                     listen_addr,
                 })
             }
-            _ => Err(ConfigError(problems)),
+            _ => Err(ConfigError(problems.0)),
         }
+    }
+}
+
+/// Collects problems while parsing goes on, so that all are reported together.
+#[derive(Default)]
+struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    fn check<T>(&mut self, variable: &'static str, result: Result<T, String>) -> Option<T> {
+        result
+            .map_err(|message| self.0.push(ConfigProblem { variable, message }))
+            .ok()
     }
 }
 

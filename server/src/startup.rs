@@ -59,6 +59,9 @@ impl Application {
 }
 
 pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Router, String> {
+    // Leptos renders on tokio. (`leptos_routes` would do this; this app registers its one page
+    // and the server functions itself.) An error only means it was set already.
+    let _ = any_spawner::Executor::init_tokio();
     let provider = Arc::new(Provider::new(settings.provider.clone(), &settings.app_url)?);
     // Discover in the background: a provider that is down must not stop the app starting.
     tokio::spawn({
