@@ -109,16 +109,25 @@ impl Settings {
 
         let issuer = problems.check(
             "AUTHGEAR_DOMAIN",
-            required(get("AUTHGEAR_DOMAIN"), "your Authgear project's domain, e.g. myapp.authgear.cloud")
-                .and_then(|value| parse_issuer(&value)),
+            required(
+                get("AUTHGEAR_DOMAIN"),
+                "your Authgear project's domain, e.g. myapp.authgear.cloud",
+            )
+            .and_then(|value| parse_issuer(&value)),
         );
         let client_id = problems.check(
             "AUTHGEAR_CLIENT_ID",
-            required(get("AUTHGEAR_CLIENT_ID"), "the client ID of your OIDC Client Application"),
+            required(
+                get("AUTHGEAR_CLIENT_ID"),
+                "the client ID of your OIDC Client Application",
+            ),
         );
         let client_secret = problems.check(
             "AUTHGEAR_CLIENT_SECRET",
-            required(get("AUTHGEAR_CLIENT_SECRET"), "the client secret of your OIDC Client Application"),
+            required(
+                get("AUTHGEAR_CLIENT_SECRET"),
+                "the client secret of your OIDC Client Application",
+            ),
         );
         let extra_scopes = problems.check(
             "AUTHGEAR_SCOPES",
@@ -126,8 +135,11 @@ impl Settings {
         );
         let secret_key = problems.check(
             "APP_SECRET_KEY",
-            required(get("APP_SECRET_KEY"), "a random string of at least 32 bytes, e.g. `openssl rand -hex 32`")
-                .and_then(|value| parse_secret_key(&value)),
+            required(
+                get("APP_SECRET_KEY"),
+                "a random string of at least 32 bytes, e.g. `openssl rand -hex 32`",
+            )
+            .and_then(|value| parse_secret_key(&value)),
         );
         let app_url = problems.check(
             "APP_URL",
@@ -135,15 +147,32 @@ impl Settings {
         );
         let site_addr = problems.check(
             "LEPTOS_SITE_ADDR",
-            parse_site_addr(get("LEPTOS_SITE_ADDR").as_deref().unwrap_or("127.0.0.1:3000")),
+            parse_site_addr(
+                get("LEPTOS_SITE_ADDR")
+                    .as_deref()
+                    .unwrap_or("127.0.0.1:3000"),
+            ),
         );
-        let port = problems.check("PORT", get("PORT").map(|value| parse_port(&value)).transpose());
+        let port = problems.check(
+            "PORT",
+            get("PORT").map(|value| parse_port(&value)).transpose(),
+        );
         let local_demo = problems.check(
             "LOCAL_DEMO_PROVIDER",
             parse_flag(get("LOCAL_DEMO_PROVIDER").as_deref().unwrap_or("false")),
         );
 
-        match (issuer, client_id, client_secret, extra_scopes, secret_key, app_url, site_addr, port, local_demo) {
+        match (
+            issuer,
+            client_id,
+            client_secret,
+            extra_scopes,
+            secret_key,
+            app_url,
+            site_addr,
+            port,
+            local_demo,
+        ) {
             (
                 Some(issuer),
                 Some(client_id),
@@ -222,7 +251,9 @@ fn parse_origin(value: &str) -> Result<String, String> {
         return Err(format!("`{value}` has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("`{value}` must not contain a user name or password"));
+        return Err(format!(
+            "`{value}` must not contain a user name or password"
+        ));
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err(format!("`{value}` must not have a path, query or fragment"));
@@ -241,7 +272,9 @@ fn parse_scopes(value: &str) -> Result<Vec<String>, String> {
             return Err(format!("`{scope}` is not a valid scope name"));
         }
         if scope == FORBIDDEN_SCOPE {
-            return Err(format!("`{FORBIDDEN_SCOPE}` must not be requested by a web app; remove it"));
+            return Err(format!(
+                "`{FORBIDDEN_SCOPE}` must not be requested by a web app; remove it"
+            ));
         }
         if !matches!(scope, "openid" | "offline_access") && !scopes.iter().any(|s| s == scope) {
             scopes.push(scope.to_owned());
@@ -313,7 +346,10 @@ mod tests {
         let s = settings(&valid()).expect("valid");
         assert_eq!(s.provider.issuer.as_str(), "https://myapp.authgear.cloud");
         assert_eq!(s.app_url.redirect_uri(), "http://localhost:3000/callback");
-        assert_eq!(s.app_url.post_logout_redirect_uri(), "http://localhost:3000/");
+        assert_eq!(
+            s.app_url.post_logout_redirect_uri(),
+            "http://localhost:3000/"
+        );
         assert_eq!(s.listen_addr, "127.0.0.1:3000".parse().expect("addr"));
         assert!(!s.app_url.is_https());
         assert!(!s.provider.local_demo);
@@ -327,7 +363,9 @@ mod tests {
             "http://localhost:4000"
         );
         assert_eq!(
-            parse_issuer("https://auth.example.com").expect("ok").as_str(),
+            parse_issuer("https://auth.example.com")
+                .expect("ok")
+                .as_str(),
             "https://auth.example.com"
         );
     }
@@ -351,7 +389,12 @@ mod tests {
         let error = settings(&[]).expect_err("nothing set");
         assert_eq!(
             variables(error.clone()),
-            ["AUTHGEAR_DOMAIN", "AUTHGEAR_CLIENT_ID", "AUTHGEAR_CLIENT_SECRET", "APP_SECRET_KEY"]
+            [
+                "AUTHGEAR_DOMAIN",
+                "AUTHGEAR_CLIENT_ID",
+                "AUTHGEAR_CLIENT_SECRET",
+                "APP_SECRET_KEY"
+            ]
         );
         let text = error.to_string();
         assert!(text.contains("AUTHGEAR_CLIENT_SECRET: missing"), "{text}");

@@ -51,7 +51,9 @@ impl AuthError {
                 "The sign-in service cannot be reached right now. Please try again in a moment."
                     .to_owned(),
             ),
-            Provider(OidcError::TokenExchange(_) | OidcError::IdToken(_) | OidcError::UserInfo(_)) => (
+            Provider(
+                OidcError::TokenExchange(_) | OidcError::IdToken(_) | OidcError::UserInfo(_),
+            ) => (
                 StatusCode::BAD_GATEWAY,
                 "Sign-in failed",
                 "The answer from the sign-in service could not be accepted, so you were not \
@@ -61,12 +63,23 @@ impl AuthError {
             ProviderRejected { code, description } => {
                 let denied = matches!(
                     code.as_str(),
-                    "access_denied" | "login_required" | "consent_required" | "interaction_required"
+                    "access_denied"
+                        | "login_required"
+                        | "consent_required"
+                        | "interaction_required"
                 );
                 let detail = description.as_deref().unwrap_or(code);
                 (
-                    if denied { StatusCode::FORBIDDEN } else { StatusCode::BAD_GATEWAY },
-                    if denied { "Sign-in cancelled" } else { "Sign-in failed" },
+                    if denied {
+                        StatusCode::FORBIDDEN
+                    } else {
+                        StatusCode::BAD_GATEWAY
+                    },
+                    if denied {
+                        "Sign-in cancelled"
+                    } else {
+                        "Sign-in failed"
+                    },
                     format!(
                         "The sign-in service did not sign you in: “{}”.",
                         truncate(detail, MAX_PROVIDER_TEXT)
@@ -193,9 +206,18 @@ mod tests {
     #[test]
     fn each_error_maps_to_a_clear_status() {
         let cases = [
-            (AuthError::Provider(OidcError::Unavailable("down".into())), 503),
-            (AuthError::Provider(OidcError::IdToken("bad nonce".into())), 502),
-            (AuthError::Provider(OidcError::TokenExchange("500".into())), 502),
+            (
+                AuthError::Provider(OidcError::Unavailable("down".into())),
+                503,
+            ),
+            (
+                AuthError::Provider(OidcError::IdToken("bad nonce".into())),
+                502,
+            ),
+            (
+                AuthError::Provider(OidcError::TokenExchange("500".into())),
+                502,
+            ),
             (AuthError::Provider(OidcError::UserInfo("sub".into())), 502),
             (AuthError::UnknownLoginAttempt, 400),
             (AuthError::MissingCode, 400),

@@ -35,7 +35,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(port = application.port(), url = app_url.origin(), "listening");
+    tracing::info!(
+        port = application.port(),
+        url = app_url.origin(),
+        "listening"
+    );
     match application.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -7,9 +7,9 @@ use app::session::{unix_now, LoginTransaction, SignedInUser, TokenSet};
 use openidconnect::core::{CoreClient, CoreClientAuthMethod, CoreGenderClaim, CoreResponseType};
 use openidconnect::{
     reqwest, AdditionalClaims, AuthType, AuthenticationFlow, AuthorizationCode, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
-    TokenResponse, UserInfoClaims,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, Scope, TokenResponse, UserInfoClaims,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -236,7 +236,10 @@ impl OidcClient {
         let mut url = self.end_session_endpoint.clone()?;
         url.query_pairs_mut()
             .append_pair("id_token_hint", id_token_hint)
-            .append_pair("post_logout_redirect_uri", self.post_logout_redirect_uri.as_str())
+            .append_pair(
+                "post_logout_redirect_uri",
+                self.post_logout_redirect_uri.as_str(),
+            )
             .append_pair("state", CsrfToken::new_random().secret());
         Some(url)
     }
@@ -271,9 +274,15 @@ mod tests {
             CoreClientAuthMethod::ClientSecretBasic,
             CoreClientAuthMethod::ClientSecretPost,
         ];
-        assert!(matches!(choose_auth_type(Some(&both)), AuthType::RequestBody));
+        assert!(matches!(
+            choose_auth_type(Some(&both)),
+            AuthType::RequestBody
+        ));
         let basic_only = vec![CoreClientAuthMethod::ClientSecretBasic];
-        assert!(matches!(choose_auth_type(Some(&basic_only)), AuthType::BasicAuth));
+        assert!(matches!(
+            choose_auth_type(Some(&basic_only)),
+            AuthType::BasicAuth
+        ));
         assert!(matches!(choose_auth_type(None), AuthType::BasicAuth));
     }
 }

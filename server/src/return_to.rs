@@ -57,8 +57,17 @@ mod tests {
 
     #[test]
     fn local_paths_are_accepted() {
-        for good in ["/", "/profile", "/a/b?c=d&e=%2F%2F#top", "/%5Cevil.com", "/caf%C3%A9"] {
-            assert_eq!(ReturnTo::parse(good).map(|r| r.into_string()), Ok(good.to_owned()));
+        for good in [
+            "/",
+            "/profile",
+            "/a/b?c=d&e=%2F%2F#top",
+            "/%5Cevil.com",
+            "/caf%C3%A9",
+        ] {
+            assert_eq!(
+                ReturnTo::parse(good).map(|r| r.into_string()),
+                Ok(good.to_owned())
+            );
         }
     }
 

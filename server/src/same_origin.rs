@@ -16,7 +16,10 @@ pub async fn require_same_origin(
     request: Request,
     next: Next,
 ) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if safe || is_same_origin(request.headers(), state.app_url.origin()) {
         next.run(request).await
     } else {
@@ -52,7 +55,10 @@ mod tests {
 
     #[test]
     fn same_origin_requests_pass() {
-        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")]), APP));
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            APP
+        ));
         assert!(is_same_origin(&headers(&[("origin", APP)]), APP));
     }
 

@@ -6,8 +6,8 @@ use crate::oidc::Provider;
 use crate::routes::auth;
 use crate::{error, same_origin};
 use app::api::SiteInfo;
-use axum::routing::{get, post};
 use axum::extract::Request;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::{provide_context, LeptosOptions};
 use std::sync::Arc;
@@ -48,7 +48,10 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -85,12 +88,12 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
         let site = state.site;
         move || provide_context(site)
     };
-    let render_home = leptos_axum::render_app_async_with_context(leptos_context.clone(), {
+    let render_home = leptos_axum::render_app_async_with_context(leptos_context, {
         let options = leptos_options.clone();
         move || app::shell(options.clone())
     });
     let server_functions = move |request: Request| {
-        leptos_axum::handle_server_fns_with_context(leptos_context.clone(), request)
+        leptos_axum::handle_server_fns_with_context(leptos_context, request)
     };
     let static_files = ServeDir::new(&*leptos_options.site_root)
         .precompressed_gzip()

@@ -35,7 +35,9 @@ async fn spawn_app() -> TestApp {
     let options = LeptosOptions::builder()
         .output_name("authgear-leptos")
         .build();
-    let app = Application::build(settings, options).await.expect("app builds");
+    let app = Application::build(settings, options)
+        .await
+        .expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder()
@@ -65,7 +67,10 @@ async fn guests_are_served_while_the_provider_is_down() {
     assert_eq!(status, 200);
     assert!(body.contains("Welcome Guest"), "{body}");
     assert!(body.contains(r#"id="qsLoginBtn""#));
-    assert!(!body.contains("local demo provider"), "no demo notice for a real provider");
+    assert!(
+        !body.contains("local demo provider"),
+        "no demo notice for a real provider"
+    );
 }
 
 #[tokio::test]
@@ -80,11 +85,23 @@ async fn login_with_the_provider_down_says_so() {
 async fn callback_errors_render_pages_with_4xx() {
     let app = spawn_app().await;
     let cases = [
-        ("/callback?error=access_denied&error_description=No%20thanks", 403, "No thanks"),
-        ("/callback?code=abc&state=never-issued", 400, "Sign-in link expired"),
+        (
+            "/callback?error=access_denied&error_description=No%20thanks",
+            403,
+            "No thanks",
+        ),
+        (
+            "/callback?code=abc&state=never-issued",
+            400,
+            "Sign-in link expired",
+        ),
         ("/callback", 400, "Sign-in link expired"),
         ("/callback?state=a&state=b", 400, "Invalid sign-in response"),
-        ("/login?return_to=https://evil.example", 400, "Invalid return address"),
+        (
+            "/login?return_to=https://evil.example",
+            400,
+            "Invalid return address",
+        ),
         ("/no/such/page", 404, "Page not found"),
     ];
     for (path, expected_status, expected_text) in cases {

@@ -75,7 +75,10 @@ pub async fn callback(
 
 /// `POST /logout` (same-origin only, see `same_origin`): delete the session, then log out at
 /// the provider, which sends the browser back to `<APP_URL>/`.
-pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Redirect, AuthError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Redirect, AuthError> {
     let Some(user) = AuthSession::new(session).sign_out().await? else {
         return Ok(Redirect::to("/"));
     };
