@@ -326,6 +326,7 @@ function testHook(req, res) {
 const oidc = provider.callback();
 const server = http.createServer((req, res) => {
   if (env.PROVIDER_TEST_HOOKS === '1' && req.url.startsWith('/__test/')) return testHook(req, res);
+  if (req.url === '/favicon.ico') return res.writeHead(204).end();
   const match = /^\/interaction\/([\w-]+)(?:\/(email|code|abort))?\/?(?:\?.*)?$/.exec(req.url);
   if (!match) return oidc(req, res);
   const [, uid, action] = match;
