@@ -9,7 +9,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list']],
+  reporter: [['list'], ['./summary-reporter.js']],
   use: {
     baseURL: TEST.appUrl,
     launchOptions: {
@@ -35,6 +35,8 @@ export default defineConfig({
         PROVIDER_PORT: String(TEST.providerPort),
         APP_URL: TEST.appUrl,
         DEMO_OTP_CODE: TEST.otpCode,
+        DEMO_CLIENT_ID: TEST.clientId,
+        DEMO_CLIENT_SECRET: TEST.clientSecret,
         PROVIDER_TEST_HOOKS: '1',
       },
     },
@@ -45,8 +47,8 @@ export default defineConfig({
       stdout: 'pipe',
       env: {
         AUTHGEAR_DOMAIN: TEST.issuer,
-        AUTHGEAR_CLIENT_ID: 'demo-client',
-        AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
+        AUTHGEAR_CLIENT_ID: TEST.clientId,
+        AUTHGEAR_CLIENT_SECRET: TEST.clientSecret,
         AUTHGEAR_SCOPES: '',
         APP_SECRET_KEY: 'end-to-end-tests-only-0123456789abcdef0123456789',
         APP_URL: TEST.appUrl,

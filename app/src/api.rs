@@ -1,9 +1,11 @@
 //! The server functions the page calls: the only API between the WASM frontend and the BFF.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// What the page may know about the signed-in user: claims, never tokens.
+/// What the page may know about the signed-in user: claims, times and counts, never tokens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserProfile {
     /// `name`, else `email`, else `sub` (email + passwordless users often have no name).
@@ -12,6 +14,11 @@ pub struct UserProfile {
     pub subject: String,
     /// The user's claims, pretty-printed JSON.
     pub claims_json: String,
+    /// Unix time at which the current access token expires, if the provider said.
+    pub access_token_expires_at: Option<i64>,
+    /// Access-token refreshes in this session, and when the last one happened (Unix time).
+    pub refreshes: u32,
+    pub last_refreshed_at: Option<i64>,
 }
 
 /// The answer of `/api/current_user`: who is signed in, and against which provider.
@@ -20,6 +27,9 @@ pub struct SessionView {
     pub user: Option<UserProfile>,
     /// True when the app talks to the bundled local demo provider, not to Authgear.
     pub local_demo_provider: bool,
+    /// The previous session ended without the user asking (revoked, expired, logged out at the
+    /// provider): say so once.
+    pub session_ended: bool,
 }
 
 /// Facts about this deployment that the server provides to server functions as context.
@@ -28,52 +38,112 @@ pub struct SiteInfo {
     pub local_demo_provider: bool,
 }
 
+/// What a server function call can fail with, as the page needs to tell them apart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApiError {
+    #[error("You are not signed in.")]
+    NotSignedIn,
+    #[error("Your session has ended, please log in again.")]
+    SessionEnded,
+    #[error("{0}")]
+    Temporary(String),
+    #[error("The request failed: {0}")]
+    Call(String),
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        ApiError::Call(value.to_string())
+    }
+}
+
 /// Who is signed in, read from the server-side session. Fixed path: `POST /api/current_user`.
 #[server(endpoint = "current_user")]
-pub async fn current_user() -> Result<SessionView, ServerFnError> {
-    use crate::session::AuthSession;
-
-    let session: tower_sessions::Session = leptos_axum::extract()
-        .await
-        .map_err(|error| internal_error("session layer missing", error))?;
-    let user = AuthSession::new(session)
-        .user()
-        .await
-        .map_err(|error| internal_error("session store failed", error))?;
+pub async fn current_user() -> Result<SessionView, ApiError> {
+    let session = server::auth_session().await?;
+    let user = session.user().await.map_err(server::store_error)?;
+    let session_ended = user.is_none()
+        && session
+            .take_ended_elsewhere()
+            .await
+            .map_err(server::store_error)?;
     let site = use_context::<SiteInfo>().unwrap_or_default();
     Ok(SessionView {
-        user: user.map(|user| UserProfile::from_claims(&user.subject, &user.claims)),
+        user: user.as_ref().map(UserProfile::from_user),
         local_demo_provider: site.local_demo_provider,
+        session_ended,
     })
 }
 
-/// Logs the cause on the server; the browser only learns that it was temporary.
-#[cfg(feature = "ssr")]
-fn internal_error(what: &str, error: impl std::fmt::Display) -> ServerFnError {
-    tracing::error!(%error, "{what}");
-    ServerFnError::new("The server could not read your session. Please try again shortly.")
+/// The user's profile fresh from the provider's userinfo endpoint, with the access token
+/// refreshed first when it is about to expire. Fixed path: `POST /api/profile`.
+#[server(endpoint = "profile")]
+pub async fn profile() -> Result<UserProfile, ApiError> {
+    let session = server::auth_session().await?;
+    let accounts = use_context::<std::sync::Arc<dyn server::Accounts>>()
+        .ok_or_else(|| ApiError::Temporary("The server is not set up for this call.".into()))?;
+    accounts.fresh_profile(session).await
 }
 
+/// The server side of the server functions: what the BFF provides to them.
 #[cfg(feature = "ssr")]
-impl UserProfile {
-    pub fn from_claims(subject: &str, claims: &serde_json::Map<String, serde_json::Value>) -> Self {
-        let text = |key: &str| {
-            claims
-                .get(key)
-                .and_then(|value| value.as_str())
-                .map(str::trim)
-                .filter(|value| !value.is_empty())
-                .map(str::to_owned)
-        };
-        let email = text("email");
-        let display_name = text("name")
-            .or_else(|| email.clone())
-            .unwrap_or_else(|| subject.to_owned());
-        Self {
-            display_name,
-            email,
-            subject: subject.to_owned(),
-            claims_json: serde_json::to_string_pretty(claims).unwrap_or_default(),
+pub mod server {
+    use super::{ApiError, UserProfile};
+    use crate::session::{AuthSession, SessionError, SignedInUser};
+    use std::future::Future;
+    use std::pin::Pin;
+
+    /// Calls that need the provider, implemented by the server crate (OIDC client, token
+    /// refresh) and provided to server functions as `Arc<dyn Accounts>` context.
+    pub trait Accounts: Send + Sync {
+        fn fresh_profile(
+            &self,
+            session: AuthSession,
+        ) -> Pin<Box<dyn Future<Output = Result<UserProfile, ApiError>> + Send + '_>>;
+    }
+
+    pub async fn auth_session() -> Result<AuthSession, ApiError> {
+        let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|error| {
+            tracing::error!(%error, "session layer missing");
+            ApiError::Temporary("The server could not read your session.".into())
+        })?;
+        Ok(AuthSession::new(session))
+    }
+
+    /// Logs the cause on the server; the browser only learns that it was temporary.
+    pub fn store_error(error: SessionError) -> ApiError {
+        tracing::error!(%error, "session store failed");
+        ApiError::Temporary(
+            "The server could not read your session. Please try again shortly.".into(),
+        )
+    }
+
+    impl UserProfile {
+        pub fn from_user(user: &SignedInUser) -> Self {
+            let claims = &user.claims;
+            let text = |key: &str| {
+                claims
+                    .get(key)
+                    .and_then(|value| value.as_str())
+                    .map(str::trim)
+                    .filter(|value| !value.is_empty())
+                    .map(str::to_owned)
+            };
+            let email = text("email");
+            let display_name = text("name")
+                .or_else(|| email.clone())
+                .unwrap_or_else(|| user.subject.clone());
+            Self {
+                display_name,
+                email,
+                subject: user.subject.clone(),
+                claims_json: serde_json::to_string_pretty(claims).unwrap_or_default(),
+                access_token_expires_at: user.tokens.access_token_expires_at,
+                refreshes: user.refreshes,
+                last_refreshed_at: user.last_refreshed_at,
+            }
         }
     }
 }
@@ -81,28 +151,48 @@ impl UserProfile {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
+    use crate::session::{SignedInUser, TokenSet};
     use serde_json::json;
 
-    fn claims(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-        value.as_object().cloned().unwrap_or_default()
+    fn user(claims: serde_json::Value) -> SignedInUser {
+        SignedInUser {
+            subject: "s1".into(),
+            claims: claims.as_object().cloned().unwrap_or_default(),
+            tokens: TokenSet {
+                access_token: "at-secret".into(),
+                refresh_token: Some("rt-secret".into()),
+                id_token: "id-secret".into(),
+                access_token_expires_at: Some(100),
+                obtained_at: 0,
+            },
+            refreshes: 2,
+            last_refreshed_at: Some(50),
+        }
     }
 
     #[test]
     fn display_name_prefers_name_then_email_then_subject() {
-        let both = claims(json!({"name": "Ada", "email": "ada@example.com"}));
-        assert_eq!(UserProfile::from_claims("s1", &both).display_name, "Ada");
-        let email_only = claims(json!({"name": "  ", "email": "ada@example.com"}));
+        let both = user(json!({"name": "Ada", "email": "ada@example.com"}));
+        assert_eq!(UserProfile::from_user(&both).display_name, "Ada");
+        let email_only = user(json!({"name": "  ", "email": "ada@example.com"}));
         assert_eq!(
-            UserProfile::from_claims("s1", &email_only).display_name,
+            UserProfile::from_user(&email_only).display_name,
             "ada@example.com"
         );
-        let neither = claims(json!({"email_verified": true}));
-        assert_eq!(UserProfile::from_claims("s1", &neither).display_name, "s1");
+        let neither = user(json!({"email_verified": true}));
+        assert_eq!(UserProfile::from_user(&neither).display_name, "s1");
     }
 
     #[test]
-    fn claims_are_pretty_json() {
-        let profile = UserProfile::from_claims("s1", &claims(json!({"sub": "s1"})));
+    fn profile_carries_claims_times_and_counts_but_no_tokens() {
+        let profile = UserProfile::from_user(&user(json!({"sub": "s1"})));
         assert_eq!(profile.claims_json, "{\n  \"sub\": \"s1\"\n}");
+        assert_eq!(profile.access_token_expires_at, Some(100));
+        assert_eq!(
+            (profile.refreshes, profile.last_refreshed_at),
+            (2, Some(50))
+        );
+        let serialized = serde_json::to_string(&profile).unwrap_or_default();
+        assert!(!serialized.contains("secret"), "{serialized}");
     }
 }

@@ -1,8 +1,10 @@
 //! The home view: "Welcome Guest" with a Login link, or "Welcome <name>!" with the user's
-//! claims and a Logout button. Element ids match Authgear's Flask guide.
+//! claims, token status and a Logout button. Element ids match Authgear's Flask guide.
 
-use crate::api::{current_user, SessionView, UserProfile};
+use crate::api::{current_user, profile, ApiError, SessionView, UserProfile};
 use leptos::prelude::*;
+
+const SESSION_ENDED: &str = "Your session has ended, please log in again.";
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -31,6 +33,10 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Home(current: SessionView) -> impl IntoView {
+    // Set when the session ends while the page is open: the view turns to the guest one.
+    let ended = RwSignal::new(current.session_ended);
+    let user = current.user;
+    watch_session(ended, user.is_some());
     view! {
         {current.local_demo_provider.then(|| view! {
             <p class="notice" id="demoNotice">
@@ -38,31 +44,139 @@ fn Home(current: SessionView) -> impl IntoView {
                  on its page. Set AUTHGEAR_* in .env to use your Authgear project."
             </p>
         })}
-        {match current.user {
-            Some(user) => view! { <SignedIn user/> }.into_any(),
-            None => view! { <Guest/> }.into_any(),
+        {move || match user.clone() {
+            Some(user) if !ended.get() => view! { <SignedIn user ended/> }.into_any(),
+            _ => view! { <Guest ended=ended.get()/> }.into_any(),
         }}
     }
 }
 
 #[component]
-fn Guest() -> impl IntoView {
+fn Guest(ended: bool) -> impl IntoView {
     view! {
+        {ended.then(|| view! { <p class="notice" id="sessionEnded" role="status">{SESSION_ENDED}</p> })}
         <h1 id="profileDropDown">"Welcome Guest"</h1>
         <p><a id="qsLoginBtn" class="button" href="/login">"Login"</a></p>
     }
 }
 
 #[component]
-fn SignedIn(user: UserProfile) -> impl IntoView {
+fn SignedIn(user: UserProfile, ended: RwSignal<bool>) -> impl IntoView {
     let welcome = format!("Welcome {}!", user.display_name);
+    let (shown, set_shown) = signal(user);
+    let refresh = Action::new(|_: &()| profile());
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match refresh.value().get() {
+        Some(Ok(fresh)) => {
+            error.set(None);
+            set_shown.set(fresh);
+        }
+        Some(Err(ApiError::SessionEnded | ApiError::NotSignedIn)) => ended.set(true),
+        Some(Err(failure)) => error.set(Some(failure.to_string())),
+        None => {}
+    });
     view! {
         <h1 id="profileDropDown">{welcome}</h1>
         // A POST form, never a link: logout must not be triggerable by a cross-site link or image.
         <form method="post" action="/logout">
             <button id="qsLogoutBtn" class="button" type="submit">"Logout"</button>
         </form>
+        <h2>"Access token"</h2>
+        <p id="tokenStatus">
+            {move || shown.with(|user| token_status(user.access_token_expires_at, user.refreshes, user.last_refreshed_at))}
+        </p>
+        <p>
+            <button
+                id="refreshProfile"
+                class="button secondary"
+                type="button"
+                disabled=move || refresh.pending().get()
+                on:click=move |_| {
+                    refresh.dispatch(());
+                }
+            >
+                {move || if refresh.pending().get() { "Refreshing…" } else { "Refresh profile" }}
+            </button>
+        </p>
+        {move || error.get().map(|message| view! { <p class="error" id="profileError" role="alert">{message}</p> })}
         <h2>"Your claims"</h2>
-        <pre id="claims">{user.claims_json}</pre>
+        <pre id="claims">{move || shown.with(|user| user.claims_json.clone())}</pre>
+    }
+}
+
+/// "Expires at 12:34:56 UTC · refreshed 2 times, last at 12:30:00 UTC": times and counts only.
+fn token_status(expires_at: Option<i64>, refreshes: u32, last_refreshed_at: Option<i64>) -> String {
+    let expiry = match expires_at {
+        Some(at) => format!("Expires at {}", utc_time(at)),
+        None => "No expiry given".to_owned(),
+    };
+    let refreshed = match (refreshes, last_refreshed_at) {
+        (0, _) | (_, None) => "not refreshed yet".to_owned(),
+        (1, Some(at)) => format!("refreshed once, at {}", utc_time(at)),
+        (n, Some(at)) => format!("refreshed {n} times, last at {}", utc_time(at)),
+    };
+    format!("{expiry} · {refreshed}")
+}
+
+/// `HH:MM:SS UTC` from Unix time: the same text on the server and in the browser.
+fn utc_time(unix: i64) -> String {
+    let seconds = unix.rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// Asks `/session/status` when the tab regains focus and every 30 seconds, so that a session
+/// ended elsewhere (revoked, expired, logged out at the provider) shows as such without a
+/// reload. Browser only; nothing to do for guests.
+#[cfg(feature = "hydrate")]
+fn watch_session(ended: RwSignal<bool>, signed_in: bool) {
+    use leptos::task::spawn_local;
+    use std::time::Duration;
+
+    if !signed_in {
+        return;
+    }
+    let check = move || {
+        spawn_local(async move {
+            if let Some(false) = crate::status::signed_in().await {
+                ended.set(true);
+            }
+        })
+    };
+    let interval = set_interval_with_handle(check, Duration::from_secs(30)).ok();
+    let focus = window_event_listener(leptos::ev::focus, move |_| check());
+    on_cleanup(move || {
+        if let Some(interval) = interval {
+            interval.clear();
+        }
+        focus.remove();
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn watch_session(_ended: RwSignal<bool>, _signed_in: bool) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_status_shows_times_and_counts() {
+        assert_eq!(
+            token_status(Some(3_661), 0, None),
+            "Expires at 01:01:01 UTC · not refreshed yet"
+        );
+        assert_eq!(
+            token_status(Some(86_399), 3, Some(60)),
+            "Expires at 23:59:59 UTC · refreshed 3 times, last at 00:01:00 UTC"
+        );
+        assert_eq!(
+            token_status(None, 1, Some(0)),
+            "No expiry given · refreshed once, at 00:00:00 UTC"
+        );
     }
 }

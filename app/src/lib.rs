@@ -7,6 +7,8 @@ pub mod api;
 mod home;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "hydrate")]
+mod status;
 
 pub use home::App;
 

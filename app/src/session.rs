@@ -40,6 +40,21 @@ pub struct TokenSet {
     pub id_token: String,
     /// Unix time at which the access token expires, when the provider said.
     pub access_token_expires_at: Option<i64>,
+    /// Unix time at which these tokens were obtained.
+    pub obtained_at: i64,
+}
+
+impl TokenSet {
+    /// Whether the access token should be refreshed before use at `now`: when less than a tenth
+    /// of its lifetime, and at most 30 seconds, remains. No stated expiry: never.
+    pub fn needs_refresh(&self, now: i64) -> bool {
+        let Some(expires_at) = self.access_token_expires_at else {
+            return false;
+        };
+        let lifetime = (expires_at - self.obtained_at).max(0);
+        let skew = (lifetime / 10).min(30);
+        expires_at - now <= skew
+    }
 }
 
 impl fmt::Debug for TokenSet {
@@ -52,6 +67,7 @@ impl fmt::Debug for TokenSet {
             )
             .field("id_token", &"[redacted]")
             .field("access_token_expires_at", &self.access_token_expires_at)
+            .field("obtained_at", &self.obtained_at)
             .finish()
     }
 }
@@ -63,6 +79,9 @@ pub struct SignedInUser {
     /// ID-token and userinfo claims (user attributes only, no token strings).
     pub claims: serde_json::Map<String, serde_json::Value>,
     pub tokens: TokenSet,
+    /// How many times the access token was refreshed in this session, and when last.
+    pub refreshes: u32,
+    pub last_refreshed_at: Option<i64>,
 }
 
 /// Everything this app keeps in one session record.
@@ -70,6 +89,10 @@ pub struct SignedInUser {
 struct SessionData {
     pending_logins: Vec<LoginTransaction>,
     user: Option<SignedInUser>,
+    /// Set when the session ended without the user asking (refresh token revoked or expired,
+    /// back-channel logout), so that the next page can say so once.
+    #[serde(default)]
+    ended_elsewhere: bool,
 }
 
 /// The session store failed (unreachable, full, …). Not the user's fault: a 503.
@@ -132,6 +155,47 @@ impl AuthSession {
         Ok(user)
     }
 
+    /// Ends the session because the provider no longer vouches for it. The browser keeps a
+    /// fresh, empty session that only remembers to tell the user once.
+    pub async fn end_elsewhere(&self) -> Result<(), SessionError> {
+        self.0.flush().await?;
+        let data = SessionData {
+            ended_elsewhere: true,
+            ..SessionData::default()
+        };
+        self.store(&data).await
+    }
+
+    /// Whether the session ended elsewhere since the last call; clears the flag.
+    pub async fn take_ended_elsewhere(&self) -> Result<bool, SessionError> {
+        let mut data = self.load().await?;
+        if !data.ended_elsewhere {
+            return Ok(false);
+        }
+        data.ended_elsewhere = false;
+        self.store(&data).await?;
+        Ok(true)
+    }
+
+    /// Replaces the signed-in user (after a refresh) and writes the record to the store at
+    /// once, so that concurrent requests that [`reload`](Self::reload) see it.
+    pub async fn update_user(&self, user: SignedInUser) -> Result<(), SessionError> {
+        let mut data = self.load().await?;
+        data.user = Some(user);
+        self.store(&data).await?;
+        Ok(self.0.save().await?)
+    }
+
+    /// Reads the record from the store again, dropping what this request had loaded.
+    pub async fn reload(&self) -> Result<(), SessionError> {
+        Ok(self.0.load().await?)
+    }
+
+    /// The session id, when the browser has a session: a key for per-session locks.
+    pub fn id(&self) -> Option<String> {
+        self.0.id().map(|id| id.to_string())
+    }
+
     async fn load(&self) -> Result<SessionData, SessionError> {
         match self.0.get::<SessionData>(SESSION_KEY).await {
             Ok(data) => Ok(data.unwrap_or_default()),
@@ -156,4 +220,39 @@ pub fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(obtained_at: i64, lifetime: Option<i64>) -> TokenSet {
+        TokenSet {
+            access_token: String::new(),
+            refresh_token: None,
+            id_token: String::new(),
+            access_token_expires_at: lifetime.map(|l| obtained_at + l),
+            obtained_at,
+        }
+    }
+
+    #[test]
+    fn refresh_when_a_tenth_of_the_lifetime_or_thirty_seconds_remain() {
+        let long = tokens(0, Some(1800));
+        assert!(!long.needs_refresh(1769));
+        assert!(long.needs_refresh(1770));
+        let short = tokens(0, Some(5));
+        assert!(!short.needs_refresh(4));
+        assert!(short.needs_refresh(5));
+        assert!(!tokens(0, None).needs_refresh(1_000_000));
+    }
+
+    #[test]
+    fn token_strings_are_not_debug_printed() {
+        let mut set = tokens(0, Some(60));
+        set.access_token = "secret-access".into();
+        set.refresh_token = Some("secret-refresh".into());
+        let debug = format!("{set:?}");
+        assert!(!debug.contains("secret-"), "{debug}");
+    }
 }

@@ -10,7 +10,8 @@
 //
 // Settings (environment): PROVIDER_PORT (4000), PROVIDER_ISSUER (http://127.0.0.1:<port>),
 // APP_URL (http://localhost:3000), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_OTP_CODE,
-// ACCESS_TOKEN_TTL (seconds, 1800).
+// ACCESS_TOKEN_TTL (seconds, 1800), ROTATE_REFRESH_TOKENS (1 to rotate; Authgear's default is off),
+// PROVIDER_TEST_HOOKS (1 to enable /__test/*).
 
 import crypto from 'node:crypto';
 import dns from 'node:dns';
@@ -28,7 +29,14 @@ const appUrl = (env.APP_URL || 'http://localhost:3000').replace(/\/$/, '');
 const clientId = env.DEMO_CLIENT_ID || 'demo-client';
 const clientSecret = env.DEMO_CLIENT_SECRET || 'demo-client-secret-for-local-use-only';
 const fixedCode = env.DEMO_OTP_CODE || '';
-const accessTokenTtl = Number(env.ACCESS_TOKEN_TTL || 1800);
+// What tests may change while the provider runs (see the test hooks below).
+const settings = {
+  accessTokenTtl: Number(env.ACCESS_TOKEN_TTL || 1800),
+  // Authgear's default is off: the same refresh token stays valid.
+  rotateRefreshTokens: env.ROTATE_REFRESH_TOKENS === '1',
+  // When true, /oauth2/* connections are dropped, as if the provider were down.
+  outage: false,
+};
 
 const CLAIM = 'https://authgear.com/claims/user/';
 const AUTHGEAR_CLAIMS = ['is_anonymous', 'is_verified', 'can_reauthenticate', 'roles'].map((c) => CLAIM + c);
@@ -90,7 +98,7 @@ const provider = new Provider(issuer, {
     rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
   },
   ttl: {
-    AccessToken: accessTokenTtl,
+    AccessToken: () => settings.accessTokenTtl,
     AuthorizationCode: 300,
     IdToken: 300,
     RefreshToken: 364 * 24 * 60 * 60,
@@ -98,8 +106,7 @@ const provider = new Provider(issuer, {
     Session: 24 * 60 * 60,
     Grant: 364 * 24 * 60 * 60,
   },
-  // Authgear's default: refresh tokens are not rotated.
-  rotateRefreshToken: () => false,
+  rotateRefreshToken: () => settings.rotateRefreshTokens,
   async findAccount(ctx, sub) {
     const account = accountBySub(sub);
     if (!account) return undefined;
@@ -295,28 +302,47 @@ function send(res, status, html) {
   res.end(html);
 }
 
-async function readForm(req) {
+async function readBody(req) {
   let body = '';
   for await (const chunk of req) {
     body += chunk;
-    if (body.length > 10_000) throw new Error('form too large');
+    if (body.length > 10_000) throw new Error('request body too large');
   }
-  return new URLSearchParams(body);
+  return body;
+}
+
+async function readForm(req) {
+  return new URLSearchParams(await readBody(req));
 }
 
 // --- Test hooks (PROVIDER_TEST_HOOKS=1 only) -------------------------------------------------
 
 // The last token response, so that tests can prove no token string reaches the browser.
+// The last token response, so that tests can prove no token string reaches the browser, and
+// how many refresh grants were served.
 let lastTokens = null;
+let refreshGrants = 0;
 provider.on('grant.success', (ctx) => {
   const { access_token, refresh_token, id_token } = ctx.body || {};
   lastTokens = { access_token, refresh_token, id_token };
+  if (ctx.oidc.params.grant_type === 'refresh_token') refreshGrants += 1;
 });
 
-function testHook(req, res) {
-  if (req.url === '/__test/last-tokens') {
+async function testHook(req, res) {
+  const json = (value) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify(lastTokens));
+    res.end(JSON.stringify(value));
+  };
+  if (req.url === '/__test/last-tokens') return json(lastTokens);
+  if (req.url === '/__test/stats') return json({ refresh_grants: refreshGrants });
+  if (req.url === '/__test/settings' && req.method === 'POST') {
+    // { accessTokenTtl?, rotateRefreshTokens?, outage?, resetStats? }
+    const body = JSON.parse((await readBody(req)) || '{}');
+    if (body.accessTokenTtl) settings.accessTokenTtl = Number(body.accessTokenTtl);
+    if (typeof body.rotateRefreshTokens === 'boolean') settings.rotateRefreshTokens = body.rotateRefreshTokens;
+    if (typeof body.outage === 'boolean') settings.outage = body.outage;
+    if (body.resetStats) refreshGrants = 0;
+    return json({ ...settings, refresh_grants: refreshGrants });
   }
   return send(res, 404, page('Not found', '<h1>Not found</h1>'));
 }
@@ -325,8 +351,11 @@ function testHook(req, res) {
 
 const oidc = provider.callback();
 const server = http.createServer((req, res) => {
-  if (env.PROVIDER_TEST_HOOKS === '1' && req.url.startsWith('/__test/')) return testHook(req, res);
+  if (env.PROVIDER_TEST_HOOKS === '1' && req.url.startsWith('/__test/')) {
+    return testHook(req, res).catch((error) => send(res, 400, escape(error.message)));
+  }
   if (req.url === '/favicon.ico') return res.writeHead(204).end();
+  if (settings.outage && req.url.startsWith('/oauth2/')) return req.socket.destroy();
   const match = /^\/interaction\/([\w-]+)(?:\/(email|code|abort))?\/?(?:\?.*)?$/.exec(req.url);
   if (!match) return oidc(req, res);
   const [, uid, action] = match;

@@ -8,6 +8,8 @@ export const TEST = {
   appUrl: 'http://localhost:3100',
   issuer: 'http://127.0.0.1:4100',
   otpCode: '246810',
+  clientId: 'demo-client',
+  clientSecret: 'demo-client-secret-for-local-use-only',
 };
 
 /** Signs in through the local provider's Email + one-time-code pages, from the home page. */

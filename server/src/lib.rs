@@ -9,3 +9,4 @@ pub mod routes;
 pub mod same_origin;
 pub mod startup;
 pub mod telemetry;
+pub mod tokens;

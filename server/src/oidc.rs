@@ -4,12 +4,18 @@
 
 use crate::configuration::{AppUrl, ProviderSettings};
 use app::session::{unix_now, LoginTransaction, SignedInUser, TokenSet};
-use openidconnect::core::{CoreClient, CoreClientAuthMethod, CoreGenderClaim, CoreResponseType};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod,
+    CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType, CoreTokenResponse,
+};
 use openidconnect::{
-    reqwest, AdditionalClaims, AuthType, AuthenticationFlow, AuthorizationCode, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
-    RedirectUrl, Scope, TokenResponse, UserInfoClaims,
+    reqwest, AccessToken, AdditionalClaims, AdditionalProviderMetadata, AuthType,
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, SubjectIdentifier, TokenResponse, UserInfoClaims,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -31,6 +37,29 @@ type DiscoveredClient = CoreClient<
     EndpointMaybeSet,
 >;
 
+/// Discovery fields beyond OpenID Connect Discovery's core: RP-initiated logout and RFC 7009.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct LogoutAndRevocation {
+    end_session_endpoint: Option<Url>,
+    revocation_endpoint: Option<Url>,
+}
+impl AdditionalProviderMetadata for LogoutAndRevocation {}
+
+type DiscoveredMetadata = ProviderMetadata<
+    LogoutAndRevocation,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
 /// Claims beyond the standard ones, such as Authgear's `https://authgear.com/claims/user/*`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -47,6 +76,21 @@ pub enum OidcError {
     IdToken(String),
     #[error("userinfo failed: {0}")]
     UserInfo(String),
+}
+
+/// Why a refresh did not produce new tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The provider no longer honours the grant (revoked, expired, rotated away): the session
+    /// is over.
+    #[error("refresh token rejected: {0}")]
+    GrantEnded(String),
+    /// The refreshed ID token is for someone else (OIDC Core §12.2): the session is over.
+    #[error("refreshed ID token rejected: {0}")]
+    IdToken(String),
+    /// Network trouble or a provider error: try again later, keep the session.
+    #[error("refresh failed for now: {0}")]
+    Temporary(String),
 }
 
 /// The provider, discovered on first use: if it is down when the app starts, the app still
@@ -92,23 +136,21 @@ impl Provider {
     }
 
     async fn discover(&self) -> Result<OidcClient, OidcError> {
-        let metadata =
-            ProviderMetadataWithLogout::discover_async(self.settings.issuer.clone(), &self.http)
-                .await
-                .map_err(|error| OidcError::Unavailable(error_chain(&error)))?;
+        let metadata = DiscoveredMetadata::discover_async(self.settings.issuer.clone(), &self.http)
+            .await
+            .map_err(|error| OidcError::Unavailable(error_chain(&error)))?;
         let auth_type = choose_auth_type(metadata.token_endpoint_auth_methods_supported());
-        let end_session_endpoint = metadata
-            .additional_metadata()
-            .end_session_endpoint
-            .as_ref()
-            .map(|url| url.url().clone());
+        let LogoutAndRevocation {
+            end_session_endpoint,
+            revocation_endpoint,
+        } = metadata.additional_metadata().clone();
         let client = CoreClient::from_provider_metadata(
             metadata,
             self.settings.client_id.clone(),
             Some(self.settings.client_secret.clone()),
         )
         .set_redirect_uri(self.redirect_uri.clone())
-        .set_auth_type(auth_type);
+        .set_auth_type(auth_type.clone());
         Ok(OidcClient {
             client,
             // Discovery has checked that the document's `issuer` is exactly this one.
@@ -116,6 +158,10 @@ impl Provider {
             http: self.http.clone(),
             scopes: self.settings.extra_scopes.clone(),
             end_session_endpoint,
+            revocation_endpoint,
+            client_id: self.settings.client_id.clone(),
+            client_secret: self.settings.client_secret.clone(),
+            auth_type,
             post_logout_redirect_uri: self.post_logout_redirect_uri.clone(),
         })
     }
@@ -138,6 +184,12 @@ pub struct OidcClient {
     http: reqwest::Client,
     scopes: Vec<String>,
     end_session_endpoint: Option<Url>,
+    revocation_endpoint: Option<Url>,
+    // For the revocation request, which openidconnect's typed client only offers when the
+    // endpoint is known at compile time.
+    client_id: ClientId,
+    client_secret: ClientSecret,
+    auth_type: AuthType,
     post_logout_redirect_uri: PostLogoutRedirectUrl,
 }
 
@@ -200,35 +252,108 @@ impl OidcClient {
             .map_err(|error| OidcError::IdToken(error_chain(&error)))?;
         let subject = id_claims.subject().clone();
 
-        // Userinfo must describe the same subject as the ID token (checked by `user_info`).
         let claims = match self
-            .client
-            .user_info(token_response.access_token().clone(), Some(subject.clone()))
+            .userinfo(token_response.access_token(), &subject)
+            .await?
         {
-            Ok(request) => {
-                let userinfo: UserInfoClaims<OtherClaims, CoreGenderClaim> = request
-                    .request_async(&self.http)
-                    .await
-                    .map_err(|error| OidcError::UserInfo(error_chain(&error)))?;
-                to_claims_map(&userinfo)
-            }
+            Some(claims) => claims,
             // No userinfo endpoint: the ID token's claims are all there is.
-            Err(_) => to_claims_map(id_claims),
+            None => to_claims_map(id_claims),
         };
-
-        let expires_at = token_response
-            .expires_in()
-            .map(|lifetime| unix_now() + lifetime.as_secs() as i64);
         Ok(SignedInUser {
             subject: subject.to_string(),
             claims,
-            tokens: TokenSet {
-                access_token: token_response.access_token().secret().clone(),
-                refresh_token: token_response.refresh_token().map(|t| t.secret().clone()),
-                id_token: id_token.to_string(),
-                access_token_expires_at: expires_at,
-            },
+            tokens: token_set(&token_response, None, id_token.to_string()),
+            refreshes: 0,
+            last_refreshed_at: None,
         })
+    }
+
+    /// Userinfo for `subject` (checked by `user_info`: a different `sub` is an error), or
+    /// `None` when the provider has no userinfo endpoint.
+    pub async fn userinfo(
+        &self,
+        access_token: &AccessToken,
+        subject: &SubjectIdentifier,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, OidcError> {
+        let Ok(request) = self
+            .client
+            .user_info(access_token.clone(), Some(subject.clone()))
+        else {
+            return Ok(None);
+        };
+        let userinfo: UserInfoClaims<OtherClaims, CoreGenderClaim> = request
+            .request_async(&self.http)
+            .await
+            .map_err(|error| OidcError::UserInfo(error_chain(&error)))?;
+        Ok(Some(to_claims_map(&userinfo)))
+    }
+
+    /// Refresh grant. Keeps the old refresh token when no new one comes back (Authgear without
+    /// rotation) and the old ID token when none comes back; a new ID token must verify and name
+    /// the same subject (its issuer is checked by the verifier; it carries no nonce).
+    pub async fn refresh(&self, user: &SignedInUser) -> Result<TokenSet, RefreshError> {
+        let Some(refresh_token) = user.tokens.refresh_token.as_ref() else {
+            return Err(RefreshError::GrantEnded(
+                "no refresh token was issued".into(),
+            ));
+        };
+        let refresh_token = RefreshToken::new(refresh_token.clone());
+        let response = self
+            .client
+            .exchange_refresh_token(&refresh_token)
+            .map_err(|error| RefreshError::Temporary(error.to_string()))?
+            .request_async(&self.http)
+            .await
+            .map_err(|error| match &error {
+                RequestTokenError::ServerResponse(response)
+                    if *response.error() == CoreErrorResponseType::InvalidGrant =>
+                {
+                    RefreshError::GrantEnded(error_chain(&error))
+                }
+                _ => RefreshError::Temporary(error_chain(&error)),
+            })?;
+        let id_token = match response.id_token() {
+            Some(id_token) => {
+                let claims = id_token
+                    .claims(&self.client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
+                    .map_err(|error| RefreshError::IdToken(error_chain(&error)))?;
+                if claims.subject().as_str() != user.subject {
+                    return Err(RefreshError::IdToken("the subject changed".into()));
+                }
+                id_token.to_string()
+            }
+            None => user.tokens.id_token.clone(),
+        };
+        Ok(token_set(&response, Some(&user.tokens), id_token))
+    }
+
+    /// RFC 7009 revocation of the refresh token, which ends the whole grant at the provider.
+    /// Best effort: logout goes on whatever happens here.
+    pub async fn revoke(&self, refresh_token: &str) {
+        let Some(endpoint) = self.revocation_endpoint.clone() else {
+            return;
+        };
+        let mut form = vec![
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ];
+        let mut request = self.http.post(endpoint);
+        match self.auth_type {
+            AuthType::RequestBody => {
+                form.push(("client_id", self.client_id.as_str()));
+                form.push(("client_secret", self.client_secret.secret()));
+            }
+            _ => {
+                request =
+                    request.basic_auth(self.client_id.as_str(), Some(self.client_secret.secret()));
+            }
+        }
+        match request.form(&form).send().await {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => tracing::warn!(status = %response.status(), "token revocation refused"),
+            Err(error) => tracing::warn!(error = %error_chain(&error), "token revocation failed"),
+        }
     }
 
     /// Step 3: RP-initiated logout at the provider, then back to `<APP_URL>/`.
@@ -242,6 +367,27 @@ impl OidcClient {
             )
             .append_pair("state", CsrfToken::new_random().secret());
         Some(url)
+    }
+}
+
+/// The tokens of a token response. `previous` carries what the response may leave out.
+fn token_set(
+    response: &CoreTokenResponse,
+    previous: Option<&TokenSet>,
+    id_token: String,
+) -> TokenSet {
+    let now = unix_now();
+    TokenSet {
+        access_token: response.access_token().secret().clone(),
+        refresh_token: response
+            .refresh_token()
+            .map(|token| token.secret().clone())
+            .or_else(|| previous.and_then(|tokens| tokens.refresh_token.clone())),
+        id_token,
+        access_token_expires_at: response
+            .expires_in()
+            .map(|lifetime| now + lifetime.as_secs() as i64),
+        obtained_at: now,
     }
 }
 

@@ -3,8 +3,10 @@
 
 use crate::configuration::{AppUrl, Settings};
 use crate::oidc::Provider;
-use crate::routes::auth;
+use crate::routes::{auth, session};
+use crate::tokens::TokenManager;
 use crate::{error, same_origin};
+use app::api::server::Accounts;
 use app::api::SiteInfo;
 use axum::extract::Request;
 use axum::routing::{get, post};
@@ -27,6 +29,7 @@ const SESSION_IDLE_TIMEOUT: Duration = Duration::hours(24);
 #[derive(Clone)]
 pub struct AppState {
     pub provider: Arc<Provider>,
+    pub tokens: Arc<TokenManager>,
     pub app_url: AppUrl,
     pub site: SiteInfo,
     pub leptos_options: LeptosOptions,
@@ -75,8 +78,10 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
             }
         }
     });
+    let tokens = Arc::new(TokenManager::new(provider.clone()));
     let state = AppState {
         provider,
+        tokens: tokens.clone(),
         app_url: settings.app_url.clone(),
         site: SiteInfo {
             local_demo_provider: settings.provider.local_demo,
@@ -86,14 +91,18 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
 
     let leptos_context = {
         let site = state.site;
-        move || provide_context(site)
+        let accounts: Arc<dyn Accounts> = tokens;
+        move || {
+            provide_context(site);
+            provide_context(accounts.clone());
+        }
     };
-    let render_home = leptos_axum::render_app_async_with_context(leptos_context, {
+    let render_home = leptos_axum::render_app_async_with_context(leptos_context.clone(), {
         let options = leptos_options.clone();
         move || app::shell(options.clone())
     });
     let server_functions = move |request: Request| {
-        leptos_axum::handle_server_fns_with_context(leptos_context, request)
+        leptos_axum::handle_server_fns_with_context(leptos_context.clone(), request)
     };
     let static_files = ServeDir::new(&*leptos_options.site_root)
         .precompressed_gzip()
@@ -106,6 +115,7 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
         .route("/login", get(auth::login))
         .route("/callback", get(auth::callback))
         .route("/logout", post(auth::logout))
+        .route("/session/status", get(session::status))
         .fallback_service(static_files)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -73,8 +73,9 @@ pub async fn callback(
     Ok(Redirect::to(&transaction.return_to))
 }
 
-/// `POST /logout` (same-origin only, see `same_origin`): delete the session, then log out at
-/// the provider, which sends the browser back to `<APP_URL>/`.
+/// `POST /logout` (same-origin only, see `same_origin`): delete the session, revoke the refresh
+/// token (RFC 7009, best effort), then log out at the provider, which sends the browser back to
+/// `<APP_URL>/`.
 pub async fn logout(
     State(state): State<AppState>,
     session: Session,
@@ -85,7 +86,12 @@ pub async fn logout(
     tracing::info!(subject = %user.subject, "signed out");
     // The local session is gone either way; without the provider we can only go home.
     let end_session = match state.provider.client().await {
-        Ok(client) => client.end_session_url(&user.tokens.id_token),
+        Ok(client) => {
+            if let Some(refresh_token) = &user.tokens.refresh_token {
+                client.revoke(refresh_token).await;
+            }
+            client.end_session_url(&user.tokens.id_token)
+        }
         Err(error) => {
             tracing::warn!(%error, "cannot reach the provider to end its session");
             None

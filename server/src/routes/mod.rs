@@ -1,3 +1,4 @@
 //! The BFF's own routes; the page and its server functions are Leptos'.
 
 pub mod auth;
+pub mod session;

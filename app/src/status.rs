@@ -1,0 +1,23 @@
+//! The browser's question to `GET /session/status` (a plain JSON endpoint, not a server
+//! function, so that it can be a cheap GET).
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct SessionStatus {
+    signed_in: bool,
+}
+
+/// `Some(signed_in)`, or `None` when the server could not be asked (offline, restarting):
+/// then nothing is concluded.
+pub async fn signed_in() -> Option<bool> {
+    let response = gloo_net::http::Request::get("/session/status")
+        .send()
+        .await
+        .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let status: SessionStatus = response.json().await.ok()?;
+    Some(status.signed_in)
+}

@@ -1,0 +1,113 @@
+// Tokens that stay fresh: refresh after expiry (with and without rotation), one refresh for
+// concurrent calls, a revoked grant ending the session, an outage that does not.
+import { test, expect } from '@playwright/test';
+import { TEST, logIn, lastIssuedTokens, expectHydrated } from './support.js';
+
+const SHORT_TTL = 3; // seconds
+
+async function providerSettings(request, settings) {
+  const response = await request.post(`${TEST.issuer}/__test/settings`, { data: settings });
+  expect(response.ok()).toBeTruthy();
+  return response.json();
+}
+
+async function refreshGrants(request) {
+  return (await (await request.get(`${TEST.issuer}/__test/stats`)).json()).refresh_grants;
+}
+
+async function waitPastExpiry(page) {
+  await page.waitForTimeout(SHORT_TTL * 1000 + 600);
+}
+
+test.afterEach(async ({ request }) => {
+  await providerSettings(request, { accessTokenTtl: 1800, rotateRefreshTokens: false, outage: false });
+});
+
+for (const rotate of [false, true]) {
+  test(`"Refresh profile" refreshes an expired token once (rotation ${rotate ? 'on' : 'off'})`, async ({ page, request }) => {
+    await providerSettings(request, { accessTokenTtl: SHORT_TTL, rotateRefreshTokens: rotate, resetStats: true });
+    await logIn(page, `refresh-${rotate}@example.com`);
+    await expectHydrated(page);
+    await expect(page.locator('#tokenStatus')).toContainText('not refreshed yet');
+
+    await waitPastExpiry(page);
+    await page.locator('#refreshProfile').click();
+    await expect(page.locator('#tokenStatus')).toContainText('refreshed once');
+    expect(await refreshGrants(request)).toBe(1);
+    expect(JSON.parse(await page.locator('#claims').textContent()).email).toBe(`refresh-${rotate}@example.com`);
+
+    // The kept (or rotated) refresh token works again.
+    await waitPastExpiry(page);
+    await page.locator('#refreshProfile').click();
+    await expect(page.locator('#tokenStatus')).toContainText('refreshed 2 times');
+    expect(await refreshGrants(request)).toBe(2);
+    await expect(page.locator('#profileError')).toHaveCount(0);
+  });
+}
+
+test('20 concurrent profile calls after expiry cause exactly one refresh grant', async ({ page, request }) => {
+  await providerSettings(request, { accessTokenTtl: SHORT_TTL, rotateRefreshTokens: true, resetStats: true });
+  await logIn(page, 'concurrent@example.com');
+  await waitPastExpiry(page);
+  const statuses = await page.evaluate(() => Promise.all(
+    Array.from({ length: 20 }, () => fetch('/api/profile', { method: 'POST' }).then((r) => r.status)),
+  ));
+  expect(statuses).toEqual(Array(20).fill(200));
+  expect(await refreshGrants(request)).toBe(1);
+  await page.reload();
+  await expect(page.locator('#tokenStatus')).toContainText('refreshed once');
+});
+
+test('a refresh token revoked at the provider ends the session, noticed without a reload', async ({ page, request }) => {
+  await providerSettings(request, { accessTokenTtl: SHORT_TTL });
+  await logIn(page, 'revoked@example.com');
+  await expectHydrated(page);
+  const { refresh_token: refreshToken } = await lastIssuedTokens(request);
+  const revoked = await request.post(`${TEST.issuer}/oauth2/revoke`, {
+    form: { token: refreshToken, client_id: TEST.clientId, client_secret: TEST.clientSecret },
+  });
+  expect(revoked.ok()).toBeTruthy();
+
+  await waitPastExpiry(page);
+  // The tab regains focus: the page asks /session/status, which finds the grant gone.
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(page.locator('#sessionEnded')).toHaveText('Your session has ended, please log in again.');
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  await page.reload();
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+});
+
+test('a provider outage during refresh is a temporary error; the session survives it', async ({ page, request }) => {
+  await providerSettings(request, { accessTokenTtl: SHORT_TTL, resetStats: true });
+  await logIn(page, 'outage@example.com');
+  await expectHydrated(page);
+  await waitPastExpiry(page);
+
+  await providerSettings(request, { outage: true });
+  await page.locator('#refreshProfile').click();
+  await expect(page.locator('#profileError')).toContainText('You are still signed in');
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome outage@example.com!');
+
+  await providerSettings(request, { outage: false });
+  await page.locator('#refreshProfile').click();
+  await expect(page.locator('#tokenStatus')).toContainText('refreshed once');
+  await expect(page.locator('#profileError')).toHaveCount(0);
+  expect(await refreshGrants(request)).toBe(1);
+});
+
+test('logout revokes the refresh token at the provider', async ({ page, request }) => {
+  await logIn(page, 'revoke-at-logout@example.com');
+  const { refresh_token: refreshToken } = await lastIssuedTokens(request);
+  await page.locator('#qsLogoutBtn').click();
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  const refresh = await request.post(`${TEST.issuer}/oauth2/token`, {
+    form: {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: TEST.clientId,
+      client_secret: TEST.clientSecret,
+    },
+  });
+  expect(refresh.status()).toBe(400);
+  expect((await refresh.json()).error).toBe('invalid_grant');
+});

@@ -1,0 +1,36 @@
+//! `GET /session/status`: whether this browser is still signed in, for the page to notice a
+//! session that ended elsewhere (revoked or expired refresh token, logout at the provider)
+//! without a reload. Refreshes the access token when it is due, which is how a revoked grant
+//! is found out.
+
+use crate::startup::AppState;
+use crate::tokens::FreshTokenError;
+use app::session::AuthSession;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use tower_sessions::Session;
+
+#[derive(Debug, Serialize)]
+pub struct SessionStatus {
+    signed_in: bool,
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<SessionStatus>, StatusCode> {
+    let session = AuthSession::new(session);
+    let signed_in = match state.tokens.fresh_user(&session).await {
+        Ok(_) => true,
+        Err(FreshTokenError::NotSignedIn | FreshTokenError::SessionEnded(_)) => false,
+        // The provider is unreachable for now: the session stands until it says otherwise.
+        Err(FreshTokenError::Temporary(_)) => true,
+        Err(FreshTokenError::Store(error)) => {
+            tracing::error!(%error, "session store failed");
+            return Err(StatusCode::SERVICE_UNAVAILABLE);
+        }
+    };
+    Ok(Json(SessionStatus { signed_in }))
+}
