@@ -157,6 +157,7 @@ mod tests {
     fn user(claims: serde_json::Value) -> SignedInUser {
         SignedInUser {
             subject: "s1".into(),
+            sid: None,
             claims: claims.as_object().cloned().unwrap_or_default(),
             tokens: TokenSet {
                 access_token: "at-secret".into(),

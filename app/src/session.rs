@@ -76,6 +76,10 @@ impl fmt::Debug for TokenSet {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignedInUser {
     pub subject: String,
+    /// The provider's session id (`sid` of the ID token), when it gives one: back-channel
+    /// logout may name it.
+    #[serde(default)]
+    pub sid: Option<String>,
     /// ID-token and userinfo claims (user attributes only, no token strings).
     pub claims: serde_json::Map<String, serde_json::Value>,
     pub tokens: TokenSet,
@@ -93,6 +97,20 @@ struct SessionData {
     /// back-channel logout), so that the next page can say so once.
     #[serde(default)]
     ended_elsewhere: bool,
+}
+
+/// Who is signed in to a stored session record (`sub`, `sid`), read without the typed wrapper:
+/// for a store that indexes sessions so that back-channel logout can find them.
+pub fn record_identity(
+    data: &std::collections::HashMap<String, serde_json::Value>,
+) -> Option<(String, Option<String>)> {
+    let user = data.get(SESSION_KEY)?.get("user")?;
+    let subject = user.get("subject")?.as_str()?.to_owned();
+    let sid = user
+        .get("sid")
+        .and_then(|sid| sid.as_str())
+        .map(str::to_owned);
+    Some((subject, sid))
 }
 
 /// The session store failed (unreachable, full, …). Not the user's fault: a 503.

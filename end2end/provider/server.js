@@ -16,6 +16,7 @@
 import crypto from 'node:crypto';
 import dns from 'node:dns';
 import http from 'node:http';
+import { CompactSign } from 'jose';
 import Provider from 'oidc-provider';
 
 dns.setDefaultResultOrder('ipv4first');
@@ -64,6 +65,9 @@ const provider = new Provider(issuer, {
     client_secret: clientSecret,
     redirect_uris: [`${appUrl}/callback`],
     post_logout_redirect_uris: [`${appUrl}/`],
+    // Authgear has no back-channel logout; this provider sends it, as others do.
+    backchannel_logout_uri: `${appUrl}/backchannel-logout`,
+    backchannel_logout_session_required: true,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     // Older Authgear releases accept only client_secret_post from a confidential client.
@@ -96,6 +100,7 @@ const provider = new Provider(issuer, {
     revocation: { enabled: true },
     userinfo: { enabled: true },
     rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+    backchannelLogout: { enabled: true },
   },
   ttl: {
     AccessToken: () => settings.accessTokenTtl,
@@ -107,6 +112,12 @@ const provider = new Provider(issuer, {
     Grant: 364 * 24 * 60 * 60,
   },
   rotateRefreshToken: () => settings.rotateRefreshTokens,
+  // oidc-provider refuses outgoing requests to loopback addresses (SSRF protection); the app
+  // it posts back-channel logouts to is on loopback here.
+  fetch(url, options) {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   async findAccount(ctx, sub) {
     const account = accountBySub(sub);
     if (!account) return undefined;
@@ -335,6 +346,14 @@ async function testHook(req, res) {
   };
   if (req.url === '/__test/last-tokens') return json(lastTokens);
   if (req.url === '/__test/stats') return json({ refresh_grants: refreshGrants });
+  if (req.url === '/__test/sign' && req.method === 'POST') {
+    // Signs { header?, claims } with the provider's own key, for hostile-token tests.
+    const { header = {}, claims } = JSON.parse(await readBody(req));
+    const jwt = await new CompactSign(Buffer.from(JSON.stringify(claims)))
+      .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid, ...header })
+      .sign(privateKey);
+    return json({ jwt, issuer, clientId });
+  }
   if (req.url === '/__test/settings' && req.method === 'POST') {
     // { accessTokenTtl?, rotateRefreshTokens?, outage?, resetStats? }
     const body = JSON.parse((await readBody(req)) || '{}');

@@ -3,10 +3,12 @@
 
 pub mod configuration;
 pub mod error;
+pub mod logout_token;
 pub mod oidc;
 pub mod return_to;
 pub mod routes;
 pub mod same_origin;
+pub mod session_index;
 pub mod startup;
 pub mod telemetry;
 pub mod tokens;

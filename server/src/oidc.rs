@@ -10,6 +10,7 @@ use openidconnect::core::{
     CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
     CoreResponseType, CoreSubjectIdentifierType, CoreTokenResponse,
 };
+use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 use openidconnect::{
     reqwest, AccessToken, AdditionalClaims, AdditionalProviderMetadata, AuthType,
     AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
@@ -144,6 +145,8 @@ impl Provider {
             end_session_endpoint,
             revocation_endpoint,
         } = metadata.additional_metadata().clone();
+        let jwks = metadata.jwks().clone();
+        let signing_algs = metadata.id_token_signing_alg_values_supported().clone();
         let client = CoreClient::from_provider_metadata(
             metadata,
             self.settings.client_id.clone(),
@@ -159,6 +162,8 @@ impl Provider {
             scopes: self.settings.extra_scopes.clone(),
             end_session_endpoint,
             revocation_endpoint,
+            jwks,
+            signing_algs,
             client_id: self.settings.client_id.clone(),
             client_secret: self.settings.client_secret.clone(),
             auth_type,
@@ -185,6 +190,9 @@ pub struct OidcClient {
     scopes: Vec<String>,
     end_session_endpoint: Option<Url>,
     revocation_endpoint: Option<Url>,
+    /// For logout tokens, which openidconnect does not verify itself.
+    jwks: CoreJsonWebKeySet,
+    signing_algs: Vec<CoreJwsSigningAlgorithm>,
     // For the revocation request, which openidconnect's typed client only offers when the
     // endpoint is known at compile time.
     client_id: ClientId,
@@ -262,6 +270,8 @@ impl OidcClient {
         };
         Ok(SignedInUser {
             subject: subject.to_string(),
+            // The verified ID token's `sid`, which openidconnect's core claims do not carry.
+            sid: crate::logout_token::payload_claim(&id_token.to_string(), "sid"),
             claims,
             tokens: token_set(&token_response, None, id_token.to_string()),
             refreshes: 0,
@@ -354,6 +364,24 @@ impl OidcClient {
             Ok(response) => tracing::warn!(status = %response.status(), "token revocation refused"),
             Err(error) => tracing::warn!(error = %error_chain(&error), "token revocation failed"),
         }
+    }
+
+    /// Back-channel logout: the verified claims of a logout token (see `logout_token`).
+    pub fn verify_logout_token(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<crate::logout_token::LogoutClaims, crate::logout_token::LogoutTokenError> {
+        crate::logout_token::verify(
+            token,
+            crate::logout_token::Expected {
+                issuer: self.issuer.as_str(),
+                client_id: self.client_id.as_str(),
+                keys: self.jwks.keys(),
+                algorithms: &self.signing_algs,
+                now,
+            },
+        )
     }
 
     /// Step 3: RP-initiated logout at the provider, then back to `<APP_URL>/`.

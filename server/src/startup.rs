@@ -3,7 +3,9 @@
 
 use crate::configuration::{AppUrl, Settings};
 use crate::oidc::Provider;
+use crate::routes::backchannel::{self, SeenTokenIds};
 use crate::routes::{auth, session};
+use crate::session_index::IndexedStore;
 use crate::tokens::TokenManager;
 use crate::{error, same_origin};
 use app::api::server::Accounts;
@@ -26,10 +28,15 @@ pub const STYLESHEET_PATH: &str = "/pkg/authgear-leptos.css";
 /// A signed-in session ends after this long without a request.
 const SESSION_IDLE_TIMEOUT: Duration = Duration::hours(24);
 
+/// Server-side sessions, indexed by user for back-channel logout.
+pub type SessionStore = IndexedStore<MemoryStore>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub provider: Arc<Provider>,
     pub tokens: Arc<TokenManager>,
+    pub sessions: SessionStore,
+    pub seen_logout_tokens: Arc<SeenTokenIds>,
     pub app_url: AppUrl,
     pub site: SiteInfo,
     pub leptos_options: LeptosOptions,
@@ -79,9 +86,12 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
         }
     });
     let tokens = Arc::new(TokenManager::new(provider.clone()));
+    let sessions = IndexedStore::new(MemoryStore::default());
     let state = AppState {
         provider,
         tokens: tokens.clone(),
+        sessions: sessions.clone(),
+        seen_logout_tokens: Arc::default(),
         app_url: settings.app_url.clone(),
         site: SiteInfo {
             local_demo_provider: settings.provider.local_demo,
@@ -109,7 +119,8 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
         .precompressed_br()
         .not_found_service(get(error::not_found).with_state(()));
 
-    Ok(Router::new()
+    // What the browser calls: same-origin only for anything but GET, with the session cookie.
+    let browser = Router::new()
         .route("/", get(render_home))
         .route("/api/{*fn_name}", post(server_functions))
         .route("/login", get(auth::login))
@@ -121,17 +132,22 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
             state.clone(),
             same_origin::require_same_origin,
         ))
-        .layer(session_layer(&settings))
-        .with_state(state))
+        .layer(session_layer(&settings, sessions));
+    // What the provider calls, server to server: no cookie, no Origin.
+    let provider_calls = Router::new().route("/backchannel-logout", post(backchannel::logout));
+    Ok(browser.merge(provider_calls).with_state(state))
 }
 
 /// One HTTP-only, SameSite=Lax cookie holding an opaque, encrypted session id; everything
 /// else stays on the server.
-fn session_layer(settings: &Settings) -> SessionManagerLayer<MemoryStore, PrivateCookie> {
+fn session_layer(
+    settings: &Settings,
+    store: SessionStore,
+) -> SessionManagerLayer<SessionStore, PrivateCookie> {
     let secure = settings.app_url.is_https();
     // `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
     let name = if secure { "__Host-session" } else { "session" };
-    SessionManagerLayer::new(MemoryStore::default())
+    SessionManagerLayer::new(store)
         .with_name(name)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

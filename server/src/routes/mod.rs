@@ -1,4 +1,5 @@
 //! The BFF's own routes; the page and its server functions are Leptos'.
 
 pub mod auth;
+pub mod backchannel;
 pub mod session;

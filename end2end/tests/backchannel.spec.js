@@ -1,0 +1,84 @@
+// OpenID Connect Back-Channel Logout: the provider tells the app a user signed out there.
+import { test, expect } from '@playwright/test';
+import { TEST, logIn, expectHydrated } from './support.js';
+
+const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** A logout token signed with the provider's own key; `change` edits claims or header. */
+async function logoutToken(request, sub, change = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    iss: TEST.issuer,
+    aud: TEST.clientId,
+    iat: now,
+    exp: now + 120,
+    jti: `jti-${Math.random().toString(36).slice(2)}`,
+    sub,
+    events: { [EVENT]: {} },
+    ...change.claims,
+  };
+  for (const name of change.remove || []) delete claims[name];
+  const response = await request.post(`${TEST.issuer}/__test/sign`, { data: { claims, header: change.header } });
+  return (await response.json()).jwt;
+}
+
+function postLogout(request, token) {
+  return request.post(`${TEST.appUrl}/backchannel-logout`, { form: { logout_token: token } });
+}
+
+async function subjectOf(page) {
+  return JSON.parse(await page.locator('#claims').textContent()).sub;
+}
+
+test('signing out at the provider ends the app session', async ({ page }) => {
+  await logIn(page, 'bcl@example.com');
+  // The user signs out on the provider's own pages (no id_token_hint, no way back).
+  await page.goto(`${TEST.issuer}/oauth2/end_session`);
+  await expect(page.getByRole('heading', { name: 'You are signed out' })).toBeVisible();
+  await page.goto('/');
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+});
+
+test('an open page notices a back-channel logout without a reload', async ({ page, request }) => {
+  await logIn(page, 'bcl-open@example.com');
+  await expectHydrated(page);
+  const response = await postLogout(request, await logoutToken(request, await subjectOf(page)));
+  expect(response.status()).toBe(200);
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  await expect(page.locator('#sessionEnded')).toBeVisible();
+});
+
+test('hostile logout tokens are refused with 400 and delete nothing; a replay too', async ({ page, request }) => {
+  await logIn(page, 'bcl-hostile@example.com');
+  const sub = await subjectOf(page);
+
+  const valid = await logoutToken(request, sub);
+  const [header, payload, signature] = valid.split('.');
+  const flipped = signature.startsWith('A') ? `B${signature.slice(1)}` : `A${signature.slice(1)}`;
+  const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${payload}.`;
+  const hostile = {
+    'bad signature': `${header}.${payload}.${flipped}`,
+    'alg none': unsigned,
+    'wrong aud': await logoutToken(request, sub, { claims: { aud: 'someone-else' } }),
+    'wrong iss': await logoutToken(request, sub, { claims: { iss: 'https://evil.example' } }),
+    'missing events': await logoutToken(request, sub, { remove: ['events'] }),
+    'other event': await logoutToken(request, sub, { claims: { events: { 'urn:other': {} } } }),
+    'with a nonce': await logoutToken(request, sub, { claims: { nonce: 'n-0S6_WzA2Mj' } }),
+    'no sub or sid': await logoutToken(request, sub, { remove: ['sub'] }),
+    'no jti': await logoutToken(request, sub, { remove: ['jti'] }),
+    'unknown kid': await logoutToken(request, sub, { header: { kid: 'not-in-jwks' } }),
+    'not a JWT': 'hello',
+  };
+  for (const [name, token] of Object.entries(hostile)) {
+    const response = await postLogout(request, token);
+    expect(response.status(), name).toBe(400);
+  }
+  await page.reload();
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome bcl-hostile@example.com!');
+
+  expect((await postLogout(request, valid)).status()).toBe(200);
+  await page.reload();
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  expect((await postLogout(request, valid)).status(), 'replay').toBe(400);
+});

@@ -1,0 +1,165 @@
+//! OpenID Connect Back-Channel Logout 1.0, §2.6: verifying a logout token.
+//!
+//! openidconnect verifies ID tokens but not logout tokens, whose rules differ (no `nonce`,
+//! an `events` claim, `sub` and/or `sid`, no `exp` required). The signature check uses the
+//! same JWKS and algorithms as ID tokens, through openidconnect's `JsonWebKey`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
+use openidconnect::JsonWebKey;
+use serde::Deserialize;
+use serde_json::Value;
+
+const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+/// Clock skew allowed on `iat` and `exp`.
+const SKEW_SECS: i64 = 60;
+/// A logout token older than this is refused: it cannot be told apart from a replay once its
+/// `jti` has left the replay cache.
+pub const MAX_AGE_SECS: i64 = 10 * 60;
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LogoutTokenError {
+    #[error("not a signed JWT")]
+    Malformed,
+    #[error("algorithm not allowed")]
+    Algorithm,
+    #[error("signature invalid or key unknown")]
+    Signature,
+    #[error("wrong issuer")]
+    Issuer,
+    #[error("audience does not contain this client")]
+    Audience,
+    #[error("iat missing, in the future or too old")]
+    IssuedAt,
+    #[error("expired")]
+    Expired,
+    #[error("events claim lacks the back-channel logout event")]
+    Events,
+    #[error("logout tokens must not carry a nonce")]
+    Nonce,
+    #[error("neither sub nor sid")]
+    NoSubject,
+    #[error("jti missing")]
+    NoJti,
+}
+
+pub struct Expected<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub keys: &'a [CoreJsonWebKey],
+    pub algorithms: &'a [CoreJwsSigningAlgorithm],
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutClaims {
+    pub sub: Option<String>,
+    pub sid: Option<String>,
+    pub jti: String,
+    pub iat: i64,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: CoreJwsSigningAlgorithm,
+    kid: Option<String>,
+}
+
+pub fn verify(token: &str, expected: Expected<'_>) -> Result<LogoutClaims, LogoutTokenError> {
+    use LogoutTokenError::*;
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Malformed);
+    };
+    let header: Header = decode_json(header).ok_or(Malformed)?;
+    // Only the provider's advertised asymmetric algorithms: never `none`, never HMAC.
+    let asymmetric = !matches!(
+        header.alg,
+        CoreJwsSigningAlgorithm::None
+            | CoreJwsSigningAlgorithm::HmacSha256
+            | CoreJwsSigningAlgorithm::HmacSha384
+            | CoreJwsSigningAlgorithm::HmacSha512
+    );
+    if !asymmetric || !expected.algorithms.contains(&header.alg) {
+        return Err(Algorithm);
+    }
+    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| Malformed)?;
+    let message = &token.as_bytes()[..header_and_payload_len(token)];
+    let verified = expected
+        .keys
+        .iter()
+        .filter(|key| match (&header.kid, key.key_id()) {
+            (Some(kid), Some(key_id)) => kid.as_str() == key_id.as_str(),
+            _ => true,
+        })
+        .any(|key| {
+            key.verify_signature(&header.alg, message, &signature)
+                .is_ok()
+        });
+    if !verified {
+        return Err(Signature);
+    }
+
+    let claims: serde_json::Map<String, Value> = decode_json(payload).ok_or(Malformed)?;
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    if text("iss").as_deref() != Some(expected.issuer) {
+        return Err(Issuer);
+    }
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == expected.client_id,
+        Some(Value::Array(auds)) => auds
+            .iter()
+            .any(|aud| aud.as_str() == Some(expected.client_id)),
+        _ => false,
+    };
+    if !audience_ok {
+        return Err(Audience);
+    }
+    let iat = claims.get("iat").and_then(Value::as_i64).ok_or(IssuedAt)?;
+    if iat > expected.now + SKEW_SECS || iat < expected.now - MAX_AGE_SECS {
+        return Err(IssuedAt);
+    }
+    if let Some(exp) = claims.get("exp") {
+        if exp
+            .as_i64()
+            .is_none_or(|exp| exp + SKEW_SECS < expected.now)
+        {
+            return Err(Expired);
+        }
+    }
+    let has_event = claims
+        .get("events")
+        .and_then(Value::as_object)
+        .and_then(|events| events.get(BACKCHANNEL_LOGOUT_EVENT))
+        .is_some_and(Value::is_object);
+    if !has_event {
+        return Err(Events);
+    }
+    if claims.contains_key("nonce") {
+        return Err(Nonce);
+    }
+    let (sub, sid) = (text("sub"), text("sid"));
+    if sub.is_none() && sid.is_none() {
+        return Err(NoSubject);
+    }
+    let jti = text("jti").ok_or(NoJti)?;
+    Ok(LogoutClaims { sub, sid, jti, iat })
+}
+
+/// One claim of a JWT's payload, *without* checking the signature: only for tokens that were
+/// verified already.
+pub fn payload_claim(jwt: &str, name: &str) -> Option<String> {
+    let claims: serde_json::Map<String, Value> = decode_json(jwt.split('.').nth(1)?)?;
+    claims.get(name)?.as_str().map(str::to_owned)
+}
+
+fn header_and_payload_len(token: &str) -> usize {
+    token.rfind('.').unwrap_or(token.len())
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Option<T> {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).ok()?).ok()
+}
