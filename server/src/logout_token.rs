@@ -163,3 +163,62 @@ fn header_and_payload_len(token: &str) -> usize {
 fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Option<T> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).ok()?).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expected() -> Expected<'static> {
+        Expected {
+            issuer: "https://issuer.example",
+            client_id: "client",
+            keys: &[],
+            algorithms: &[CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+            now: 1_000_000,
+        }
+    }
+
+    fn segment(value: serde_json::Value) -> String {
+        URL_SAFE_NO_PAD.encode(value.to_string())
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused() {
+        for token in ["", "a.b", "a.b.c.d", "!!.??.**"] {
+            assert_eq!(
+                verify(token, expected()),
+                Err(LogoutTokenError::Malformed),
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsigned_and_hmac_tokens_are_refused_before_any_key_lookup() {
+        let payload = segment(serde_json::json!({"iss": "https://issuer.example"}));
+        for alg in ["none", "HS256"] {
+            let token = format!("{}.{payload}.", segment(serde_json::json!({ "alg": alg })));
+            assert_eq!(
+                verify(&token, expected()),
+                Err(LogoutTokenError::Algorithm),
+                "{alg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_signature_without_a_matching_key_is_refused() {
+        let header = segment(serde_json::json!({"alg": "RS256", "kid": "k1"}));
+        let payload = segment(serde_json::json!({"iss": "https://issuer.example"}));
+        let token = format!("{header}.{payload}.c2ln");
+        assert_eq!(verify(&token, expected()), Err(LogoutTokenError::Signature));
+    }
+
+    #[test]
+    fn payload_claim_reads_a_string_claim() {
+        let token = format!("h.{}.s", segment(serde_json::json!({"sid": "abc", "n": 1})));
+        assert_eq!(payload_claim(&token, "sid").as_deref(), Some("abc"));
+        assert_eq!(payload_claim(&token, "n"), None);
+        assert_eq!(payload_claim("nonsense", "sid"), None);
+    }
+}

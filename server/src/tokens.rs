@@ -121,7 +121,7 @@ impl TokenManager {
             session
                 .update_user(user.clone())
                 .await
-                .map_err(|e| ApiError::from(FreshTokenError::Store(e)))?;
+                .map_err(app::api::server::store_error)?;
         }
         Ok(UserProfile::from_user(&user))
     }
@@ -136,12 +136,12 @@ impl Accounts for TokenManager {
     }
 }
 
+const PROVIDER_UNREACHABLE: &str =
+    "The sign-in service could not be reached. You are still signed in; please try again.";
+
 fn temporary(error: OidcError) -> ApiError {
     tracing::warn!(%error, "provider call failed");
-    ApiError::Temporary(
-        "The sign-in service could not be reached. You are still signed in; please try again."
-            .into(),
-    )
+    ApiError::Temporary(PROVIDER_UNREACHABLE.into())
 }
 
 impl From<FreshTokenError> for ApiError {
@@ -149,7 +149,8 @@ impl From<FreshTokenError> for ApiError {
         match error {
             FreshTokenError::NotSignedIn => ApiError::NotSignedIn,
             FreshTokenError::SessionEnded(_) => ApiError::SessionEnded,
-            FreshTokenError::Temporary(error) => temporary(OidcError::Unavailable(error)),
+            // Logged where it happened.
+            FreshTokenError::Temporary(_) => ApiError::Temporary(PROVIDER_UNREACHABLE.into()),
             FreshTokenError::Store(error) => app::api::server::store_error(error),
         }
     }
