@@ -114,3 +114,88 @@ impl<S: SessionStore> SessionStore for IndexedStore<S> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+    use tower_sessions::MemoryStore;
+
+    async fn session_of(store: &IndexedStore<MemoryStore>, sub: &str, sid: Option<&str>) -> Id {
+        let user = serde_json::json!({ "user": { "subject": sub, "sid": sid } });
+        let mut record = Record {
+            id: Id::default(),
+            data: HashMap::from([("auth".to_owned(), user)]),
+            expiry_date: OffsetDateTime::now_utc() + Duration::hours(1),
+        };
+        store.create(&mut record).await.expect("create");
+        record.id
+    }
+
+    async fn exists(store: &IndexedStore<MemoryStore>, id: Id) -> bool {
+        store.load(&id).await.expect("load").is_some()
+    }
+
+    #[tokio::test]
+    async fn sid_deletes_that_provider_session_only() {
+        let store = IndexedStore::new(MemoryStore::default());
+        let phone = session_of(&store, "ada", Some("s1")).await;
+        let laptop = session_of(&store, "ada", Some("s2")).await;
+        assert_eq!(
+            store
+                .delete_matching(Some("ada"), Some("s1"))
+                .await
+                .expect("delete"),
+            1
+        );
+        assert!(!exists(&store, phone).await);
+        assert!(exists(&store, laptop).await);
+    }
+
+    #[tokio::test]
+    async fn sub_alone_deletes_every_session_of_that_user() {
+        let store = IndexedStore::new(MemoryStore::default());
+        let first = session_of(&store, "ada", Some("s1")).await;
+        let second = session_of(&store, "ada", None).await;
+        let other = session_of(&store, "grace", Some("s3")).await;
+        assert_eq!(
+            store
+                .delete_matching(Some("ada"), None)
+                .await
+                .expect("delete"),
+            2
+        );
+        assert!(!exists(&store, first).await && !exists(&store, second).await);
+        assert!(exists(&store, other).await);
+        // A sid that belongs to someone else than the named sub deletes nothing.
+        assert_eq!(
+            store
+                .delete_matching(Some("ada"), Some("s3"))
+                .await
+                .expect("delete"),
+            0
+        );
+        assert!(exists(&store, other).await);
+    }
+
+    #[tokio::test]
+    async fn deleted_and_signed_out_sessions_leave_the_index() {
+        let store = IndexedStore::new(MemoryStore::default());
+        let id = session_of(&store, "ada", Some("s1")).await;
+        store.delete(&id).await.expect("delete");
+        let guest = Record {
+            id,
+            data: HashMap::new(),
+            expiry_date: OffsetDateTime::now_utc() + Duration::hours(1),
+        };
+        store.save(&guest).await.expect("save");
+        assert_eq!(
+            store
+                .delete_matching(Some("ada"), None)
+                .await
+                .expect("delete"),
+            0
+        );
+        assert!(store.index().sessions.is_empty());
+    }
+}
