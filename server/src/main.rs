@@ -1,4 +1,5 @@
 use server::configuration::Settings;
+use server::oidc::Provider;
 use server::startup::Application;
 use std::process::ExitCode;
 
@@ -20,6 +21,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if std::env::args().any(|arg| arg == "--check-config") {
+        return check_config(settings).await;
+    }
     let leptos_options = match leptos::config::get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(error) => {
@@ -44,6 +48,36 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--check-config`: the configuration is valid (checked above) and the provider's discovery
+/// document loads; prints what was found. Exit 0 or 1.
+async fn check_config(settings: Settings) -> ExitCode {
+    println!("Configuration: OK");
+    println!("app URL: {}", settings.app_url.origin());
+    println!("redirect URI: {}", settings.app_url.redirect_uri());
+    println!(
+        "post-logout redirect URI: {}",
+        settings.app_url.post_logout_redirect_uri()
+    );
+    println!("listen address: {}", settings.listen_addr);
+    let provider = match Provider::new(settings.provider, &settings.app_url) {
+        Ok(provider) => provider,
+        Err(error) => {
+            eprintln!("Provider: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match provider.client().await {
+        Ok(client) => {
+            println!("Provider discovery: OK\n{}", client.describe());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("Provider discovery: FAILED\n{error}");
             ExitCode::FAILURE
         }
     }

@@ -202,6 +202,30 @@ pub struct OidcClient {
 }
 
 impl OidcClient {
+    /// A readable summary of what discovery found, for `--check-config`.
+    pub fn describe(&self) -> String {
+        let auth = match self.auth_type {
+            AuthType::RequestBody => "client_secret_post",
+            _ => "client_secret_basic",
+        };
+        let endpoint = |url: &Option<Url>| url.as_ref().map_or("(none)".to_owned(), Url::to_string);
+        format!(
+            "issuer: {}\nauthorization endpoint: {}\ntoken endpoint: {}\nuserinfo endpoint: {}\n\
+             end-session endpoint: {}\nrevocation endpoint: {}\nclient authentication: {auth}\n\
+             signing keys: {}\nscopes: openid offline_access {}",
+            self.issuer.as_str(),
+            self.client.auth_uri().as_str(),
+            self.client.token_uri().map_or("(none)", |url| url.as_str()),
+            self.client
+                .user_info_url()
+                .map_or("(none)", |url| url.as_str()),
+            endpoint(&self.end_session_endpoint),
+            endpoint(&self.revocation_endpoint),
+            self.jwks.keys().len(),
+            self.scopes.join(" "),
+        )
+    }
+
     /// Step 1: the URL to send the browser to, and what the callback needs to finish.
     pub fn authorize(&self, return_to: String) -> (Url, LoginTransaction) {
         let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();

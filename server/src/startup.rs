@@ -4,7 +4,7 @@
 use crate::configuration::{AppUrl, Settings};
 use crate::oidc::Provider;
 use crate::routes::backchannel::{self, SeenTokenIds};
-use crate::routes::{auth, session};
+use crate::routes::{auth, health, session};
 use crate::session_index::IndexedStore;
 use crate::tokens::TokenManager;
 use crate::{error, same_origin};
@@ -133,8 +133,11 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
             same_origin::require_same_origin,
         ))
         .layer(session_layer(&settings, sessions));
-    // What the provider calls, server to server: no cookie, no Origin.
-    let provider_calls = Router::new().route("/backchannel-logout", post(backchannel::logout));
+    // What the provider and the infrastructure call: no cookie, no Origin.
+    let provider_calls = Router::new()
+        .route("/backchannel-logout", post(backchannel::logout))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
     Ok(browser.merge(provider_calls).with_state(state))
 }
 

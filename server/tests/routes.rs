@@ -135,3 +135,60 @@ async fn cross_site_posts_are_refused() {
     let body = same_site.text().await.expect("body");
     assert!(body.contains(r#""user":null"#), "{body}");
 }
+
+#[tokio::test]
+async fn healthz_answers_and_readyz_reports_the_provider_down() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await, (200, "ok".to_owned()));
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!(status, 503);
+    let report: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(report["session_store"], "ok");
+    assert!(report["provider"]["error"].is_string(), "{body}");
+}
+
+/// The real binary, with a clean environment plus `vars`, and no `.env` to find.
+fn run_check_config(vars: &[(&str, &str)]) -> std::process::Output {
+    let empty_dir = std::env::temp_dir();
+    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("--check-config")
+        .env_clear()
+        .envs(vars.iter().copied())
+        .current_dir(empty_dir)
+        .output()
+        .expect("the server binary runs")
+}
+
+#[test]
+fn check_config_names_every_bad_variable_and_exits_1() {
+    let output = run_check_config(&[("APP_SECRET_KEY", "short"), ("PORT", "x")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for variable in [
+        "AUTHGEAR_DOMAIN",
+        "AUTHGEAR_CLIENT_ID",
+        "AUTHGEAR_CLIENT_SECRET",
+        "APP_SECRET_KEY",
+        "PORT",
+    ] {
+        assert!(
+            stderr.contains(&format!("{variable}:")),
+            "{variable} in {stderr}"
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn check_config_fails_when_the_provider_cannot_be_discovered() {
+    let provider = format!("http://127.0.0.1:{}", closed_port());
+    let output = run_check_config(&[
+        ("AUTHGEAR_DOMAIN", provider.as_str()),
+        ("AUTHGEAR_CLIENT_ID", "client"),
+        ("AUTHGEAR_CLIENT_SECRET", "secret"),
+        ("APP_SECRET_KEY", "integration-tests-only-0123456789abcdef"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Configuration: OK"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Provider discovery: FAILED"));
+}

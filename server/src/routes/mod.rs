@@ -2,4 +2,5 @@
 
 pub mod auth;
 pub mod backchannel;
+pub mod health;
 pub mod session;
