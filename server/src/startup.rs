@@ -39,7 +39,6 @@ pub struct AppState {
     pub seen_logout_tokens: Arc<SeenTokenIds>,
     pub app_url: AppUrl,
     pub site: SiteInfo,
-    pub leptos_options: LeptosOptions,
 }
 
 pub struct Application {
@@ -96,7 +95,6 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
         site: SiteInfo {
             local_demo_provider: settings.provider.local_demo,
         },
-        leptos_options: leptos_options.clone(),
     };
 
     let leptos_context = {
