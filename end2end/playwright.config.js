@@ -1,7 +1,12 @@
 // End-to-end tests: the release server and the local provider, started here, driven in
 // Debian's Chromium (Playwright's own browser download cannot work on these machines).
 import { defineConfig } from '@playwright/test';
-import { TEST } from './tests/support.js';
+import os from 'node:os';
+import path from 'node:path';
+import { TEST, appEnvironment } from './tests/support.js';
+
+// The default session store (SQLite), in a directory of this run's own.
+const sessionsDb = path.join(os.tmpdir(), `authgear-leptos-e2e-${process.pid}`, 'sessions.db');
 
 export default defineConfig({
   testDir: './tests',
@@ -38,6 +43,7 @@ export default defineConfig({
         DEMO_CLIENT_ID: TEST.clientId,
         DEMO_CLIENT_SECRET: TEST.clientSecret,
         PROVIDER_TEST_HOOKS: '1',
+        EXTRA_APP_URLS: TEST.extraAppPorts.map((port) => `http://localhost:${port}`).join(','),
       },
     },
     {
@@ -45,20 +51,7 @@ export default defineConfig({
       url: `${TEST.appUrl}/robots.txt`,
       reuseExistingServer: false,
       stdout: 'pipe',
-      env: {
-        AUTHGEAR_DOMAIN: TEST.issuer,
-        AUTHGEAR_CLIENT_ID: TEST.clientId,
-        AUTHGEAR_CLIENT_SECRET: TEST.clientSecret,
-        AUTHGEAR_SCOPES: '',
-        APP_SECRET_KEY: 'end-to-end-tests-only-0123456789abcdef0123456789',
-        APP_URL: TEST.appUrl,
-        LEPTOS_SITE_ADDR: `127.0.0.1:${TEST.appPort}`,
-        PORT: String(TEST.appPort),
-        LEPTOS_SITE_ROOT: '../target/site',
-        LEPTOS_ENV: 'PROD',
-        LOCAL_DEMO_PROVIDER: 'true',
-        RUST_LOG: 'info',
-      },
+      env: appEnvironment({ port: TEST.appPort, sessionStore: `sqlite://${sessionsDb}` }),
     },
   ],
 });

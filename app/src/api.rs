@@ -14,6 +14,8 @@ pub struct UserProfile {
     pub subject: String,
     /// The user's claims, pretty-printed JSON.
     pub claims_json: String,
+    /// Unix time at which the session ends unless the user is active again before.
+    pub session_ends_at: i64,
     /// Unix time at which the current access token expires, if the provider said.
     pub access_token_expires_at: Option<i64>,
     /// Access-token refreshes in this session, and when the last one happened (Unix time).
@@ -63,7 +65,7 @@ impl FromServerFnError for ApiError {
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<SessionView, ApiError> {
     let session = server::auth_session().await?;
-    let user = session.user().await.map_err(server::store_error)?;
+    let user = session.active_user().await.map_err(server::store_error)?;
     let session_ended = user.is_none()
         && session
             .take_ended_elsewhere()
@@ -82,6 +84,7 @@ pub async fn current_user() -> Result<SessionView, ApiError> {
 #[server(endpoint = "profile")]
 pub async fn profile() -> Result<UserProfile, ApiError> {
     let session = server::auth_session().await?;
+    session.active_user().await.map_err(server::store_error)?;
     let accounts = use_context::<std::sync::Arc<dyn server::Accounts>>()
         .ok_or_else(|| ApiError::Temporary("The server is not set up for this call.".into()))?;
     accounts.fresh_profile(session).await
@@ -91,7 +94,7 @@ pub async fn profile() -> Result<UserProfile, ApiError> {
 #[cfg(feature = "ssr")]
 pub mod server {
     use super::{ApiError, UserProfile};
-    use crate::session::{AuthSession, SessionError, SignedInUser};
+    use crate::session::{AuthSession, SignedInUser};
     use std::future::Future;
     use std::pin::Pin;
 
@@ -105,20 +108,26 @@ pub mod server {
     }
 
     pub async fn auth_session() -> Result<AuthSession, ApiError> {
-        let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|error| {
+        leptos_axum::extract().await.map_err(|error| {
             tracing::error!(%error, "session layer missing");
             ApiError::Temporary("The server could not read your session.".into())
-        })?;
-        Ok(AuthSession::new(session))
+        })
     }
 
-    /// Logs the cause on the server; the browser only learns that it was temporary.
-    pub fn store_error(error: SessionError) -> ApiError {
+    /// Logs the cause on the server and answers 503 (for the page and for the server function
+    /// call alike); the browser only learns that it was temporary. The session is left as it
+    /// is: it works again once the store is back.
+    pub fn store_error(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "session store failed");
-        ApiError::Temporary(
-            "The server could not read your session. Please try again shortly.".into(),
-        )
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        }
+        ApiError::Temporary(STORE_UNAVAILABLE.into())
     }
+
+    pub const STORE_UNAVAILABLE: &str =
+        "The server cannot reach its session store right now. Nothing was lost; \
+         please try again in a moment.";
 
     impl UserProfile {
         pub fn from_user(user: &SignedInUser) -> Self {
@@ -140,6 +149,7 @@ pub mod server {
                 email,
                 subject: user.subject.clone(),
                 claims_json: serde_json::to_string_pretty(claims).unwrap_or_default(),
+                session_ends_at: user.ends_at,
                 access_token_expires_at: user.tokens.access_token_expires_at,
                 refreshes: user.refreshes,
                 last_refreshed_at: user.last_refreshed_at,
@@ -168,6 +178,9 @@ mod tests {
             },
             refreshes: 2,
             last_refreshed_at: Some(50),
+            signed_in_at: 0,
+            last_seen_at: 0,
+            ends_at: 3600,
         }
     }
 

@@ -22,7 +22,8 @@ pub fn App() -> impl IntoView {
                     match current.await {
                         Ok(current) => view! { <Home current/> }.into_any(),
                         Err(error) => view! {
-                            <p class="error" role="alert">{error.to_string()}</p>
+                            <p class="error" id="pageError" role="alert">{error.to_string()}</p>
+                            <p><a class="button" href="/">"Try again"</a></p>
                         }.into_any(),
                     }
                 })}
@@ -81,6 +82,12 @@ fn SignedIn(user: UserProfile, ended: RwSignal<bool>) -> impl IntoView {
         <form method="post" action="/logout">
             <button id="qsLogoutBtn" class="button" type="submit">"Logout"</button>
         </form>
+        <p id="sessionEnds">
+            {move || shown.with(|user| format!(
+                "Your session ends {} unless you use the app before.",
+                utc_date_time(user.session_ends_at)
+            ))}
+        </p>
         <h2>"Access token"</h2>
         <p id="tokenStatus">
             {move || shown.with(|user| token_status(user.access_token_expires_at, user.refreshes, user.last_refreshed_at))}
@@ -160,9 +167,37 @@ fn watch_session(ended: RwSignal<bool>, signed_in: bool) {
 #[cfg(not(feature = "hydrate"))]
 fn watch_session(_ended: RwSignal<bool>, _signed_in: bool) {}
 
+/// `2026-11-28 14:05 UTC` from Unix time (days to civil date: Howard Hinnant's algorithm).
+fn utc_date_time(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let minutes = unix.rem_euclid(86_400) / 60;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "on {year}-{month:02}-{day:02} at {:02}:{:02} UTC",
+        minutes / 60,
+        minutes % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_civil_utc() {
+        assert_eq!(utc_date_time(0), "on 1970-01-01 at 00:00 UTC");
+        assert_eq!(utc_date_time(951_782_400), "on 2000-02-29 at 00:00 UTC");
+        assert_eq!(utc_date_time(1_795_867_500), "on 2026-11-28 at 12:05 UTC");
+    }
 
     #[test]
     fn token_status_shows_times_and_counts() {

@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
-use tower_sessions::Session;
+use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+use tower_sessions::{Expiry, Session};
 
 /// The one key this app uses in the session record.
 const SESSION_KEY: &str = "auth";
@@ -86,6 +87,36 @@ pub struct SignedInUser {
     /// How many times the access token was refreshed in this session, and when last.
     pub refreshes: u32,
     pub last_refreshed_at: Option<i64>,
+    /// Unix times: login, the last request that counted as activity, and when the session
+    /// ends unless there is more activity (idle timeout, capped by the absolute lifetime).
+    #[serde(default)]
+    pub signed_in_at: i64,
+    #[serde(default)]
+    pub last_seen_at: i64,
+    #[serde(default)]
+    pub ends_at: i64,
+}
+
+/// How long a signed-in session lives; the server puts it in every request's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLifetimes {
+    /// Seconds without a request after which the session ends.
+    pub idle_timeout: i64,
+    /// Seconds after login after which the session ends, however active.
+    pub max_lifetime: i64,
+}
+
+impl SessionLifetimes {
+    /// When a session of someone signed in at `signed_in_at` and last seen at `now` ends.
+    pub fn ends_at(&self, signed_in_at: i64, now: i64) -> i64 {
+        (now + self.idle_timeout).min(signed_in_at + self.max_lifetime)
+    }
+
+    /// Activity is written to the store at most this often (not on every request): the idle
+    /// timeout is then exact to within this interval.
+    fn touch_interval(&self) -> i64 {
+        (self.idle_timeout / 10).clamp(1, 60)
+    }
 }
 
 /// Everything this app keeps in one session record.
@@ -120,16 +151,61 @@ pub struct SessionError(#[from] tower_sessions::session::Error);
 
 /// The typed view of one browser's session.
 #[derive(Clone)]
-pub struct AuthSession(Session);
+pub struct AuthSession {
+    session: Session,
+    lifetimes: SessionLifetimes,
+}
+
+/// Handlers and server functions take an `AuthSession` as an extractor; it needs the session
+/// layer and the [`SessionLifetimes`] extension that the server installs.
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AuthSession {
+    type Rejection = (axum::http::StatusCode, &'static str);
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        let lifetimes = parts.extensions.get::<SessionLifetimes>().copied().ok_or((
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "session lifetimes are not configured",
+        ))?;
+        Ok(Self::new(session, lifetimes))
+    }
+}
 
 impl AuthSession {
-    pub fn new(session: Session) -> Self {
-        Self(session)
+    pub fn new(session: Session, lifetimes: SessionLifetimes) -> Self {
+        Self { session, lifetimes }
     }
 
-    /// The signed-in user, if any.
+    /// The signed-in user, if any. A session past its absolute lifetime ends here, and the
+    /// next page says so. Does not count as activity (the page's status polling uses it).
     pub async fn user(&self) -> Result<Option<SignedInUser>, SessionError> {
-        Ok(self.load().await?.user)
+        let Some(user) = self.load().await?.user else {
+            return Ok(None);
+        };
+        if unix_now() >= user.signed_in_at + self.lifetimes.max_lifetime {
+            tracing::info!(subject = %user.subject, "session reached its maximum lifetime");
+            self.end_elsewhere().await?;
+            return Ok(None);
+        }
+        Ok(Some(user))
+    }
+
+    /// The signed-in user, counting this request as activity: the idle timeout starts again
+    /// (written to the store at most once per touch interval, not on every request).
+    pub async fn active_user(&self) -> Result<Option<SignedInUser>, SessionError> {
+        let Some(mut user) = self.user().await? else {
+            return Ok(None);
+        };
+        let now = unix_now();
+        if now - user.last_seen_at >= self.lifetimes.touch_interval() {
+            user.last_seen_at = now;
+            user.ends_at = self.lifetimes.ends_at(user.signed_in_at, now);
+            self.update_user(user.clone()).await?;
+        }
+        Ok(Some(user))
     }
 
     /// Remembers a new login attempt, dropping expired ones and the oldest beyond the cap.
@@ -159,24 +235,29 @@ impl AuthSession {
 
     /// Signs the user in under a new session id (no session fixation), keeping the other
     /// tabs' pending login attempts.
-    pub async fn sign_in(&self, user: SignedInUser) -> Result<(), SessionError> {
+    pub async fn sign_in(&self, mut user: SignedInUser) -> Result<SignedInUser, SessionError> {
         let mut data = self.load().await?;
-        data.user = Some(user);
-        self.0.cycle_id().await?;
-        self.store(&data).await
+        let now = unix_now();
+        user.signed_in_at = now;
+        user.last_seen_at = now;
+        user.ends_at = self.lifetimes.ends_at(now, now);
+        data.user = Some(user.clone());
+        self.session.cycle_id().await?;
+        self.store(&data).await?;
+        Ok(user)
     }
 
     /// Deletes the whole session record and returns who was signed in.
     pub async fn sign_out(&self) -> Result<Option<SignedInUser>, SessionError> {
         let user = self.load().await?.user;
-        self.0.flush().await?;
+        self.session.flush().await?;
         Ok(user)
     }
 
     /// Ends the session because the provider no longer vouches for it. The browser keeps a
     /// fresh, empty session that only remembers to tell the user once.
     pub async fn end_elsewhere(&self) -> Result<(), SessionError> {
-        self.0.flush().await?;
+        self.session.flush().await?;
         let data = SessionData {
             ended_elsewhere: true,
             ..SessionData::default()
@@ -200,22 +281,21 @@ impl AuthSession {
     pub async fn update_user(&self, user: SignedInUser) -> Result<(), SessionError> {
         let mut data = self.load().await?;
         data.user = Some(user);
-        self.store(&data).await?;
-        Ok(self.0.save().await?)
+        self.store(&data).await
     }
 
     /// Reads the record from the store again, dropping what this request had loaded.
     pub async fn reload(&self) -> Result<(), SessionError> {
-        Ok(self.0.load().await?)
+        Ok(self.session.load().await?)
     }
 
     /// The session id, when the browser has a session: a key for per-session locks.
     pub fn id(&self) -> Option<String> {
-        self.0.id().map(|id| id.to_string())
+        self.session.id().map(|id| id.to_string())
     }
 
     async fn load(&self) -> Result<SessionData, SessionError> {
-        match self.0.get::<SessionData>(SESSION_KEY).await {
+        match self.session.get::<SessionData>(SESSION_KEY).await {
             Ok(data) => Ok(data.unwrap_or_default()),
             // A record this version cannot read (written by an older release, say) is
             // treated as no session rather than as an error the user cannot get past.
@@ -227,8 +307,20 @@ impl AuthSession {
         }
     }
 
+    /// Writes `data` to the store now, so that a store failure is this request's error (a 503
+    /// page) and concurrent requests that [`reload`](Self::reload) see it. A signed-in record
+    /// expires with the session; any other keeps the layer's default (idle timeout).
     async fn store(&self, data: &SessionData) -> Result<(), SessionError> {
-        Ok(self.0.insert(SESSION_KEY, data).await?)
+        let expiry = match &data.user {
+            Some(user) => Expiry::AtDateTime(
+                OffsetDateTime::from_unix_timestamp(user.ends_at)
+                    .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+            ),
+            None => Expiry::OnInactivity(Duration::seconds(self.lifetimes.idle_timeout)),
+        };
+        self.session.set_expiry(Some(expiry));
+        self.session.insert(SESSION_KEY, data).await?;
+        Ok(self.session.save().await?)
     }
 }
 

@@ -11,7 +11,8 @@
 // Settings (environment): PROVIDER_PORT (4000), PROVIDER_ISSUER (http://127.0.0.1:<port>),
 // APP_URL (http://localhost:3000), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_OTP_CODE,
 // ACCESS_TOKEN_TTL (seconds, 1800), ROTATE_REFRESH_TOKENS (1 to rotate; Authgear's default is off),
-// PROVIDER_TEST_HOOKS (1 to enable /__test/*).
+// PROVIDER_TEST_HOOKS (1 to enable /__test/*), EXTRA_APP_URLS (comma-separated: more app
+// instances whose /callback and / are registered too).
 
 import crypto from 'node:crypto';
 import dns from 'node:dns';
@@ -27,6 +28,8 @@ const port = Number(env.PROVIDER_PORT || 4000);
 // and the app's (on localhost) never mix.
 const issuer = (env.PROVIDER_ISSUER || `http://127.0.0.1:${port}`).replace(/\/$/, '');
 const appUrl = (env.APP_URL || 'http://localhost:3000').replace(/\/$/, '');
+const appUrls = [appUrl, ...(env.EXTRA_APP_URLS || '').split(',').filter(Boolean)]
+  .map((url) => url.replace(/\/$/, ''));
 const clientId = env.DEMO_CLIENT_ID || 'demo-client';
 const clientSecret = env.DEMO_CLIENT_SECRET || 'demo-client-secret-for-local-use-only';
 const fixedCode = env.DEMO_OTP_CODE || '';
@@ -63,8 +66,8 @@ const provider = new Provider(issuer, {
   clients: [{
     client_id: clientId,
     client_secret: clientSecret,
-    redirect_uris: [`${appUrl}/callback`],
-    post_logout_redirect_uris: [`${appUrl}/`],
+    redirect_uris: appUrls.map((url) => `${url}/callback`),
+    post_logout_redirect_uris: appUrls.map((url) => `${url}/`),
     // Authgear has no back-channel logout; this provider sends it, as others do.
     backchannel_logout_uri: `${appUrl}/backchannel-logout`,
     backchannel_logout_session_required: true,

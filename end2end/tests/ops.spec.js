@@ -23,9 +23,11 @@ test('--check-config reports the discovered provider and exits 0', async () => {
       AUTHGEAR_CLIENT_SECRET: TEST.clientSecret,
       APP_SECRET_KEY: 'end-to-end-tests-only-0123456789abcdef0123456789',
       APP_URL: TEST.appUrl,
+      SESSION_STORE: 'memory',
     },
     cwd: '/', // no .env to find
   });
+  expect(stdout).toContain('Session store: OK (memory)');
   expect(stdout).toContain('Provider discovery: OK');
   expect(stdout).toContain(`issuer: ${TEST.issuer}`);
   expect(stdout).toContain(`end-session endpoint: ${TEST.issuer}/oauth2/end_session`);

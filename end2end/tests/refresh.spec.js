@@ -1,19 +1,11 @@
 // Tokens that stay fresh: refresh after expiry (with and without rotation), one refresh for
 // concurrent calls, a revoked grant ending the session, an outage that does not.
 import { test, expect } from '@playwright/test';
-import { TEST, logIn, lastIssuedTokens, expectHydrated } from './support.js';
+import {
+  TEST, logIn, lastIssuedTokens, expectHydrated, providerSettings, refreshGrants,
+} from './support.js';
 
 const SHORT_TTL = 3; // seconds
-
-async function providerSettings(request, settings) {
-  const response = await request.post(`${TEST.issuer}/__test/settings`, { data: settings });
-  expect(response.ok()).toBeTruthy();
-  return response.json();
-}
-
-async function refreshGrants(request) {
-  return (await (await request.get(`${TEST.issuer}/__test/stats`)).json()).refresh_grants;
-}
 
 async function waitPastExpiry(page) {
   await page.waitForTimeout(SHORT_TTL * 1000 + 600);

@@ -8,7 +8,7 @@ pub mod oidc;
 pub mod return_to;
 pub mod routes;
 pub mod same_origin;
-pub mod session_index;
 pub mod startup;
+pub mod stores;
 pub mod telemetry;
 pub mod tokens;

@@ -1,6 +1,7 @@
 use server::configuration::Settings;
 use server::oidc::Provider;
 use server::startup::Application;
+use server::stores::Sessions;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -53,8 +54,8 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `--check-config`: the configuration is valid (checked above) and the provider's discovery
-/// document loads; prints what was found. Exit 0 or 1.
+/// `--check-config`: the configuration is valid (checked above), the session store answers
+/// and the provider's discovery document loads; prints what was found. Exit 0 or 1.
 async fn check_config(settings: Settings) -> ExitCode {
     println!("Configuration: OK");
     println!("app URL: {}", settings.app_url.origin());
@@ -64,6 +65,19 @@ async fn check_config(settings: Settings) -> ExitCode {
         settings.app_url.post_logout_redirect_uri()
     );
     println!("listen address: {}", settings.listen_addr);
+    let store = match Sessions::connect(&settings.session).await {
+        Ok(_) => {
+            println!("Session store: OK ({})", settings.session.store);
+            true
+        }
+        Err(error) => {
+            eprintln!(
+                "Session store: FAILED ({})\n{error}",
+                settings.session.store
+            );
+            false
+        }
+    };
     let provider = match Provider::new(settings.provider, &settings.app_url) {
         Ok(provider) => provider,
         Err(error) => {
@@ -71,14 +85,19 @@ async fn check_config(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match provider.client().await {
+    let provider = match provider.client().await {
         Ok(client) => {
             println!("Provider discovery: OK\n{}", client.describe());
-            ExitCode::SUCCESS
+            true
         }
         Err(error) => {
             eprintln!("Provider discovery: FAILED\n{error}");
-            ExitCode::FAILURE
+            false
         }
+    };
+    if store && provider {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -300,6 +300,10 @@ impl OidcClient {
             tokens: token_set(&token_response, None, id_token.to_string()),
             refreshes: 0,
             last_refreshed_at: None,
+            // Set by `AuthSession::sign_in`.
+            signed_in_at: 0,
+            last_seen_at: 0,
+            ends_at: 0,
         })
     }
 

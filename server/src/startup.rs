@@ -5,12 +5,16 @@ use crate::configuration::{AppUrl, Settings};
 use crate::oidc::Provider;
 use crate::routes::backchannel::{self, SeenTokenIds};
 use crate::routes::{auth, health, session};
-use crate::session_index::IndexedStore;
+use crate::stores::refresh_lock::RefreshLocks;
+use crate::stores::Sessions;
 use crate::tokens::TokenManager;
 use crate::{error, same_origin};
 use app::api::server::Accounts;
 use app::api::SiteInfo;
+use app::session::SessionLifetimes;
 use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::{provide_context, LeptosOptions};
@@ -20,22 +24,16 @@ use tower_http::services::ServeDir;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::cookie::{Key, SameSite};
 use tower_sessions::service::PrivateCookie;
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// The stylesheet cargo-leptos writes: `<site-pkg-dir>/<name>.css`, `name` from Cargo.toml.
 pub const STYLESHEET_PATH: &str = "/pkg/authgear-leptos.css";
-
-/// A signed-in session ends after this long without a request.
-const SESSION_IDLE_TIMEOUT: Duration = Duration::hours(24);
-
-/// Server-side sessions, indexed by user for back-channel logout.
-pub type SessionStore = IndexedStore<MemoryStore>;
 
 #[derive(Clone)]
 pub struct AppState {
     pub provider: Arc<Provider>,
     pub tokens: Arc<TokenManager>,
-    pub sessions: SessionStore,
+    pub sessions: Sessions,
     pub seen_logout_tokens: Arc<SeenTokenIds>,
     pub app_url: AppUrl,
     pub site: SiteInfo,
@@ -47,12 +45,16 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listener and builds the router. Does not wait for the provider.
+    /// Opens the session store, binds the listener and builds the router. Does not wait for
+    /// the provider.
     pub async fn build(settings: Settings, leptos_options: LeptosOptions) -> Result<Self, String> {
+        let sessions = Sessions::connect(&settings.session)
+            .await
+            .map_err(|error| format!("SESSION_STORE ({}): {error}", settings.session.store))?;
         let listener = TcpListener::bind(settings.listen_addr)
             .await
             .map_err(|error| format!("cannot listen on {}: {error}", settings.listen_addr))?;
-        let router = router(settings, leptos_options)?;
+        let router = router(settings, leptos_options, sessions)?;
         Ok(Self { listener, router })
     }
 
@@ -70,7 +72,11 @@ impl Application {
     }
 }
 
-pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Router, String> {
+pub fn router(
+    settings: Settings,
+    leptos_options: LeptosOptions,
+    sessions: Sessions,
+) -> Result<Router, String> {
     // Leptos renders on tokio. (`leptos_routes` would do this; this app registers its one page
     // and the server functions itself.) An error only means it was set already.
     let _ = any_spawner::Executor::init_tokio();
@@ -84,8 +90,16 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
             }
         }
     });
-    let tokens = Arc::new(TokenManager::new(provider.clone()));
-    let sessions = IndexedStore::new(MemoryStore::default());
+    let tokens = Arc::new(TokenManager::new(
+        provider.clone(),
+        RefreshLocks::new(sessions.redis()),
+    ));
+    sessions.spawn_expired_deletion(settings.session.idle_timeout.min(EXPIRED_DELETION_PERIOD));
+    let lifetimes = SessionLifetimes {
+        idle_timeout: settings.session.idle_timeout.as_secs() as i64,
+        max_lifetime: settings.session.max_lifetime.as_secs() as i64,
+    };
+    let content_security_policy = ContentSecurityPolicy::new(&settings, &leptos_options);
     let state = AppState {
         provider,
         tokens: tokens.clone(),
@@ -105,7 +119,15 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
             provide_context(accounts.clone());
         }
     };
-    let render_home = leptos_axum::render_app_async_with_context(leptos_context.clone(), {
+    // The page: its own CSP, allowing this render's inline hydration script by nonce.
+    let page_context = {
+        let leptos_context = leptos_context.clone();
+        move || {
+            leptos_context();
+            content_security_policy.insert_for_page();
+        }
+    };
+    let render_home = leptos_axum::render_app_async_with_context(page_context, {
         let options = leptos_options.clone();
         move || app::shell(options.clone())
     });
@@ -130,21 +152,100 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
             state.clone(),
             same_origin::require_same_origin,
         ))
-        .layer(session_layer(&settings, sessions));
+        .layer(session_layer(&settings, sessions))
+        .layer(axum::Extension(lifetimes));
     // What the provider and the infrastructure call: no cookie, no Origin.
     let provider_calls = Router::new()
         .route("/backchannel-logout", post(backchannel::logout))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
-    Ok(browser.merge(provider_calls).with_state(state))
+    Ok(browser
+        .merge(provider_calls)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state))
+}
+
+/// Expired SQLite sessions are deleted this often (or every idle timeout, if shorter).
+const EXPIRED_DELETION_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Headers on every response. The page sets its own Content-Security-Policy (with a nonce);
+/// everything else (error pages, JSON) gets one that allows no script at all.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'",
+        ));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// The page's Content-Security-Policy: scripts only from this origin and the one inline
+/// hydration script (by nonce), WASM compilation, server-function calls to this origin, and
+/// forms (logout) that may redirect to the provider's end-session endpoint.
+#[derive(Clone)]
+struct ContentSecurityPolicy {
+    /// Everything but `script-src`.
+    rest: String,
+}
+
+impl ContentSecurityPolicy {
+    fn new(settings: &Settings, leptos_options: &LeptosOptions) -> Self {
+        let provider = settings.provider.issuer.as_str().trim_end_matches('/');
+        // `cargo leptos watch` reloads the page through a WebSocket on the reload port.
+        let reload = match leptos_options.env {
+            leptos::config::Env::DEV => format!(
+                " ws://{}:{}",
+                leptos_options.site_addr.ip(),
+                leptos_options.reload_port
+            ),
+            leptos::config::Env::PROD => String::new(),
+        };
+        Self {
+            rest: format!(
+                "default-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 connect-src 'self'{reload}; base-uri 'none'; object-src 'none'; \
+                 form-action 'self' {provider}; frame-ancestors 'none'"
+            ),
+        }
+    }
+
+    /// Sets the header on the page being rendered (called in its Leptos context).
+    fn insert_for_page(&self) {
+        let (Some(nonce), Some(response)) = (
+            leptos::nonce::use_nonce(),
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        ) else {
+            return;
+        };
+        let policy = format!(
+            "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; {}",
+            self.rest
+        );
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
+        // The page shows who is signed in: never cache it.
+        response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
 }
 
 /// One HTTP-only, SameSite=Lax cookie holding an opaque, encrypted session id; everything
 /// else stays on the server.
 fn session_layer(
     settings: &Settings,
-    store: SessionStore,
-) -> SessionManagerLayer<SessionStore, PrivateCookie> {
+    store: Sessions,
+) -> SessionManagerLayer<Sessions, PrivateCookie> {
     let secure = settings.app_url.is_https();
     // `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
     let name = if secure { "__Host-session" } else { "session" };
@@ -154,7 +255,11 @@ fn session_layer(
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(SESSION_IDLE_TIMEOUT))
+        // Signed-in records set their own expiry (idle timeout capped by the absolute
+        // lifetime, see `AuthSession`); this is the default for the rest.
+        .with_expiry(Expiry::OnInactivity(Duration::seconds(
+            settings.session.idle_timeout.as_secs() as i64,
+        )))
         .with_private(Key::derive_from(settings.secret_key.as_bytes()))
 }
 

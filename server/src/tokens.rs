@@ -7,39 +7,18 @@
 //! (a rotated token dies on first use).
 
 use crate::oidc::{OidcError, Provider, RefreshError};
+use crate::stores::refresh_lock::{LockError, RefreshLocks};
 use app::api::server::Accounts;
 use app::api::{ApiError, UserProfile};
 use app::session::{unix_now, AuthSession, SessionError, SignedInUser};
 use openidconnect::{AccessToken, SubjectIdentifier};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, Weak};
-
-/// Per-session locks, held only while a refresh may be under way. Entries are weak: a lock
-/// lives as long as some request holds or waits for it.
-#[derive(Default)]
-struct SessionLocks(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
-
-impl SessionLocks {
-    fn for_session(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        locks.retain(|_, lock| lock.strong_count() > 0);
-        if let Some(lock) = locks.get(id).and_then(Weak::upgrade) {
-            return lock;
-        }
-        let lock = Arc::new(tokio::sync::Mutex::new(()));
-        locks.insert(id.to_owned(), Arc::downgrade(&lock));
-        lock
-    }
-}
+use std::sync::Arc;
 
 pub struct TokenManager {
     provider: Arc<Provider>,
-    locks: SessionLocks,
+    locks: RefreshLocks,
 }
 
 /// Why no fresh user could be had.
@@ -53,14 +32,13 @@ pub enum FreshTokenError {
     Temporary(String),
     #[error(transparent)]
     Store(#[from] SessionError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 impl TokenManager {
-    pub fn new(provider: Arc<Provider>) -> Self {
-        Self {
-            provider,
-            locks: SessionLocks::default(),
-        }
+    pub fn new(provider: Arc<Provider>, locks: RefreshLocks) -> Self {
+        Self { provider, locks }
     }
 
     /// The signed-in user with an access token good for use now, refreshing it if needed.
@@ -73,8 +51,14 @@ impl TokenManager {
         let Some(id) = session.id() else {
             return Err(FreshTokenError::NotSignedIn);
         };
-        let lock = self.locks.for_session(&id);
-        let _guard = lock.lock().await;
+        let guard = self.locks.lock(&id).await?;
+        let result = self.refresh_locked(session).await;
+        guard.release().await;
+        result
+    }
+
+    /// `fresh_user`, holding the session's refresh lock.
+    async fn refresh_locked(&self, session: &AuthSession) -> Result<SignedInUser, FreshTokenError> {
         // Another request may have refreshed (or ended the session) while this one waited.
         session.reload().await?;
         let mut user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;
@@ -108,22 +92,43 @@ impl TokenManager {
     }
 
     async fn fresh_profile(&self, session: AuthSession) -> Result<UserProfile, ApiError> {
-        let mut user = self.fresh_user(&session).await.map_err(ApiError::from)?;
+        let user = self.fresh_user(&session).await.map_err(ApiError::from)?;
         let client = self.provider.client().await.map_err(temporary)?;
         let subject = SubjectIdentifier::new(user.subject.clone());
         let access_token = AccessToken::new(user.tokens.access_token.clone());
-        if let Some(claims) = client
+        let Some(claims) = client
             .userinfo(&access_token, &subject)
             .await
             .map_err(temporary)?
-        {
-            user.claims = claims;
-            session
-                .update_user(user.clone())
-                .await
-                .map_err(app::api::server::store_error)?;
-        }
+        else {
+            return Ok(UserProfile::from_user(&user));
+        };
+        let user = self
+            .update_claims(&session, claims)
+            .await
+            .map_err(ApiError::from)?;
         Ok(UserProfile::from_user(&user))
+    }
+
+    /// Stores fresh claims into the session as it is now in the store, under the session's
+    /// lock: a refresh finished meanwhile (by another request) keeps its new tokens.
+    async fn update_claims(
+        &self,
+        session: &AuthSession,
+        claims: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<SignedInUser, FreshTokenError> {
+        let id = session.id().ok_or(FreshTokenError::NotSignedIn)?;
+        let guard = self.locks.lock(&id).await?;
+        let result = async {
+            session.reload().await?;
+            let mut user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;
+            user.claims = claims;
+            session.update_user(user.clone()).await?;
+            Ok(user)
+        }
+        .await;
+        guard.release().await;
+        result
     }
 }
 
@@ -152,6 +157,7 @@ impl From<FreshTokenError> for ApiError {
             // Logged where it happened.
             FreshTokenError::Temporary(_) => ApiError::Temporary(PROVIDER_UNREACHABLE.into()),
             FreshTokenError::Store(error) => app::api::server::store_error(error),
+            FreshTokenError::Lock(error) => app::api::server::store_error(error),
         }
     }
 }

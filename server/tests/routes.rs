@@ -29,6 +29,7 @@ async fn spawn_app() -> TestApp {
         ("AUTHGEAR_CLIENT_SECRET", "secret"),
         ("APP_SECRET_KEY", "integration-tests-only-0123456789abcdef"),
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("SESSION_STORE", "memory"),
     ]);
     let settings = Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
         .expect("valid settings");
@@ -187,8 +188,39 @@ fn check_config_fails_when_the_provider_cannot_be_discovered() {
         ("AUTHGEAR_CLIENT_ID", "client"),
         ("AUTHGEAR_CLIENT_SECRET", "secret"),
         ("APP_SECRET_KEY", "integration-tests-only-0123456789abcdef"),
+        ("SESSION_STORE", "memory"),
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stdout).contains("Configuration: OK"));
     assert!(String::from_utf8_lossy(&output.stderr).contains("Provider discovery: FAILED"));
+}
+
+#[test]
+fn check_config_fails_when_the_session_store_is_unreachable() {
+    let provider = format!("http://127.0.0.1:{}", closed_port());
+    let redis = format!("redis://127.0.0.1:{}", closed_port());
+    let output = run_check_config(&[
+        ("AUTHGEAR_DOMAIN", provider.as_str()),
+        ("AUTHGEAR_CLIENT_ID", "client"),
+        ("AUTHGEAR_CLIENT_SECRET", "secret"),
+        ("APP_SECRET_KEY", "integration-tests-only-0123456789abcdef"),
+        ("SESSION_STORE", redis.as_str()),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("Session store: FAILED ({redis})")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_session_store_url_is_named_at_start() {
+    let output = run_check_config(&[("SESSION_STORE", "postgres://db/sessions")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("SESSION_STORE: `postgres://db/sessions` is not a session store"),
+        "{stderr}"
+    );
 }

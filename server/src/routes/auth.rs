@@ -8,7 +8,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Redirect;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
@@ -18,7 +17,7 @@ pub struct LoginQuery {
 /// `GET /login[?return_to=/path]`: remember a new login attempt, then off to the provider.
 pub async fn login(
     State(state): State<AppState>,
-    session: Session,
+    session: AuthSession,
     query: Result<Query<LoginQuery>, QueryRejection>,
 ) -> Result<Redirect, AuthError> {
     let Query(query) = query.map_err(|error| AuthError::MalformedQuery(error.body_text()))?;
@@ -28,7 +27,7 @@ pub async fn login(
     };
     let client = state.provider.client().await?;
     let (authorize_url, transaction) = client.authorize(return_to.into_string());
-    AuthSession::new(session).begin_login(transaction).await?;
+    session.begin_login(transaction).await?;
     Ok(Redirect::to(authorize_url.as_str()))
 }
 
@@ -45,11 +44,10 @@ pub struct CallbackQuery {
 /// `GET /callback`: finish the login attempt named by `state`, sign in under a new session id.
 pub async fn callback(
     State(state): State<AppState>,
-    session: Session,
+    session: AuthSession,
     query: Result<Query<CallbackQuery>, QueryRejection>,
 ) -> Result<Redirect, AuthError> {
     let Query(query) = query.map_err(|error| AuthError::MalformedQuery(error.body_text()))?;
-    let session = AuthSession::new(session);
     // Taken (and so used up) before anything else: a replayed state finds nothing.
     let transaction = match query.state.as_deref() {
         Some(login_state) => session.take_login(login_state).await?,
@@ -78,9 +76,9 @@ pub async fn callback(
 /// `<APP_URL>/`.
 pub async fn logout(
     State(state): State<AppState>,
-    session: Session,
+    session: AuthSession,
 ) -> Result<Redirect, AuthError> {
-    let Some(user) = AuthSession::new(session).sign_out().await? else {
+    let Some(user) = session.sign_out().await? else {
         return Ok(Redirect::to("/"));
     };
     tracing::info!(subject = %user.subject, "signed out");

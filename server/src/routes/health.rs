@@ -6,8 +6,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
-use tower_sessions::session::Id;
-use tower_sessions::SessionStore;
 
 pub async fn healthz() -> &'static str {
     "ok"
@@ -15,7 +13,7 @@ pub async fn healthz() -> &'static str {
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let provider = state.provider.client().await.map(|_| ());
-    let store = state.sessions.load(&Id::default()).await.map(|_| ());
+    let store = state.sessions.ping().await;
     let status = if provider.is_ok() && store.is_ok() {
         StatusCode::OK
     } else {
@@ -27,7 +25,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     };
     let body = json!({
         "provider": describe(provider.map_err(|e| e.to_string())),
-        "session_store": describe(store.map_err(|e| e.to_string())),
+        "session_store": describe(store),
     });
     (status, Json(body))
 }

@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use tower_sessions::Session;
 
 #[derive(Debug, Serialize)]
 pub struct SessionStatus {
@@ -19,15 +18,14 @@ pub struct SessionStatus {
 
 pub async fn status(
     State(state): State<AppState>,
-    session: Session,
+    session: AuthSession,
 ) -> Result<Json<SessionStatus>, StatusCode> {
-    let session = AuthSession::new(session);
     let signed_in = match state.tokens.fresh_user(&session).await {
         Ok(_) => true,
         Err(FreshTokenError::NotSignedIn | FreshTokenError::SessionEnded(_)) => false,
         // The provider is unreachable for now: the session stands until it says otherwise.
         Err(FreshTokenError::Temporary(_)) => true,
-        Err(FreshTokenError::Store(error)) => {
+        Err(error @ (FreshTokenError::Store(_) | FreshTokenError::Lock(_))) => {
             tracing::error!(%error, "session store failed");
             return Err(StatusCode::SERVICE_UNAVAILABLE);
         }

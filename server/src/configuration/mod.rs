@@ -3,6 +3,10 @@
 //! Every variable is checked before the server starts; all problems are reported at once,
 //! one line each, naming the variable and the fix.
 
+mod session;
+
+pub use session::{SessionSettings, StoreUrl};
+
 use openidconnect::{ClientId, ClientSecret, IssuerUrl};
 use std::fmt;
 use std::net::SocketAddr;
@@ -21,6 +25,7 @@ pub struct Settings {
     /// At least 32 bytes; the session cookie's signing and encryption key is derived from it.
     pub secret_key: SecretKey,
     pub listen_addr: SocketAddr,
+    pub session: SessionSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +166,7 @@ impl Settings {
             "LOCAL_DEMO_PROVIDER",
             parse_flag(get("LOCAL_DEMO_PROVIDER").as_deref().unwrap_or("false")),
         );
+        let session = session::parse(get, &mut problems);
 
         match (
             issuer,
@@ -172,6 +178,7 @@ impl Settings {
             site_addr,
             port,
             local_demo,
+            session,
         ) {
             (
                 Some(issuer),
@@ -183,6 +190,7 @@ impl Settings {
                 Some(mut listen_addr),
                 Some(port),
                 Some(local_demo),
+                Some(session),
             ) if problems.0.is_empty() => {
                 if let Some(port) = port {
                     listen_addr.set_port(port);
@@ -198,6 +206,7 @@ impl Settings {
                     app_url,
                     secret_key,
                     listen_addr,
+                    session,
                 })
             }
             _ => Err(ConfigError(problems.0)),

@@ -1,0 +1,167 @@
+// Sessions that survive restarts and scale out: the real release server on SQLite and on a
+// real redis-server, restarted, doubled, expired and cut off from its store.
+import { test, expect } from '@playwright/test';
+import { TEST, logIn, expectHydrated, providerSettings, refreshGrants } from './support.js';
+import { startApp, redisServer, scratchDir, sqliteCount } from './processes.js';
+
+const [portA, portB] = TEST.extraAppPorts;
+const redis = redisServer(TEST.redisPort, scratchDir('redis'));
+
+/** The apps a test started; all stopped after it, whatever happened. */
+let running = [];
+async function app(options) {
+  const started = await startApp(options);
+  running.push(started);
+  return started;
+}
+
+test.beforeAll(async () => {
+  await redis.start();
+});
+
+test.afterAll(async () => {
+  await redis.stop();
+});
+
+test.afterEach(async ({ request }, testInfo) => {
+  if (testInfo.status !== testInfo.expectedStatus) {
+    for (const started of running) console.log(`--- app at ${started.url} ---\n${started.log()}`);
+  }
+  await Promise.all(running.map((started) => started.stop()));
+  running = [];
+  await providerSettings(request, { accessTokenTtl: 1800, rotateRefreshTokens: false, outage: false });
+});
+
+for (const kind of ['sqlite', 'redis']) {
+  test(`a login survives a server restart (${kind})`, async ({ page }) => {
+    const sessionStore = kind === 'sqlite' ? `sqlite://${scratchDir('restart')}/sessions.db` : redis.url;
+    const first = await app({ port: portA, sessionStore });
+    await logIn(page, `restart-${kind}@example.com`, first.url);
+    await first.stop();
+
+    const second = await app({ port: portA, sessionStore });
+    const response = await page.reload();
+    expect(response.status()).toBe(200);
+    expect(await response.text()).toContain(`Welcome restart-${kind}@example.com!`);
+    await expectHydrated(page);
+    await expect(page.locator('#profileDropDown')).toHaveText(`Welcome restart-${kind}@example.com!`);
+    expect(second.log()).not.toContain('record not found in store');
+  });
+}
+
+test('two instances sharing Redis: one login, one refresh grant, one logout', async ({ page, request }) => {
+  await providerSettings(request, { accessTokenTtl: 3, rotateRefreshTokens: true, resetStats: true });
+  const a = await app({ port: portA, sessionStore: redis.url });
+  const b = await app({ port: portB, sessionStore: redis.url });
+
+  // Cookies belong to the host, not the port: like two instances behind one load balancer.
+  await logIn(page, 'shared@example.com', a.url);
+  await page.goto(`${b.url}/`);
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome shared@example.com!');
+
+  // After expiry, 10 concurrent calls on each instance: one refresh grant (rotation is on, so a
+  // second grant with the same refresh token would end the session).
+  await page.waitForTimeout(3600);
+  const calls = [a.url, b.url].flatMap((url) => Array.from({ length: 10 }, () =>
+    page.request.post(`${url}/api/profile`, { headers: { origin: url } }).then((r) => r.status())));
+  expect(await Promise.all(calls)).toEqual(Array(20).fill(200));
+  expect(await refreshGrants(request)).toBe(1);
+  for (const url of [a.url, b.url]) {
+    await page.goto(`${url}/`);
+    await expect(page.locator('#tokenStatus')).toContainText('refreshed once');
+  }
+
+  // Logout on B ends the session on A too.
+  await expectHydrated(page);
+  await page.locator('#qsLogoutBtn').click();
+  await expect(page).toHaveURL(new RegExp(`^${b.url}/`));
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  await page.goto(`${a.url}/`);
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+});
+
+test('an idle session expires and is deleted from Redis', async ({ page }) => {
+  const a = await app({
+    port: portA,
+    sessionStore: redis.url,
+    env: { SESSION_IDLE_TIMEOUT: '3s', SESSION_MAX_LIFETIME: '1h' },
+  });
+  await redis.flush();
+  await logIn(page, 'idle@example.com', a.url);
+  await expect(page.locator('#sessionEnds')).toContainText('Your session ends on');
+  expect(await redis.sessionKeys()).toBe(1);
+  // No request for three seconds: Redis expires the key by itself.
+  await expect.poll(() => redis.sessionKeys(), { timeout: 6000 }).toBe(0);
+  await page.reload();
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+});
+
+test('an active session still ends at its maximum lifetime (SQLite), and is deleted', async ({ page }) => {
+  const db = `${scratchDir('lifetime')}/sessions.db`;
+  const a = await app({
+    port: portA,
+    sessionStore: `sqlite://${db}`,
+    env: { SESSION_IDLE_TIMEOUT: '4s', SESSION_MAX_LIFETIME: '8s' },
+  });
+  await logIn(page, 'lifetime@example.com', a.url);
+  const signedInAt = Date.now();
+  // Active about every second for 5 s: longer than the idle timeout (times are whole seconds,
+  // so it is 3 to 4 s), and still signed in...
+  while (Date.now() - signedInAt < 4500) {
+    await page.waitForTimeout(700);
+    await page.reload();
+    await expect(page.locator('#profileDropDown')).toHaveText('Welcome lifetime@example.com!');
+  }
+  // ... but eight seconds after login the session is over, however active.
+  await page.waitForTimeout(Math.max(0, 8600 - (Date.now() - signedInAt)));
+  await page.reload();
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  // The background task (every idle timeout, here 4 s) deletes expired records from the file.
+  const count = (table) => sqliteCount(db, `select count(*) from ${table}`);
+  await expect.poll(() => count('tower_sessions'), { timeout: 10_000 }).toBe(0);
+  expect(count('session_owners')).toBe(0);
+});
+
+test('the session id changes at login: a cookie from before login is not signed in', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/login');
+  const before = (await context.cookies(TEST.appUrl)).find((c) => c.name === 'session');
+  expect(before).toBeTruthy();
+  await page.locator('#email').fill('fixation@example.com');
+  await page.locator('#continue').click();
+  await page.locator('#code').fill(TEST.otpCode);
+  await page.locator('#verify').click();
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome fixation@example.com!');
+
+  // Someone who planted or saw the pre-login cookie gets nothing from it.
+  const other = await browser.newContext();
+  await other.addCookies([before]);
+  const otherPage = await other.newPage();
+  await otherPage.goto('/');
+  await expect(otherPage.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  await context.close();
+  await other.close();
+});
+
+test('Redis stopped mid-session: a 503 page, not a logout; Redis back: the session works', async ({ page }) => {
+  const a = await app({ port: portA, sessionStore: redis.url });
+  await logIn(page, 'outage@example.com', a.url);
+  await redis.stop();
+  try {
+    const response = await page.reload();
+    expect(response.status()).toBe(503);
+    await expect(page.locator('#pageError')).toContainText('cannot reach its session store');
+    const logout = await page.request.post(`${a.url}/logout`, { headers: { origin: a.url }, maxRedirects: 0 });
+    expect(logout.status()).toBe(503);
+    expect(await logout.text()).toContain('Try again');
+    expect(a.log()).toContain('session store failed');
+  } finally {
+    await redis.start();
+  }
+  // The pool reconnects by itself; the cookie was kept, so the session is simply back.
+  await expect.poll(async () => (await page.reload()).status(), { timeout: 10_000 }).toBe(200);
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome outage@example.com!');
+  const ready = await page.request.get(`${a.url}/readyz`);
+  expect(ready.status()).toBe(200);
+});

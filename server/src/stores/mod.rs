@@ -1,0 +1,377 @@
+//! The session store that `SESSION_STORE` names: SQLite (the embedded default), Redis
+//! (several instances) or memory (tests). One type, [`Sessions`], so that the rest of the
+//! app does not care which.
+//!
+//! Besides the records, each store keeps an index of who is signed in to which session
+//! (`owners`), for back-channel logout, and Redis also the refresh locks (`refresh_lock`), so
+//! that both work across restarts and across instances.
+
+mod owners;
+pub mod refresh_lock;
+
+use crate::configuration::{SessionSettings, StoreUrl};
+use fred::prelude::{ClientLike, Config as RedisConfig, Pool as RedisPool, ReconnectPolicy};
+use owners::Owners;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::time::Duration;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::MemoryStore;
+use tower_sessions_redis_store::RedisStore;
+use tower_sessions_sqlx_store::SqliteStore;
+
+/// A store that does not answer within this time counts as failed (a 503, not a hung page).
+const STORE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Memory(MemoryStore),
+    Sqlite(SqliteStore),
+    Redis(RedisStore<RedisPool>),
+}
+
+/// The app's session store: records plus the index of their owners.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    backend: Backend,
+    owners: Owners,
+}
+
+impl Sessions {
+    /// Opens (and for SQLite creates) the store; an error says what failed, for start-up.
+    pub async fn connect(settings: &SessionSettings) -> Result<Self, String> {
+        match &settings.store {
+            StoreUrl::Memory => Ok(Self {
+                backend: Backend::Memory(MemoryStore::default()),
+                owners: Owners::memory(),
+            }),
+            StoreUrl::Sqlite(path) => {
+                let pool = open_sqlite(path).await?;
+                let store = SqliteStore::new(pool.clone());
+                store
+                    .migrate()
+                    .await
+                    .map_err(|error| format!("cannot create the sessions table: {error}"))?;
+                let owners = Owners::sqlite(pool).await?;
+                Ok(Self {
+                    backend: Backend::Sqlite(store),
+                    owners,
+                })
+            }
+            StoreUrl::Redis(url) => {
+                let pool = connect_redis(url).await?;
+                Ok(Self {
+                    backend: Backend::Redis(RedisStore::new(pool.clone())),
+                    owners: Owners::redis(pool, settings.max_lifetime),
+                })
+            }
+        }
+    }
+
+    /// The Redis connection, when sessions are in Redis: refresh locks are kept there too.
+    pub fn redis(&self) -> Option<RedisPool> {
+        match &self.backend {
+            Backend::Redis(_) => self.owners.redis_pool(),
+            _ => None,
+        }
+    }
+
+    /// Whether the store answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), String> {
+        self.load(&Id::default())
+            .await
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+    }
+
+    /// Deletes expired records every `period` (SQLite; Redis expires keys by itself, and the
+    /// memory store is for tests). A failed round is logged and the next one tried.
+    pub fn spawn_expired_deletion(&self, period: Duration) {
+        let Backend::Sqlite(store) = &self.backend else {
+            return;
+        };
+        let (store, owners) = (store.clone(), self.owners.clone());
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(period);
+            loop {
+                interval.tick().await;
+                if let Err(error) = store.delete_expired().await {
+                    tracing::warn!(%error, "deleting expired sessions failed");
+                }
+                if let Err(error) = owners.delete_expired().await {
+                    tracing::warn!(%error, "deleting expired session owners failed");
+                }
+            }
+        });
+    }
+
+    /// Deletes the sessions a logout token names (OIDC Back-Channel Logout §2.7): those of
+    /// provider session `sid` when given (and of `sub`, when both are), else all of `sub`.
+    /// Returns how many were found.
+    pub async fn delete_matching(
+        &self,
+        sub: Option<&str>,
+        sid: Option<&str>,
+    ) -> session_store::Result<usize> {
+        let ids = self.owners.matching(sub, sid).await?;
+        for id in &ids {
+            self.delete(id).await?;
+        }
+        Ok(ids.len())
+    }
+}
+
+async fn open_sqlite(path: &std::path::Path) -> Result<SqlitePool, String> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        // Readers do not wait for the writer; with WAL, NORMAL sync is safe from corruption and
+        // only a power cut can lose the last writes (sessions, not ledgers). bench/session-store:
+        // 659 -> 1,551 writes/s.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(STORE_TIMEOUT);
+    SqlitePoolOptions::new()
+        .acquire_timeout(STORE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|error| format!("cannot open {}: {error}", path.display()))
+}
+
+async fn connect_redis(url: &str) -> Result<RedisPool, String> {
+    let config = RedisConfig::from_url(url).map_err(|error| error.to_string())?;
+    let pool = fred::types::Builder::from_config(config)
+        .with_connection_config(|connection| {
+            connection.connection_timeout = STORE_TIMEOUT;
+            connection.internal_command_timeout = STORE_TIMEOUT;
+        })
+        // While Redis is away, commands fail after the timeout (a 503) instead of waiting.
+        .with_performance_config(|performance| {
+            performance.default_command_timeout = STORE_TIMEOUT;
+        })
+        // ... and the pool keeps reconnecting in the background, forever, every half second.
+        .set_policy(ReconnectPolicy::new_constant(0, 500))
+        .build_pool(4)
+        .map_err(|error| error.to_string())?;
+    // The first connection must work: a wrong address is a start-up error, not a hung app.
+    match tokio::time::timeout(STORE_TIMEOUT * 2, pool.init()).await {
+        Ok(Ok(_connection_task)) => Ok(pool),
+        Ok(Err(error)) => Err(format!("cannot connect: {error}")),
+        Err(_) => Err("cannot connect: no answer".to_owned()),
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match &self.backend {
+            Backend::Memory(store) => store.create(record).await?,
+            Backend::Sqlite(store) => store.create(record).await?,
+            Backend::Redis(store) => store.create(record).await?,
+        }
+        self.owners.record(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match &self.backend {
+            Backend::Memory(store) => store.save(record).await?,
+            Backend::Sqlite(store) => store.save(record).await?,
+            Backend::Redis(store) => store.save(record).await?,
+        }
+        self.owners.record(record).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match &self.backend {
+            Backend::Memory(store) => store.load(id).await,
+            Backend::Sqlite(store) => store.load(id).await,
+            Backend::Redis(store) => store.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match &self.backend {
+            Backend::Memory(store) => store.delete(id).await?,
+            Backend::Sqlite(store) => store.delete(id).await?,
+            Backend::Redis(store) => store.delete(id).await?,
+        }
+        self.owners.forget(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use tower_sessions::cookie::time::{self, OffsetDateTime};
+
+    fn settings(store: StoreUrl) -> SessionSettings {
+        SessionSettings {
+            store,
+            idle_timeout: Duration::from_secs(3600),
+            max_lifetime: Duration::from_secs(7200),
+        }
+    }
+
+    /// A fresh SQLite file under the system's temporary directory.
+    fn sqlite_path(name: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "authgear-leptos-test-{}-{name}/sessions.db",
+            std::process::id()
+        ));
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        path
+    }
+
+    async fn stores(name: &str) -> Vec<Sessions> {
+        let memory = Sessions::connect(&settings(StoreUrl::Memory)).await;
+        let sqlite = Sessions::connect(&settings(StoreUrl::Sqlite(sqlite_path(name)))).await;
+        vec![memory.expect("memory"), sqlite.expect("sqlite")]
+    }
+
+    fn record(sub: Option<&str>, sid: Option<&str>, lifetime: time::Duration) -> Record {
+        let data = match sub {
+            Some(sub) => HashMap::from([(
+                "auth".to_owned(),
+                serde_json::json!({ "user": { "subject": sub, "sid": sid } }),
+            )]),
+            None => HashMap::from([(
+                "auth".to_owned(),
+                serde_json::json!({ "pending_logins": [] }),
+            )]),
+        };
+        Record {
+            id: Id::default(),
+            data,
+            expiry_date: OffsetDateTime::now_utc() + lifetime,
+        }
+    }
+
+    async fn session_of(store: &Sessions, sub: &str, sid: Option<&str>) -> Id {
+        let mut record = record(Some(sub), sid, time::Duration::hours(1));
+        store.create(&mut record).await.expect("create");
+        record.id
+    }
+
+    async fn exists(store: &Sessions, id: Id) -> bool {
+        store.load(&id).await.expect("load").is_some()
+    }
+
+    #[tokio::test]
+    async fn sid_deletes_that_provider_session_only() {
+        for store in stores("sid").await {
+            let phone = session_of(&store, "ada", Some("s1")).await;
+            let laptop = session_of(&store, "ada", Some("s2")).await;
+            let deleted = store.delete_matching(Some("ada"), Some("s1")).await;
+            assert_eq!(deleted.expect("delete"), 1, "{store:?}");
+            assert!(!exists(&store, phone).await);
+            assert!(exists(&store, laptop).await);
+        }
+    }
+
+    #[tokio::test]
+    async fn sub_alone_deletes_every_session_of_that_user() {
+        for store in stores("sub").await {
+            let first = session_of(&store, "ada", Some("s1")).await;
+            let second = session_of(&store, "ada", None).await;
+            let other = session_of(&store, "grace", Some("s3")).await;
+            let deleted = store.delete_matching(Some("ada"), None).await;
+            assert_eq!(deleted.expect("delete"), 2, "{store:?}");
+            assert!(!exists(&store, first).await && !exists(&store, second).await);
+            assert!(exists(&store, other).await);
+            // A sid that belongs to someone else than the named sub deletes nothing.
+            let deleted = store.delete_matching(Some("ada"), Some("s3")).await;
+            assert_eq!(deleted.expect("delete"), 0);
+            assert!(exists(&store, other).await);
+        }
+    }
+
+    #[tokio::test]
+    async fn deleted_sessions_leave_the_index_and_guests_never_enter_it() {
+        for store in stores("deleted").await {
+            let id = session_of(&store, "ada", Some("s1")).await;
+            store.delete(&id).await.expect("delete");
+            let mut guest = record(None, None, time::Duration::hours(1));
+            store.create(&mut guest).await.expect("create");
+            let matching = store.owners.matching(Some("ada"), None).await;
+            assert!(matching.expect("matching").is_empty(), "{store:?}");
+            assert!(exists(&store, guest.id).await);
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite_sessions_and_their_owners_survive_a_restart() {
+        let path = sqlite_path("restart");
+        let id = {
+            let store = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))
+                .await
+                .expect("open");
+            session_of(&store, "ada", Some("s1")).await
+        };
+        let reopened = Sessions::connect(&settings(StoreUrl::Sqlite(path)))
+            .await
+            .expect("reopen");
+        assert!(exists(&reopened, id).await);
+        let deleted = reopened.delete_matching(None, Some("s1")).await;
+        assert_eq!(deleted.expect("delete"), 1);
+    }
+
+    #[tokio::test]
+    async fn expired_sqlite_sessions_are_deleted_with_their_owners() {
+        let path = sqlite_path("expiry");
+        let store = Sessions::connect(&settings(StoreUrl::Sqlite(path)))
+            .await
+            .expect("open");
+        let mut expired = record(Some("ada"), Some("s1"), time::Duration::seconds(-1));
+        store.create(&mut expired).await.expect("create");
+        let live = session_of(&store, "grace", None).await;
+        let Backend::Sqlite(sqlite) = &store.backend else {
+            panic!("sqlite backend");
+        };
+        sqlite.delete_expired().await.expect("delete expired");
+        store.owners.delete_expired().await.expect("delete owners");
+        let Owners::Sqlite(pool) = &store.owners else {
+            panic!("sqlite owners");
+        };
+        let rows: i64 = sqlx::query_scalar("select count(*) from tower_sessions")
+            .fetch_one(pool)
+            .await
+            .expect("count");
+        let owners: i64 = sqlx::query_scalar("select count(*) from session_owners")
+            .fetch_one(pool)
+            .await
+            .expect("count");
+        assert_eq!((rows, owners), (1, 1));
+        assert!(exists(&store, live).await);
+    }
+
+    #[tokio::test]
+    async fn an_unusable_sqlite_path_is_a_clear_start_up_error() {
+        let error = Sessions::connect(&settings(StoreUrl::Sqlite("/proc/no/sessions.db".into())))
+            .await
+            .expect_err("cannot create");
+        assert!(error.contains("/proc/no"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_redis_is_a_clear_start_up_error() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("port");
+        let url = StoreUrl::Redis(format!("redis://127.0.0.1:{port}"));
+        let error = Sessions::connect(&settings(url))
+            .await
+            .expect_err("refused");
+        assert!(error.starts_with("cannot connect"), "{error}");
+    }
+}

@@ -1,0 +1,120 @@
+//! One refresh at a time per session. In one process a `tokio` mutex per session does it;
+//! with sessions in Redis, several instances may serve one session at the same moment, so
+//! the lock is a Redis key (`SET NX PX`, released only by its holder).
+//!
+//! Rotated refresh tokens die on first use: two refreshes racing with the same token would
+//! end the session. The holder refreshes and writes the session; whoever waited reloads the
+//! session afterwards and finds fresh tokens.
+
+use fred::prelude::{KeysInterface, LuaInterface, Pool as RedisPool};
+use fred::types::{Expiration, SetOptions};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// Longer than a refresh can take (the provider call times out after 10 s): a holder that
+/// died cannot block the session for longer than this.
+const LOCK_TTL: Duration = Duration::from_secs(15);
+const POLL_INTERVAL: Duration = Duration::from_millis(25);
+
+/// Deletes the key only if it still holds this holder's token.
+const RELEASE_SCRIPT: &str =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+#[derive(Debug, thiserror::Error)]
+#[error("refresh lock: {0}")]
+pub struct LockError(String);
+
+pub enum RefreshLocks {
+    Local(LocalLocks),
+    Redis(RedisPool),
+}
+
+/// Held while refreshing; give it back with [`RefreshGuard::release`] (a Redis lock that is
+/// not released expires after `LOCK_TTL`).
+pub enum RefreshGuard {
+    Local(tokio::sync::OwnedMutexGuard<()>),
+    Redis {
+        pool: RedisPool,
+        key: String,
+        token: String,
+    },
+}
+
+impl RefreshLocks {
+    pub fn new(redis: Option<RedisPool>) -> Self {
+        match redis {
+            Some(pool) => RefreshLocks::Redis(pool),
+            None => RefreshLocks::Local(LocalLocks::default()),
+        }
+    }
+
+    /// Waits until this request may refresh `session_id`'s tokens.
+    pub async fn lock(&self, session_id: &str) -> Result<RefreshGuard, LockError> {
+        match self {
+            RefreshLocks::Local(locks) => Ok(RefreshGuard::Local(
+                locks.for_session(session_id).lock_owned().await,
+            )),
+            RefreshLocks::Redis(pool) => {
+                let key = format!("refresh-lock:{session_id}");
+                let token = openidconnect::CsrfToken::new_random().into_secret();
+                let started = Instant::now();
+                loop {
+                    let acquired: Option<String> = pool
+                        .set(
+                            &key,
+                            token.as_str(),
+                            Some(Expiration::PX(LOCK_TTL.as_millis() as i64)),
+                            Some(SetOptions::NX),
+                            false,
+                        )
+                        .await
+                        .map_err(|error| LockError(error.to_string()))?;
+                    if acquired.is_some() {
+                        return Ok(RefreshGuard::Redis {
+                            pool: pool.clone(),
+                            key,
+                            token,
+                        });
+                    }
+                    if started.elapsed() > LOCK_TTL {
+                        return Err(LockError("timed out waiting for another refresh".into()));
+                    }
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                }
+            }
+        }
+    }
+}
+
+impl RefreshGuard {
+    pub async fn release(self) {
+        if let RefreshGuard::Redis { pool, key, token } = self {
+            let released: Result<i64, _> = pool.eval(RELEASE_SCRIPT, vec![key], vec![token]).await;
+            if let Err(error) = released {
+                tracing::warn!(%error, "could not release the refresh lock; it will expire");
+            }
+        }
+    }
+}
+
+/// Per-session mutexes. Entries are weak: a lock lives as long as some request holds or
+/// waits for it.
+#[derive(Default)]
+pub struct LocalLocks(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+
+impl LocalLocks {
+    fn for_session(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks.retain(|_, lock| lock.strong_count() > 0);
+        if let Some(lock) = locks.get(id).and_then(Weak::upgrade) {
+            return lock;
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(id.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
+}
