@@ -19,6 +19,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import { CompactSign } from 'jose';
 import Provider from 'oidc-provider';
+import { hostileMode } from './hostile.js';
 
 dns.setDefaultResultOrder('ipv4first');
 
@@ -331,7 +332,6 @@ async function readForm(req) {
 
 // --- Test hooks (PROVIDER_TEST_HOOKS=1 only) -------------------------------------------------
 
-// The last token response, so that tests can prove no token string reaches the browser.
 // The last token response, so that tests can prove no token string reaches the browser, and
 // how many refresh grants were served.
 let lastTokens = null;
@@ -341,6 +341,16 @@ provider.on('grant.success', (ctx) => {
   lastTokens = { access_token, refresh_token, id_token };
   if (ctx.oidc.params.grant_type === 'refresh_token') refreshGrants += 1;
 });
+
+// Misbehaviour on request (hostile.js), for the tests that the app refuses each.
+const hostile = hostileMode({
+  signingKey,
+  privateKey,
+  onTokens: ({ access_token, refresh_token, id_token }) => {
+    lastTokens = { access_token, refresh_token, id_token };
+  },
+});
+if (env.PROVIDER_TEST_HOOKS === '1') provider.use(hostile.middleware);
 
 async function testHook(req, res) {
   const json = (value) => {
@@ -358,13 +368,14 @@ async function testHook(req, res) {
     return json({ jwt, issuer, clientId });
   }
   if (req.url === '/__test/settings' && req.method === 'POST') {
-    // { accessTokenTtl?, rotateRefreshTokens?, outage?, resetStats? }
+    // { accessTokenTtl?, rotateRefreshTokens?, outage?, resetStats?, hostile? }
     const body = JSON.parse((await readBody(req)) || '{}');
     if (body.accessTokenTtl) settings.accessTokenTtl = Number(body.accessTokenTtl);
     if (typeof body.rotateRefreshTokens === 'boolean') settings.rotateRefreshTokens = body.rotateRefreshTokens;
     if (typeof body.outage === 'boolean') settings.outage = body.outage;
     if (body.resetStats) refreshGrants = 0;
-    return json({ ...settings, refresh_grants: refreshGrants });
+    if ('hostile' in body) hostile.set(body.hostile);
+    return json({ ...settings, hostile: hostile.mode, refresh_grants: refreshGrants });
   }
   return send(res, 404, page('Not found', '<h1>Not found</h1>'));
 }

@@ -197,6 +197,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oidc::IdTokenError;
 
     fn status_and_body(error: AuthError) -> (StatusCode, String) {
         let page = error.page();
@@ -211,7 +212,9 @@ mod tests {
                 503,
             ),
             (
-                AuthError::Provider(OidcError::IdToken("bad nonce".into())),
+                AuthError::Provider(OidcError::IdToken(IdTokenError::Invalid(
+                    "bad nonce".into(),
+                ))),
                 502,
             ),
             (

@@ -5,6 +5,7 @@ pub mod configuration;
 pub mod error;
 pub mod logout_token;
 pub mod oidc;
+pub mod provider_http;
 pub mod return_to;
 pub mod routes;
 pub mod same_origin;

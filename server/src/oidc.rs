@@ -3,6 +3,7 @@
 //! confidential client.
 
 use crate::configuration::{AppUrl, ProviderSettings};
+use crate::provider_http::ProviderHttp;
 use app::session::{unix_now, LoginTransaction, SignedInUser, TokenSet};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod,
@@ -12,20 +13,16 @@ use openidconnect::core::{
 };
 use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    reqwest, AccessToken, AdditionalClaims, AdditionalProviderMetadata, AuthType,
-    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, RefreshToken,
-    RequestTokenError, Scope, SubjectIdentifier, TokenResponse, UserInfoClaims,
+    AccessToken, AdditionalClaims, AdditionalProviderMetadata, AuthType, AuthenticationFlow,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    SubjectIdentifier, TokenResponse, UserInfoClaims,
 };
+use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::OnceCell;
+use std::sync::{Arc, RwLock};
 use url::Url;
-
-/// No call to the provider may hang a request for longer than this.
-const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The client as `from_provider_metadata` builds it: authorization endpoint set, token and
 /// userinfo endpoints present if discovery listed them.
@@ -74,9 +71,31 @@ pub enum OidcError {
     #[error("token exchange failed: {0}")]
     TokenExchange(String),
     #[error("ID token rejected: {0}")]
-    IdToken(String),
+    IdToken(IdTokenError),
     #[error("userinfo failed: {0}")]
     UserInfo(String),
+}
+
+/// Why an ID token was refused (OIDC Core §3.1.3.7).
+#[derive(Debug, thiserror::Error)]
+pub enum IdTokenError {
+    /// Signed with a key that is not in the JWKS we have: after a key rotation, discovery is
+    /// done again once before this is final.
+    #[error("signed with a key that is not in the provider's JWKS")]
+    UnknownKey,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<ClaimsVerificationError> for IdTokenError {
+    fn from(error: ClaimsVerificationError) -> Self {
+        match error {
+            ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            ) => IdTokenError::UnknownKey,
+            error => IdTokenError::Invalid(error_chain(&error)),
+        }
+    }
 }
 
 /// Why a refresh did not produce new tokens.
@@ -86,32 +105,31 @@ pub enum RefreshError {
     /// is over.
     #[error("refresh token rejected: {0}")]
     GrantEnded(String),
-    /// The refreshed ID token is for someone else (OIDC Core §12.2): the session is over.
+    /// The refreshed ID token does not verify or is for someone else (OIDC Core §12.2): the
+    /// session is over.
     #[error("refreshed ID token rejected: {0}")]
-    IdToken(String),
+    IdToken(IdTokenError),
     /// Network trouble or a provider error: try again later, keep the session.
     #[error("refresh failed for now: {0}")]
     Temporary(String),
 }
 
 /// The provider, discovered on first use: if it is down when the app starts, the app still
-/// serves guests and discovery is tried again on the next login.
+/// serves guests and discovery is tried again on the next login. Discovered again when an ID
+/// token is signed with a key we do not know (key rotation).
 pub struct Provider {
     settings: ProviderSettings,
     redirect_uri: RedirectUrl,
     post_logout_redirect_uri: PostLogoutRedirectUrl,
-    http: reqwest::Client,
-    discovered: OnceCell<Arc<OidcClient>>,
+    http: ProviderHttp,
+    discovered: RwLock<Option<Arc<OidcClient>>>,
+    /// One discovery at a time.
+    discovering: tokio::sync::Mutex<()>,
 }
 
 impl Provider {
     pub fn new(settings: ProviderSettings, app_url: &AppUrl) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            // Following redirects would expose the app to SSRF (openidconnect's advice).
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(PROVIDER_TIMEOUT)
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        let http = ProviderHttp::new()?;
         Ok(Self {
             settings,
             redirect_uri: RedirectUrl::new(app_url.redirect_uri()).map_err(|e| e.to_string())?,
@@ -120,20 +138,85 @@ impl Provider {
             )
             .map_err(|e| e.to_string())?,
             http,
-            discovered: OnceCell::new(),
+            discovered: RwLock::default(),
+            discovering: tokio::sync::Mutex::default(),
         })
     }
 
     /// The discovered client; discovers now if that has not succeeded yet.
     pub async fn client(&self) -> Result<Arc<OidcClient>, OidcError> {
+        if let Some(client) = self.cached() {
+            return Ok(client);
+        }
+        let _one_at_a_time = self.discovering.lock().await;
+        match self.cached() {
+            Some(client) => Ok(client),
+            None => self.discover_now().await,
+        }
+    }
+
+    /// Discovers again, unless another request already replaced `stale` meanwhile.
+    async fn rediscover(&self, stale: &Arc<OidcClient>) -> Result<Arc<OidcClient>, OidcError> {
+        let _one_at_a_time = self.discovering.lock().await;
+        match self.cached() {
+            Some(client) if !Arc::ptr_eq(&client, stale) => Ok(client),
+            _ => self.discover_now().await,
+        }
+    }
+
+    fn cached(&self) -> Option<Arc<OidcClient>> {
         self.discovered
-            .get_or_try_init(|| async {
-                let client = self.discover().await?;
-                tracing::info!(issuer = %self.settings.issuer.as_str(), "provider discovered");
-                Ok(Arc::new(client))
-            })
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    async fn discover_now(&self) -> Result<Arc<OidcClient>, OidcError> {
+        let client = Arc::new(self.discover().await?);
+        tracing::info!(issuer = %self.settings.issuer.as_str(), keys = client.jwks.keys().len(), "provider discovered");
+        *self
+            .discovered
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Steps 2 and 3 of the flow: exchange the code, verify the ID token and fetch userinfo.
+    /// An ID token signed with an unknown key makes us discover once more (the provider may
+    /// have rotated its keys since) and verify again; the code is not used twice.
+    pub async fn finish_login(
+        &self,
+        transaction: &LoginTransaction,
+        code: String,
+    ) -> Result<SignedInUser, OidcError> {
+        let client = self.client().await?;
+        let response = client.exchange_code(transaction, code).await?;
+        match client.signed_in_user(transaction, &response).await {
+            Err(OidcError::IdToken(IdTokenError::UnknownKey)) => {
+                self.rediscover(&client)
+                    .await?
+                    .signed_in_user(transaction, &response)
+                    .await
+            }
+            result => result,
+        }
+    }
+
+    /// The refresh grant, with the same second chance for a rotated signing key.
+    pub async fn refresh(&self, user: &SignedInUser) -> Result<TokenSet, RefreshError> {
+        let client = self
+            .client()
             .await
-            .cloned()
+            .map_err(|error| RefreshError::Temporary(error.to_string()))?;
+        let response = client.refresh_grant(user).await?;
+        match client.refreshed_tokens(user, &response) {
+            Err(RefreshError::IdToken(IdTokenError::UnknownKey)) => self
+                .rediscover(&client)
+                .await
+                .map_err(|error| RefreshError::Temporary(error.to_string()))?
+                .refreshed_tokens(user, &response),
+            result => result,
+        }
     }
 
     async fn discover(&self) -> Result<OidcClient, OidcError> {
@@ -186,7 +269,7 @@ pub fn choose_auth_type(methods: Option<&Vec<CoreClientAuthMethod>>) -> AuthType
 pub struct OidcClient {
     client: DiscoveredClient,
     issuer: IssuerUrl,
-    http: reqwest::Client,
+    http: ProviderHttp,
     scopes: Vec<String>,
     end_session_endpoint: Option<Url>,
     revocation_endpoint: Option<Url>,
@@ -257,31 +340,39 @@ impl OidcClient {
         self.issuer.as_str() == iss
     }
 
-    /// Step 2: exchange the code, verify the ID token, fetch userinfo for the same subject.
-    pub async fn finish_login(
+    /// Step 2: exchange the code (with the PKCE verifier) for tokens.
+    async fn exchange_code(
         &self,
         transaction: &LoginTransaction,
         code: String,
-    ) -> Result<SignedInUser, OidcError> {
-        let token_response = self
-            .client
+    ) -> Result<CoreTokenResponse, OidcError> {
+        self.client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|error| OidcError::TokenExchange(error.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(transaction.pkce_verifier.clone()))
             .request_async(&self.http)
             .await
-            .map_err(|error| OidcError::TokenExchange(error_chain(&error)))?;
+            .map_err(|error| OidcError::TokenExchange(error_chain(&error)))
+    }
 
-        let id_token = token_response
-            .id_token()
-            .ok_or_else(|| OidcError::IdToken("the token response has no id_token".into()))?;
+    /// Step 3: verify the ID token, fetch userinfo for the same subject.
+    async fn signed_in_user(
+        &self,
+        transaction: &LoginTransaction,
+        token_response: &CoreTokenResponse,
+    ) -> Result<SignedInUser, OidcError> {
+        let id_token = token_response.id_token().ok_or_else(|| {
+            OidcError::IdToken(IdTokenError::Invalid(
+                "the token response has no id_token".into(),
+            ))
+        })?;
         // Signature (JWKS, allowed algorithms), iss, aud (string or array), azp, exp, iat, nonce.
         let id_claims = id_token
             .claims(
                 &self.client.id_token_verifier(),
                 &Nonce::new(transaction.nonce.clone()),
             )
-            .map_err(|error| OidcError::IdToken(error_chain(&error)))?;
+            .map_err(|error| OidcError::IdToken(error.into()))?;
         let subject = id_claims.subject().clone();
 
         let claims = match self
@@ -297,7 +388,7 @@ impl OidcClient {
             // The verified ID token's `sid`, which openidconnect's core claims do not carry.
             sid: crate::logout_token::payload_claim(&id_token.to_string(), "sid"),
             claims,
-            tokens: token_set(&token_response, None, id_token.to_string()),
+            tokens: token_set(token_response, None, id_token.to_string()),
             refreshes: 0,
             last_refreshed_at: None,
             // Set by `AuthSession::sign_in`.
@@ -327,18 +418,15 @@ impl OidcClient {
         Ok(Some(to_claims_map(&userinfo)))
     }
 
-    /// Refresh grant. Keeps the old refresh token when no new one comes back (Authgear without
-    /// rotation) and the old ID token when none comes back; a new ID token must verify and name
-    /// the same subject (its issuer is checked by the verifier; it carries no nonce).
-    pub async fn refresh(&self, user: &SignedInUser) -> Result<TokenSet, RefreshError> {
+    /// The refresh grant itself.
+    async fn refresh_grant(&self, user: &SignedInUser) -> Result<CoreTokenResponse, RefreshError> {
         let Some(refresh_token) = user.tokens.refresh_token.as_ref() else {
             return Err(RefreshError::GrantEnded(
                 "no refresh token was issued".into(),
             ));
         };
         let refresh_token = RefreshToken::new(refresh_token.clone());
-        let response = self
-            .client
+        self.client
             .exchange_refresh_token(&refresh_token)
             .map_err(|error| RefreshError::Temporary(error.to_string()))?
             .request_async(&self.http)
@@ -350,20 +438,33 @@ impl OidcClient {
                     RefreshError::GrantEnded(error_chain(&error))
                 }
                 _ => RefreshError::Temporary(error_chain(&error)),
-            })?;
+            })
+    }
+
+    /// The tokens of a refresh response. Keeps the old refresh token when no new one comes back
+    /// (Authgear without rotation) and the old ID token when none comes back; a new ID token
+    /// must verify and name the same subject (its issuer is checked by the verifier; it
+    /// carries no nonce).
+    fn refreshed_tokens(
+        &self,
+        user: &SignedInUser,
+        response: &CoreTokenResponse,
+    ) -> Result<TokenSet, RefreshError> {
         let id_token = match response.id_token() {
             Some(id_token) => {
                 let claims = id_token
                     .claims(&self.client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
-                    .map_err(|error| RefreshError::IdToken(error_chain(&error)))?;
+                    .map_err(|error| RefreshError::IdToken(error.into()))?;
                 if claims.subject().as_str() != user.subject {
-                    return Err(RefreshError::IdToken("the subject changed".into()));
+                    return Err(RefreshError::IdToken(IdTokenError::Invalid(
+                        "the subject changed".into(),
+                    )));
                 }
                 id_token.to_string()
             }
             None => user.tokens.id_token.clone(),
         };
-        Ok(token_set(&response, Some(&user.tokens), id_token))
+        Ok(token_set(response, Some(&user.tokens), id_token))
     }
 
     /// RFC 7009 revocation of the refresh token, which ends the whole grant at the provider.

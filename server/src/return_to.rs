@@ -97,4 +97,27 @@ mod tests {
         let long = format!("/{}", "a".repeat(MAX_LEN));
         assert_eq!(ReturnTo::parse(&long), Err(InvalidReturnTo));
     }
+
+    proptest::proptest! {
+        /// Whatever comes in (any text, or text built from the pieces open redirects are made
+        /// of), parsing never panics, and what it accepts stays on this site.
+        #[test]
+        fn nothing_accepted_leaves_the_site(
+            raw in proptest::prop_oneof![
+                ".*",
+                "[/\\\\a-z:.@%?#0-9 \t]{0,40}",
+                "(/|//|/\\\\|https?:|javascript:|%2F|%5C)[a-z./\\\\@:%0-9]{0,30}",
+            ]
+        ) {
+            if let Ok(return_to) = ReturnTo::parse(&raw) {
+                let path = return_to.as_str();
+                proptest::prop_assert!(path.starts_with('/'));
+                proptest::prop_assert!(!path.starts_with("//") && !path.contains('\\'));
+                let base = Url::parse("http://app.invalid/").expect("base");
+                let joined = base.join(path).expect("joins");
+                proptest::prop_assert_eq!(joined.host_str(), Some("app.invalid"));
+                proptest::prop_assert_eq!(joined.scheme(), "http");
+            }
+        }
+    }
 }

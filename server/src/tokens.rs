@@ -65,12 +65,7 @@ impl TokenManager {
         if !user.tokens.needs_refresh(unix_now()) {
             return Ok(user);
         }
-        let client = self
-            .provider
-            .client()
-            .await
-            .map_err(|error| FreshTokenError::Temporary(error.to_string()))?;
-        match client.refresh(&user).await {
+        match self.provider.refresh(&user).await {
             Ok(tokens) => {
                 user.tokens = tokens;
                 user.refreshes += 1;

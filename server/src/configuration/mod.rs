@@ -469,4 +469,57 @@ mod tests {
         assert!(!debug.contains(KEY));
         assert!(!debug.contains("\"secret\""));
     }
+
+    const VARIABLES: [&str; 13] = [
+        "AUTHGEAR_DOMAIN",
+        "AUTHGEAR_CLIENT_ID",
+        "AUTHGEAR_CLIENT_SECRET",
+        "AUTHGEAR_SCOPES",
+        "APP_SECRET_KEY",
+        "APP_URL",
+        "LEPTOS_SITE_ADDR",
+        "PORT",
+        "LOCAL_DEMO_PROVIDER",
+        "SESSION_STORE",
+        "SESSION_IDLE_TIMEOUT",
+        "SESSION_MAX_LIFETIME",
+        "RUST_LOG",
+    ];
+
+    proptest::proptest! {
+        /// Any values for any variables: parsing never panics, reports problems by variable,
+        /// and whatever it accepts keeps its promises.
+        #[test]
+        fn configuration_parsing_never_panics(
+            values in proptest::collection::vec(
+                proptest::option::of(proptest::prop_oneof![
+                    ".{0,80}",
+                    "(https?|redis|sqlite|ftp)://[a-z0-9.:@/%]{0,40}",
+                    "[0-9]{1,25}[smhdw]?",
+                ]),
+                VARIABLES.len(),
+            )
+        ) {
+            let lookup = |name: &str| {
+                VARIABLES
+                    .iter()
+                    .position(|variable| *variable == name)
+                    .and_then(|i| values[i].clone())
+            };
+            match Settings::from_lookup(lookup) {
+                Ok(settings) => {
+                    proptest::prop_assert!(settings.secret_key.as_bytes().len() >= MIN_SECRET_KEY_BYTES);
+                    proptest::prop_assert!(matches!(settings.provider.issuer.url().scheme(), "http" | "https"));
+                    proptest::prop_assert!(settings.session.idle_timeout <= settings.session.max_lifetime);
+                    proptest::prop_assert!(!settings.app_url.origin().ends_with('/'));
+                }
+                Err(error) => {
+                    proptest::prop_assert!(!error.0.is_empty());
+                    for problem in &error.0 {
+                        proptest::prop_assert!(VARIABLES.contains(&problem.variable));
+                    }
+                }
+            }
+        }
+    }
 }

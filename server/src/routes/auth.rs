@@ -65,7 +65,7 @@ pub async fn callback(
         return Err(AuthError::IssuerMismatch);
     }
     let code = query.code.ok_or(AuthError::MissingCode)?;
-    let user = client.finish_login(&transaction, code).await?;
+    let user = state.provider.finish_login(&transaction, code).await?;
     tracing::info!(subject = %user.subject, "signed in");
     session.sign_in(user).await?;
     Ok(Redirect::to(&transaction.return_to))
@@ -99,4 +99,31 @@ pub async fn logout(
         Some(url) => Redirect::to(url.as_str()),
         None => Redirect::to("/"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Uri;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The callback's query string is the provider's (or an attacker's) input: parsing it
+        /// never panics, whatever bytes it holds; it parses or is a clean rejection (a 400).
+        #[test]
+        fn callback_query_parsing_never_panics(
+            query in prop_oneof![
+                "[ -~]{0,300}",
+                "((code|state|iss|error|error_description)=[^&]{0,30}&?){0,8}",
+                proptest::collection::vec(proptest::num::u8::ANY, 0..200).prop_map(|bytes| {
+                    bytes.iter().map(|b| format!("%{b:02X}")).collect::<String>()
+                }),
+            ]
+        ) {
+            let Ok(uri) = format!("/callback?{query}").parse::<Uri>() else {
+                return Ok(());
+            };
+            let _ = Query::<CallbackQuery>::try_from_uri(&uri);
+        }
+    }
 }

@@ -1,0 +1,75 @@
+//! The HTTP client for every call to the provider — discovery, JWKS, token, userinfo,
+//! revocation: no redirects (openidconnect's SSRF advice), a deadline for the whole call, and a
+//! cap on the response body, so that no provider answer can hang a request or fill memory.
+
+use openidconnect::{http, reqwest, AsyncHttpClient, HttpClientError, HttpRequest, HttpResponse};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// No call to the provider may hang a request for longer than this.
+pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Discovery, JWKS and token responses are a few kilobytes; anything near this is hostile.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+
+type Error = HttpClientError<reqwest::Error>;
+
+#[derive(Clone, Debug)]
+pub struct ProviderHttp(reqwest::Client);
+
+impl ProviderHttp {
+    pub fn new() -> Result<Self, String> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(PROVIDER_TIMEOUT)
+            .build()
+            .map(Self)
+            .map_err(|error| format!("cannot build the HTTP client: {error}"))
+    }
+
+    /// For requests that openidconnect does not make itself (revocation). Same limits.
+    pub fn post(&self, url: url::Url) -> reqwest::RequestBuilder {
+        self.0.post(url)
+    }
+}
+
+impl<'c> AsyncHttpClient<'c> for ProviderHttp {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Error>> + Send + Sync + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let request = request.try_into().map_err(Box::new)?;
+            let mut response = self.0.execute(request).await.map_err(Box::new)?;
+            let mut builder = http::Response::builder()
+                .status(response.status())
+                .version(response.version());
+            for (name, value) in response.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = read_capped(&mut response).await?;
+            builder.body(body).map_err(HttpClientError::Http)
+        })
+    }
+}
+
+/// The body, or an error as soon as it is known to exceed [`MAX_RESPONSE_BYTES`].
+async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, Error> {
+    let too_large =
+        || HttpClientError::Other(format!("response larger than {MAX_RESPONSE_BYTES} bytes"));
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Box::new)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
