@@ -11,6 +11,7 @@ pub struct UserProfile {
     /// `name`, else `email`, else `sub` (email + passwordless users often have no name).
     pub display_name: String,
     pub email: Option<String>,
+    pub email_verified: bool,
     pub subject: String,
     /// The user's claims, pretty-printed JSON.
     pub claims_json: String,
@@ -29,15 +30,19 @@ pub struct SessionView {
     pub user: Option<UserProfile>,
     /// True when the app talks to the bundled local demo provider, not to Authgear.
     pub local_demo_provider: bool,
+    /// Authgear's account settings page (`<issuer>/settings`), for a signed-in user.
+    pub account_settings_url: Option<String>,
     /// The previous session ended without the user asking (revoked, expired, logged out at the
     /// provider): say so once.
     pub session_ended: bool,
 }
 
 /// Facts about this deployment that the server provides to server functions as context.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SiteInfo {
     pub local_demo_provider: bool,
+    /// `<issuer>/settings`, where Authgear lets users manage their account.
+    pub account_settings_url: String,
 }
 
 /// What a server function call can fail with, as the page needs to tell them apart.
@@ -73,6 +78,7 @@ pub async fn current_user() -> Result<SessionView, ApiError> {
             .map_err(server::store_error)?;
     let site = use_context::<SiteInfo>().unwrap_or_default();
     Ok(SessionView {
+        account_settings_url: user.as_ref().map(|_| site.account_settings_url.clone()),
         user: user.as_ref().map(UserProfile::from_user),
         local_demo_provider: site.local_demo_provider,
         session_ended,
@@ -141,12 +147,15 @@ pub mod server {
                     .map(str::to_owned)
             };
             let email = text("email");
+            let email_verified =
+                claims.get("email_verified") == Some(&serde_json::Value::Bool(true));
             let display_name = text("name")
                 .or_else(|| email.clone())
                 .unwrap_or_else(|| user.subject.clone());
             Self {
                 display_name,
                 email,
+                email_verified,
                 subject: user.subject.clone(),
                 claims_json: serde_json::to_string_pretty(claims).unwrap_or_default(),
                 session_ends_at: user.ends_at,

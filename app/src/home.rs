@@ -1,5 +1,6 @@
-//! The home view: "Welcome Guest" with a Login link, or "Welcome <name>!" with the user's
-//! claims, token status and a Logout button. Element ids match Authgear's Flask guide.
+//! The home view: "Welcome Guest" with Login and Sign up, or "Welcome <name>!" with the user's
+//! details, session and token status, claims, Logout, Manage account and Log in again. Element
+//! ids match Authgear's Flask guide (`qsLoginBtn`, `qsLogoutBtn`, `profileDropDown`).
 
 use crate::api::{current_user, profile, ApiError, SessionView, UserProfile};
 use leptos::prelude::*;
@@ -16,19 +17,25 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {
-        <main class="page" data-hydrated=move || hydrated.get().to_string()>
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match current.await {
                         Ok(current) => view! { <Home current/> }.into_any(),
                         Err(error) => view! {
-                            <p class="error" id="pageError" role="alert">{error.to_string()}</p>
-                            <p><a class="button" href="/">"Try again"</a></p>
+                            <Header signed_in_as=None/>
+                            <main class="page">
+                                <section class="card">
+                                    <h1>"Temporarily unavailable"</h1>
+                                    <p class="error" id="pageError" role="alert">{error.to_string()}</p>
+                                    <p><a class="button" href="/">"Try again"</a></p>
+                                </section>
+                            </main>
                         }.into_any(),
                     }
                 })}
             </Suspense>
-        </main>
+        </div>
     }
 }
 
@@ -38,17 +45,43 @@ fn Home(current: SessionView) -> impl IntoView {
     let ended = RwSignal::new(current.session_ended);
     let user = current.user;
     watch_session(ended, user.is_some());
+    let settings_url = current.account_settings_url;
+    let name = user.as_ref().map(|user| user.display_name.clone());
     view! {
-        {current.local_demo_provider.then(|| view! {
-            <p class="notice" id="demoNotice">
-                "Using the local demo provider: sign in with any email address and the code shown \
-                 on its page. Set AUTHGEAR_* in .env to use your Authgear project."
-            </p>
-        })}
-        {move || match user.clone() {
-            Some(user) if !ended.get() => view! { <SignedIn user ended/> }.into_any(),
-            _ => view! { <Guest ended=ended.get()/> }.into_any(),
+        {move || {
+            let signed_in_as = name.clone().filter(|_| !ended.get());
+            view! { <Header signed_in_as/> }
         }}
+        <main class="page">
+            {current.local_demo_provider.then(|| view! {
+                <p class="notice" id="demoNotice">
+                    "Using the local demo provider: sign in with any email address and the code \
+                     shown on its page. Set AUTHGEAR_* in .env to use your Authgear project."
+                </p>
+            })}
+            {move || match user.clone() {
+                Some(user) if !ended.get() => {
+                    view! { <SignedIn user ended settings_url=settings_url.clone()/> }.into_any()
+                }
+                _ => view! { <Guest ended=ended.get()/> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// The app name and who is signed in, on every page.
+#[component]
+fn Header(signed_in_as: Option<String>) -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Log in with Authgear"</a>
+            <span class="login-state" id="loginState">
+                {match signed_in_as {
+                    Some(name) => format!("Signed in as {name}"),
+                    None => "Not signed in".to_owned(),
+                }}
+            </span>
+        </header>
     }
 }
 
@@ -56,14 +89,35 @@ fn Home(current: SessionView) -> impl IntoView {
 fn Guest(ended: bool) -> impl IntoView {
     view! {
         {ended.then(|| view! { <p class="notice" id="sessionEnded" role="status">{SESSION_ENDED}</p> })}
-        <h1 id="profileDropDown">"Welcome Guest"</h1>
-        <p><a id="qsLoginBtn" class="button" href="/login">"Login"</a></p>
+        <section class="card hero">
+            <h1 id="profileDropDown">"Welcome Guest"</h1>
+            <p class="muted">
+                "Sign in with your email address: Authgear sends you a one-time code, no password \
+                 needed."
+            </p>
+            <div class="actions">
+                <a id="qsLoginBtn" class="button" href="/login">"Login"</a>
+                // Opens Authgear's sign-up page directly (`x_page=signup`).
+                <a id="qsSignupBtn" class="button secondary" href="/login?screen=signup">"Sign up"</a>
+            </div>
+        </section>
     }
 }
 
 #[component]
-fn SignedIn(user: UserProfile, ended: RwSignal<bool>) -> impl IntoView {
+fn SignedIn(
+    user: UserProfile,
+    ended: RwSignal<bool>,
+    settings_url: Option<String>,
+) -> impl IntoView {
     let welcome = format!("Welcome {}!", user.display_name);
+    let initial = user
+        .display_name
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
     let (shown, set_shown) = signal(user);
     let refresh = Action::new(|_: &()| profile());
     let error = RwSignal::new(None::<String>);
@@ -77,26 +131,50 @@ fn SignedIn(user: UserProfile, ended: RwSignal<bool>) -> impl IntoView {
         None => {}
     });
     view! {
-        <h1 id="profileDropDown">{welcome}</h1>
-        // A POST form, never a link: logout must not be triggerable by a cross-site link or image.
-        <form method="post" action="/logout">
-            <button id="qsLogoutBtn" class="button" type="submit">"Logout"</button>
-        </form>
-        <p id="sessionEnds">
-            {move || shown.with(|user| format!(
-                "Your session ends {} unless you use the app before.",
-                utc_date_time(user.session_ends_at)
-            ))}
-        </p>
-        <h2>"Access token"</h2>
-        <p id="tokenStatus">
-            {move || shown.with(|user| token_status(user.access_token_expires_at, user.refreshes, user.last_refreshed_at))}
-        </p>
-        <p>
+        <section class="card">
+            <div class="profile">
+                <span class="avatar" aria-hidden="true">{initial}</span>
+                <div>
+                    <h1 id="profileDropDown">{welcome}</h1>
+                    <p class="muted" id="profileEmail">
+                        {move || shown.with(|user| user.email.clone().unwrap_or_else(|| "No email address".into()))}
+                        " "
+                        {move || shown.with(|user| if user.email_verified {
+                            view! { <span class="badge ok" id="emailVerified">"verified"</span> }.into_any()
+                        } else {
+                            view! { <span class="badge" id="emailVerified">"not verified"</span> }.into_any()
+                        })}
+                    </p>
+                </div>
+            </div>
+            <div class="actions">
+                // A POST form, never a link: logout must not be triggerable cross-site.
+                <form method="post" action="/logout">
+                    <button id="qsLogoutBtn" class="button" type="submit">"Logout"</button>
+                </form>
+                {settings_url.map(|url| view! {
+                    <a id="manageAccount" class="button secondary" href=url>"Manage account"</a>
+                })}
+                // `prompt=login`: the provider asks again even while its own session lasts.
+                <a id="loginAgain" class="button secondary" href="/login?prompt=login">"Log in again"</a>
+            </div>
+            <p class="muted" id="sessionEnds">
+                {move || shown.with(|user| format!(
+                    "Your session ends {} unless you use the app before.",
+                    utc_date_time(user.session_ends_at)
+                ))}
+            </p>
+        </section>
+        <section class="card">
+            <h2>"Access token"</h2>
+            <p id="tokenStatus">
+                {move || shown.with(|user| token_status(user.access_token_expires_at, user.refreshes, user.last_refreshed_at))}
+            </p>
             <button
                 id="refreshProfile"
                 class="button secondary"
                 type="button"
+                aria-busy=move || refresh.pending().get().to_string()
                 disabled=move || refresh.pending().get()
                 on:click=move |_| {
                     refresh.dispatch(());
@@ -104,10 +182,12 @@ fn SignedIn(user: UserProfile, ended: RwSignal<bool>) -> impl IntoView {
             >
                 {move || if refresh.pending().get() { "Refreshing…" } else { "Refresh profile" }}
             </button>
-        </p>
-        {move || error.get().map(|message| view! { <p class="error" id="profileError" role="alert">{message}</p> })}
-        <h2>"Your claims"</h2>
-        <pre id="claims">{move || shown.with(|user| user.claims_json.clone())}</pre>
+            {move || error.get().map(|message| view! { <p class="error" id="profileError" role="alert">{message}</p> })}
+        </section>
+        <details class="card" id="claimsBlock">
+            <summary>"Your claims"</summary>
+            <pre id="claims">{move || shown.with(|user| user.claims_json.clone())}</pre>
+        </details>
     }
 }
 

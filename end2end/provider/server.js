@@ -98,6 +98,8 @@ const provider = new Provider(issuer, {
   },
   conformIdTokenClaims: false,
   pkce: { required: () => false },
+  // Authgear's parameter to open the sign-up page (`x_page=signup`).
+  extraParams: ['x_page'],
   features: {
     devInteractions: { enabled: false },
     pushedAuthorizationRequests: { enabled: false },
@@ -200,8 +202,11 @@ async function interaction(req, res, uid, action) {
     return finish(req, res, details, details.session.accountId);
   }
 
+  // Authgear's `x_page=signup` opens the sign-up page; with passwordless email it asks the
+  // same question, so only the wording differs.
+  const signup = details.params.x_page === 'signup';
   if (req.method === 'GET' && !action) {
-    return send(res, 200, emailPage(uid));
+    return send(res, 200, emailPage(uid, '', signup));
   }
   const form = await readForm(req);
   if (action === 'abort') {
@@ -253,9 +258,10 @@ async function finish(req, res, details, accountId) {
 
 // --- Pages ----------------------------------------------------------------------------------
 
-function emailPage(uid, error = '') {
-  return page('Sign in', `
-    <h1>Sign in</h1>
+function emailPage(uid, error = '', signup = false) {
+  const title = signup ? 'Create your account' : 'Sign in';
+  return page(title, `
+    <h1 id="${signup ? 'signupTitle' : 'loginTitle'}">${title}</h1>
     <p>Local demo provider: enter any email address to get a one-time code.</p>
     ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
     <form method="post" action="/interaction/${uid}/email">
@@ -388,6 +394,13 @@ const server = http.createServer((req, res) => {
     return testHook(req, res).catch((error) => send(res, 400, escape(error.message)));
   }
   if (req.url === '/favicon.ico') return res.writeHead(204).end();
+  if (req.url === '/settings') {
+    // Where Authgear lets users manage their account; here, a stand-in page.
+    return send(res, 200, page('Account settings', `
+      <h1 id="accountSettings">Account settings</h1>
+      <p>Authgear shows the user's profile, sign-in methods and sessions here. The local demo
+      provider has nothing to manage.</p>`));
+  }
   if (settings.outage && req.url.startsWith('/oauth2/')) return req.socket.destroy();
   const match = /^\/interaction\/([\w-]+)(?:\/(email|code|abort))?\/?(?:\?.*)?$/.exec(req.url);
   if (!match) return oidc(req, res);

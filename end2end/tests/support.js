@@ -39,6 +39,11 @@ export async function logIn(page, email = 'ada@example.com', appUrl = TEST.appUr
   await page.goto(`${appUrl}/`);
   await page.locator('#qsLoginBtn').click();
   await expect(page).toHaveURL(new RegExp(`^${TEST.issuer}/interaction/`));
+  await answerProvider(page, email);
+}
+
+/** On the provider's pages: the email, then the one-time code; back at the app, signed in. */
+export async function answerProvider(page, email) {
   await page.locator('#email').fill(email);
   await page.locator('#continue').click();
   await expect(page.locator('#devCode')).toContainText(TEST.otpCode);
@@ -68,5 +73,5 @@ export async function refreshGrants(request) {
 
 /** Waits until the WASM bundle has hydrated the page. */
 export async function expectHydrated(page) {
-  await expect(page.locator('main.page')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('div.app')).toHaveAttribute('data-hydrated', 'true');
 }

@@ -157,11 +157,14 @@ fn render(page: &ErrorPage) -> String {
 <link rel="stylesheet" href="{stylesheet}">
 </head>
 <body>
+<header class="topbar"><a class="brand" href="/">Log in with Authgear</a></header>
 <main class="page error-page">
+<section class="card">
 <h1 id="errorTitle">{title}</h1>
 <p id="errorMessage">{message}</p>
-<p><a class="button" href="/" id="backHome">Back to home</a> <a class="button secondary" href="/login" id="tryAgain">Try again</a></p>
+<div class="actions"><a class="button" href="/login" id="tryAgain">Try again</a> <a class="button secondary" href="/" id="backHome">Back to home</a></div>
 <p class="muted">Error {status}</p>
+</section>
 </main>
 </body>
 </html>"#,

@@ -6,8 +6,8 @@ use crate::configuration::{AppUrl, ProviderSettings};
 use crate::provider_http::ProviderHttp;
 use app::session::{unix_now, LoginTransaction, SignedInUser, TokenSet};
 use openidconnect::core::{
-    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod,
-    CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
+    CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClient,
+    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
     CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
     CoreResponseType, CoreSubjectIdentifierType, CoreTokenResponse,
 };
@@ -266,6 +266,15 @@ pub fn choose_auth_type(methods: Option<&Vec<CoreClientAuthMethod>>) -> AuthType
     }
 }
 
+/// What the login link asked for.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AuthorizeOptions {
+    /// Open the provider's sign-up page (`x_page=signup`).
+    pub signup: bool,
+    /// Make the provider ask again even if its own session is alive (`prompt=login`).
+    pub fresh_login: bool,
+}
+
 pub struct OidcClient {
     client: DiscoveredClient,
     issuer: IssuerUrl,
@@ -310,12 +319,16 @@ impl OidcClient {
     }
 
     /// Step 1: the URL to send the browser to, and what the callback needs to finish.
-    pub fn authorize(&self, return_to: String) -> (Url, LoginTransaction) {
+    pub fn authorize(
+        &self,
+        return_to: String,
+        options: AuthorizeOptions,
+    ) -> (Url, LoginTransaction) {
         let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
         let scopes = std::iter::once("offline_access".to_owned())
             .chain(self.scopes.iter().cloned())
             .map(Scope::new);
-        let (url, state, nonce) = self
+        let mut request = self
             .client
             .authorize_url(
                 AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
@@ -323,8 +336,15 @@ impl OidcClient {
                 Nonce::new_random,
             )
             .add_scopes(scopes)
-            .set_pkce_challenge(pkce_challenge)
-            .url();
+            .set_pkce_challenge(pkce_challenge);
+        if options.signup {
+            // Authgear opens its sign-up page instead of the login page.
+            request = request.add_extra_param("x_page", "signup");
+        }
+        if options.fresh_login {
+            request = request.add_prompt(CoreAuthPrompt::Login);
+        }
+        let (url, state, nonce) = request.url();
         let transaction = LoginTransaction {
             state: state.into_secret(),
             nonce: nonce.secret().clone(),

@@ -36,7 +36,6 @@ pub struct AppState {
     pub sessions: Sessions,
     pub seen_logout_tokens: Arc<SeenTokenIds>,
     pub app_url: AppUrl,
-    pub site: SiteInfo,
 }
 
 pub struct Application {
@@ -106,16 +105,19 @@ pub fn router(
         sessions: sessions.clone(),
         seen_logout_tokens: Arc::default(),
         app_url: settings.app_url.clone(),
-        site: SiteInfo {
-            local_demo_provider: settings.provider.local_demo,
-        },
     };
 
     let leptos_context = {
-        let site = state.site;
+        let site = SiteInfo {
+            local_demo_provider: settings.provider.local_demo,
+            account_settings_url: format!(
+                "{}/settings",
+                settings.provider.issuer.as_str().trim_end_matches('/')
+            ),
+        };
         let accounts: Arc<dyn Accounts> = tokens;
         move || {
-            provide_context(site);
+            provide_context(site.clone());
             provide_context(accounts.clone());
         }
     };
@@ -162,6 +164,7 @@ pub fn router(
     Ok(browser
         .merge(provider_calls)
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(crate::telemetry::request_span))
         .with_state(state))
 }
 

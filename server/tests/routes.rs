@@ -295,3 +295,170 @@ fn a_bad_session_store_url_is_named_at_start() {
         "{stderr}"
     );
 }
+
+/// A provider that accepts connections and answers 503 only after `delay`.
+async fn slow_provider(delay: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                tokio::time::sleep(delay).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    let provider = slow_provider(std::time::Duration::from_millis(1500)).await;
+    let port = closed_port();
+    let site = std::env::temp_dir();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env_clear()
+        .envs([
+            ("AUTHGEAR_DOMAIN", provider.as_str()),
+            ("AUTHGEAR_CLIENT_ID", "client"),
+            ("AUTHGEAR_CLIENT_SECRET", "secret"),
+            ("APP_SECRET_KEY", "integration-tests-only-0123456789abcdef"),
+            ("SESSION_STORE", "memory"),
+            ("LEPTOS_OUTPUT_NAME", "authgear-leptos"),
+            ("LEPTOS_SITE_ROOT", site.to_str().expect("utf-8 temp dir")),
+            ("LEPTOS_SITE_ADDR", &format!("127.0.0.1:{port}")),
+            ("LOG_FORMAT", "json"),
+        ])
+        .current_dir(&site)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server did not start");
+
+    // A sealed cookie for a session the store does not have: tower-sessions warns while the
+    // page renders its server function, and that line must carry the request id too.
+    let cookie = {
+        use tower_sessions::cookie::{Cookie, CookieJar, Key};
+        let mut jar = CookieJar::new();
+        jar.private_mut(&Key::derive_from(
+            b"integration-tests-only-0123456789abcdef",
+        ))
+        .add(Cookie::new(
+            "session",
+            tower_sessions::session::Id::default().to_string(),
+        ));
+        format!("session={}", jar.get("session").expect("sealed").value())
+    };
+    let page = http
+        .get(format!("{base}/"))
+        .header("cookie", cookie)
+        .header("x-request-id", "page-render-1")
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+
+    // /readyz waits for discovery, which the slow provider answers after 1.5 s (twice: the
+    // start-up attempt holds the discovery lock first).
+    let in_flight = tokio::spawn({
+        let http = http.clone();
+        async move { http.get(format!("{base}/readyz")).send().await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+
+    let response = in_flight
+        .await
+        .expect("task")
+        .expect("the in-flight request completes");
+    assert_eq!(response.status().as_u16(), 503);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("provider"), "{body}");
+    let mut exit = None;
+    for _ in 0..100 {
+        if let Some(status) = server.try_wait().expect("wait") {
+            exit = Some(status);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    assert_eq!(
+        exit.map(|status| status.code()),
+        Some(Some(0)),
+        "clean exit after SIGTERM"
+    );
+
+    // LOG_FORMAT=json: one JSON object per line; the request's lines carry its id.
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().expect("stderr"), &mut logs)
+        .expect("logs");
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON log line"))
+        .collect();
+    assert!(lines
+        .iter()
+        .all(|line| line["level"].is_string() && line["fields"]["message"].is_string()));
+    let not_ready = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "not ready")
+        .expect("readyz logged why");
+    assert_eq!(not_ready["span"]["path"], "/readyz");
+    assert_eq!(not_ready["span"]["id"].as_str().map(str::len), Some(16));
+    assert!(lines
+        .iter()
+        .any(|line| line["fields"]["message"] == "shutting down"));
+    let render_lines: Vec<_> = lines
+        .iter()
+        .filter(|line| line["span"]["id"] == "page-render-1")
+        .collect();
+    assert!(
+        render_lines.iter().any(|line| line["fields"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("record not found"))),
+        "{logs}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let request_id = |incoming: Option<&'static str>| {
+        let mut request = app.http.get(format!("{}/healthz", app.base));
+        if let Some(id) = incoming {
+            request = request.header("x-request-id", id);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let id = response.headers()["x-request-id"].to_str().expect("ascii");
+            id.to_owned()
+        }
+    };
+    assert_eq!(request_id(None).await.len(), 16);
+    assert_eq!(request_id(Some("lb-1234")).await, "lb-1234");
+    let replaced = request_id(Some("forged\"}{log")).await;
+    assert_ne!(replaced, "forged\"}{log");
+    assert_eq!(replaced.len(), 16);
+}

@@ -1,6 +1,7 @@
 //! `/login`, `/callback` and `/logout`: the browser's side of the OpenID Connect flow.
 
 use crate::error::AuthError;
+use crate::oidc::AuthorizeOptions;
 use crate::return_to::ReturnTo;
 use crate::startup::AppState;
 use app::session::AuthSession;
@@ -12,9 +13,26 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     return_to: Option<String>,
+    screen: Option<Screen>,
+    prompt: Option<Prompt>,
 }
 
-/// `GET /login[?return_to=/path]`: remember a new login attempt, then off to the provider.
+/// `screen=signup`: start on the provider's sign-up page. Anything else is a 400.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Screen {
+    Signup,
+}
+
+/// `prompt=login`: log in again even while the provider's session lasts.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Prompt {
+    Login,
+}
+
+/// `GET /login[?return_to=/path][&screen=signup][&prompt=login]`: remember a new login
+/// attempt, then off to the provider.
 pub async fn login(
     State(state): State<AppState>,
     session: AuthSession,
@@ -26,7 +44,11 @@ pub async fn login(
         None => ReturnTo::home(),
     };
     let client = state.provider.client().await?;
-    let (authorize_url, transaction) = client.authorize(return_to.into_string());
+    let options = AuthorizeOptions {
+        signup: matches!(query.screen, Some(Screen::Signup)),
+        fresh_login: matches!(query.prompt, Some(Prompt::Login)),
+    };
+    let (authorize_url, transaction) = client.authorize(return_to.into_string(), options);
     session.begin_login(transaction).await?;
     Ok(Redirect::to(authorize_url.as_str()))
 }

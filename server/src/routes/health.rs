@@ -27,5 +27,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         "provider": describe(provider.map_err(|e| e.to_string())),
         "session_store": describe(store),
     });
+    if status != StatusCode::OK {
+        tracing::warn!(report = %body, "not ready");
+    }
     (status, Json(body))
 }
