@@ -67,22 +67,12 @@ impl FromServerFnError for ApiError {
 }
 
 /// Who is signed in, read from the server-side session. Fixed path: `POST /api/current_user`.
+/// (The page itself gets the same answer inside the HTML: see [`crate::PageState`].)
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<SessionView, ApiError> {
     let session = server::auth_session().await?;
-    let user = session.active_user().await.map_err(server::store_error)?;
-    let session_ended = user.is_none()
-        && session
-            .take_ended_elsewhere()
-            .await
-            .map_err(server::store_error)?;
     let site = use_context::<SiteInfo>().unwrap_or_default();
-    Ok(SessionView {
-        account_settings_url: user.as_ref().map(|_| site.account_settings_url.clone()),
-        user: user.as_ref().map(UserProfile::from_user),
-        local_demo_provider: site.local_demo_provider,
-        session_ended,
-    })
+    server::session_view(&session, &site).await
 }
 
 /// The user's profile fresh from the provider's userinfo endpoint, with the access token
@@ -99,7 +89,7 @@ pub async fn profile() -> Result<UserProfile, ApiError> {
 /// The server side of the server functions: what the BFF provides to them.
 #[cfg(feature = "ssr")]
 pub mod server {
-    use super::{ApiError, UserProfile};
+    use super::{ApiError, SessionView, SiteInfo, UserProfile};
     use crate::session::{AuthSession, SignedInUser};
     use std::future::Future;
     use std::pin::Pin;
@@ -111,6 +101,24 @@ pub mod server {
             &self,
             session: AuthSession,
         ) -> Pin<Box<dyn Future<Output = Result<UserProfile, ApiError>> + Send + '_>>;
+    }
+
+    /// Who is signed in, for the page and for `current_user` alike. Reading it counts as
+    /// activity (see [`AuthSession::active_user`]); a session that ended elsewhere is reported
+    /// once.
+    pub async fn session_view(
+        session: &AuthSession,
+        site: &SiteInfo,
+    ) -> Result<SessionView, ApiError> {
+        let user = session.active_user().await.map_err(store_error)?;
+        let session_ended =
+            user.is_none() && session.take_ended_elsewhere().await.map_err(store_error)?;
+        Ok(SessionView {
+            account_settings_url: user.as_ref().map(|_| site.account_settings_url.clone()),
+            user: user.as_ref().map(UserProfile::from_user),
+            local_demo_provider: site.local_demo_provider,
+            session_ended,
+        })
     }
 
     pub async fn auth_session() -> Result<AuthSession, ApiError> {

@@ -2,41 +2,62 @@
 //! details, session and token status, claims, Logout, Manage account and Log in again. Element
 //! ids match Authgear's Flask guide (`qsLoginBtn`, `qsLogoutBtn`, `profileDropDown`).
 
-use crate::api::{current_user, profile, ApiError, SessionView, UserProfile};
+use crate::api::{profile, ApiError, SessionView, UserProfile};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 const SESSION_ENDED: &str = "Your session has ended, please log in again.";
 
+/// What the page shows: the server reads the session before rendering (`routes::page` in the
+/// server crate) and leaves the answer in the request's extensions. It travels inside the HTML
+/// to the browser, which hydrates from it without asking again. No resource and no
+/// `<Suspense>`: the page renders and hydrates synchronously, which keeps the async hydration
+/// machinery out of the WASM bundle (bench/README.md).
+#[derive(Clone, Debug)]
+pub struct PageState(pub Result<SessionView, ApiError>);
+
 #[component]
 pub fn App() -> impl IntoView {
-    // The server renders this route only once the resource has resolved (`render_app_async`),
-    // so the HTML already shows the right state: no flash of "Welcome Guest".
-    let current = Resource::new(|| (), |_| current_user());
+    let current = SharedValue::new(page_state).into_inner();
     // Flips to true once the WASM bundle has hydrated the page (Effects run in the browser only).
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {
         <div class="app" data-hydrated=move || hydrated.get().to_string()>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match current.await {
-                        Ok(current) => view! { <Home current/> }.into_any(),
-                        Err(error) => view! {
-                            <Header signed_in_as=None/>
-                            <main class="page">
-                                <section class="card">
-                                    <h1>"Temporarily unavailable"</h1>
-                                    <p class="error" id="pageError" role="alert">{error.to_string()}</p>
-                                    <p><a class="button" href="/">"Try again"</a></p>
-                                </section>
-                            </main>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {match current {
+                Ok(current) => Either::Left(view! { <Home current/> }),
+                Err(error) => Either::Right(view! {
+                    <Header signed_in_as=None/>
+                    <main class="page">
+                        <section class="card">
+                            <h1>"Temporarily unavailable"</h1>
+                            <p class="error" id="pageError" role="alert">{error.to_string()}</p>
+                            <p><a class="button" href="/">"Try again"</a></p>
+                        </section>
+                    </main>
+                }),
+            }}
         </div>
     }
+}
+
+/// On the server: the state the page handler found. In the browser this only runs when the
+/// page carried no state (it always does), and then says so.
+fn page_state() -> Result<SessionView, ApiError> {
+    #[cfg(feature = "ssr")]
+    let found = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageState>().cloned());
+    #[cfg(not(feature = "ssr"))]
+    let found: Option<PageState> = None;
+    found.map_or_else(
+        || {
+            Err(ApiError::Temporary(
+                "The page was sent without its state; reload it.".into(),
+            ))
+        },
+        |state| state.0,
+    )
 }
 
 #[component]
@@ -61,9 +82,9 @@ fn Home(current: SessionView) -> impl IntoView {
             })}
             {move || match user.clone() {
                 Some(user) if !ended.get() => {
-                    view! { <SignedIn user ended settings_url=settings_url.clone()/> }.into_any()
+                    Either::Left(view! { <SignedIn user ended settings_url=settings_url.clone()/> })
                 }
-                _ => view! { <Guest ended=ended.get()/> }.into_any(),
+                _ => Either::Right(view! { <Guest ended=ended.get()/> }),
             }}
         </main>
     }
@@ -139,11 +160,12 @@ fn SignedIn(
                     <p class="muted" id="profileEmail">
                         {move || shown.with(|user| user.email.clone().unwrap_or_else(|| "No email address".into()))}
                         " "
-                        {move || shown.with(|user| if user.email_verified {
-                            view! { <span class="badge ok" id="emailVerified">"verified"</span> }.into_any()
-                        } else {
-                            view! { <span class="badge" id="emailVerified">"not verified"</span> }.into_any()
-                        })}
+                        <span
+                            id="emailVerified"
+                            class=move || shown.with(|user| if user.email_verified { "badge ok" } else { "badge" })
+                        >
+                            {move || shown.with(|user| if user.email_verified { "verified" } else { "not verified" })}
+                        </span>
                     </p>
                 </div>
             </div>

@@ -10,7 +10,7 @@ pub mod session;
 #[cfg(feature = "hydrate")]
 mod status;
 
-pub use home::App;
+pub use home::{App, PageState};
 
 use leptos::prelude::*;
 

@@ -338,10 +338,11 @@ async function readForm(req) {
 
 // --- Test hooks (PROVIDER_TEST_HOOKS=1 only) -------------------------------------------------
 
-// The last token response, so that tests can prove no token string reaches the browser, and
-// how many refresh grants were served.
+// The last token response, so that tests can prove no token string reaches the browser, how
+// many refresh grants were served, and how many requests (bench/run: none during page views).
 let lastTokens = null;
 let refreshGrants = 0;
+let requestsServed = 0;
 provider.on('grant.success', (ctx) => {
   const { access_token, refresh_token, id_token } = ctx.body || {};
   lastTokens = { access_token, refresh_token, id_token };
@@ -364,7 +365,7 @@ async function testHook(req, res) {
     res.end(JSON.stringify(value));
   };
   if (req.url === '/__test/last-tokens') return json(lastTokens);
-  if (req.url === '/__test/stats') return json({ refresh_grants: refreshGrants });
+  if (req.url === '/__test/stats') return json({ refresh_grants: refreshGrants, requests: requestsServed });
   if (req.url === '/__test/sign' && req.method === 'POST') {
     // Signs { header?, claims } with the provider's own key, for hostile-token tests.
     const { header = {}, claims } = JSON.parse(await readBody(req));
@@ -393,6 +394,7 @@ const server = http.createServer((req, res) => {
   if (env.PROVIDER_TEST_HOOKS === '1' && req.url.startsWith('/__test/')) {
     return testHook(req, res).catch((error) => send(res, 400, escape(error.message)));
   }
+  requestsServed += 1;
   if (req.url === '/favicon.ico') return res.writeHead(204).end();
   if (req.url === '/settings') {
     // Where Authgear lets users manage their account; here, a stand-in page.

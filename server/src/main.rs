@@ -4,6 +4,11 @@ use server::startup::Application;
 use server::stores::Sessions;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: the page and its session cost many small allocations,
+/// and glibc's took ≈ 25% of a page view's CPU time (bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is fine: the environment may carry everything.

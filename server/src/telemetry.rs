@@ -9,6 +9,7 @@ use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use std::io::IsTerminal;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
@@ -21,6 +22,9 @@ pub fn init() {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colours only for a person at a terminal: not in files and journals (and formatting
+        // them cost ≈ 2% of a page view, bench/README.md).
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         logs.json()

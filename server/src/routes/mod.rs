@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod backchannel;
 pub mod health;
+pub mod page;
 pub mod session;

@@ -6,11 +6,13 @@
 //! (`owners`), for back-channel logout, and Redis also the refresh locks (`refresh_lock`), so
 //! that both work across restarts and across instances.
 
+mod memory;
 mod owners;
 pub mod refresh_lock;
 
 use crate::configuration::{SessionSettings, StoreUrl};
 use fred::prelude::{ClientLike, Config as RedisConfig, Pool as RedisPool, ReconnectPolicy};
+use memory::MemoryStore;
 use owners::Owners;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -18,7 +20,6 @@ use sqlx::sqlite::{
 use std::time::Duration;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
-use tower_sessions::MemoryStore;
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_sqlx_store::SqliteStore;
 
@@ -86,22 +87,19 @@ impl Sessions {
             .map_err(|error| error.to_string())
     }
 
-    /// Deletes expired records every `period` (SQLite; Redis expires keys by itself, and the
-    /// memory store is for tests). A failed round is logged and the next one tried.
+    /// Deletes expired records every `period` (SQLite and memory; Redis expires keys by
+    /// itself). A failed round is logged and the next one tried.
     pub fn spawn_expired_deletion(&self, period: Duration) {
-        let Backend::Sqlite(store) = &self.backend else {
+        if matches!(self.backend, Backend::Redis(_)) {
             return;
-        };
-        let (store, owners) = (store.clone(), self.owners.clone());
+        }
+        let sessions = self.clone();
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(period);
             loop {
                 interval.tick().await;
-                if let Err(error) = store.delete_expired().await {
+                if let Err(error) = sessions.delete_expired().await {
                     tracing::warn!(%error, "deleting expired sessions failed");
-                }
-                if let Err(error) = owners.delete_expired().await {
-                    tracing::warn!(%error, "deleting expired session owners failed");
                 }
             }
         });
@@ -139,6 +137,9 @@ async fn open_sqlite(path: &std::path::Path) -> Result<SqlitePool, String> {
         .busy_timeout(STORE_TIMEOUT);
     SqlitePoolOptions::new()
         .acquire_timeout(STORE_TIMEOUT)
+        // A local file does not go stale the way a network connection does; the default ping
+        // before every query cost ≈ 5% of a signed-in page view (bench/README.md).
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|error| format!("cannot open {}: {error}", path.display()))
@@ -202,6 +203,18 @@ impl SessionStore for Sessions {
             Backend::Redis(store) => store.delete(id).await?,
         }
         self.owners.forget(id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for Sessions {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        match &self.backend {
+            Backend::Memory(store) => store.delete_expired().await?,
+            Backend::Sqlite(store) => store.delete_expired().await?,
+            Backend::Redis(_) => {}
+        }
+        self.owners.delete_expired().await
     }
 }
 

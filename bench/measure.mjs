@@ -1,0 +1,216 @@
+// The measurements behind bench/run: starts the local provider, the release app (default
+// SQLite store, and a second one on the memory store) and the bare baseline, logs users in
+// without a browser, drives the pages with wrk, and prints one table. Run it through bench/run,
+// which installs and builds what it needs first.
+//
+// BENCH_SECONDS (10) per wrk run, BENCH_CONNECTIONS (32), BENCH_SESSIONS (10000) for the
+// memory figure, BENCH_LOGINS (1000) for the login rate.
+
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+
+const root = path.resolve(import.meta.dirname, '..');
+const seconds = process.env.BENCH_SECONDS || '10';
+const connections = process.env.BENCH_CONNECTIONS || '32';
+const sessionCount = Number(process.env.BENCH_SESSIONS || 10_000);
+const loginCount = Number(process.env.BENCH_LOGINS || 1_000);
+const otp = '135790';
+const port = { provider: 4200, app: 3200, memoryApp: 3201, bare: 3299 };
+const issuer = `http://127.0.0.1:${port.provider}`;
+const appUrl = (p) => `http://localhost:${p}`;
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authgear-leptos-bench-'));
+const children = [];
+// Asynchronous on purpose: the servers' logs are read on this process' event loop, and a
+// blocked loop would fill their pipes and stall them.
+const run = promisify(execFile);
+const progress = (message) => console.error(`  ${message}`);
+
+function start(name, command, args, env) {
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (chunk) => { log = (log + chunk).slice(-4000); });
+  child.on('exit', (code, signal) => {
+    if (!child.stopping) fail(`${name} exited (${code ?? signal}):\n${log}`);
+  });
+  children.push(child);
+  return child;
+}
+
+function stopAll() {
+  for (const child of children) {
+    child.stopping = true;
+    child.kill('SIGTERM');
+  }
+}
+
+function fail(message) {
+  console.error(`bench: ${message}`);
+  stopAll();
+  process.exit(1);
+}
+
+async function waitFor(url) {
+  for (let tries = 0; tries < 300; tries += 1) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  fail(`${url} did not answer`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** User + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Resident memory in KiB. */
+function rssKiB(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+
+function appEnv(p, sessionStore) {
+  return {
+    AUTHGEAR_DOMAIN: issuer,
+    AUTHGEAR_CLIENT_ID: 'demo-client',
+    AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
+    APP_SECRET_KEY: 'benchmark-only-0123456789abcdef0123456789abcdef',
+    APP_URL: appUrl(p),
+    LEPTOS_SITE_ADDR: `127.0.0.1:${p}`,
+    LEPTOS_SITE_ROOT: 'target/site',
+    LEPTOS_ENV: 'PROD',
+    LOCAL_DEMO_PROVIDER: 'true',
+    SESSION_STORE: sessionStore,
+  };
+}
+
+async function logIn(url, count, concurrency, cookieFile = '') {
+  progress(`${count} logins at ${url}`);
+  const { stdout } = await run('node', ['bench/login.mjs', url, String(count), String(concurrency), otp, cookieFile], {
+    cwd: root,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+/** One wrk run (after a 2-second warm-up); fails the bench on any error or non-2xx answer. */
+async function wrk(url, env = {}) {
+  progress(`wrk ${url} ${env.BENCH_COOKIES ? 'with session cookies' : ''}`);
+  const load = async (duration) => {
+    const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '-s', 'bench/wrk.lua', url], {
+      cwd: root,
+      env: { ...process.env, ...env },
+    });
+    return JSON.parse(stdout.trim().split('\n').pop());
+  };
+  await load(2);
+  const result = await load(seconds);
+  if (result.socket_errors || result.non_2xx) fail(`wrk ${url}: ${JSON.stringify(result)}`);
+  return { ...result, rps: result.requests / (result.duration_us / 1e6) };
+}
+
+async function expectPage(url, cookie, text) {
+  const body = await fetch(url, { headers: cookie ? { cookie } : {} }).then((r) => r.text());
+  if (!body.includes(text)) fail(`${url} does not show "${text}"`);
+}
+
+function size(file) {
+  const bytes = fs.readFileSync(path.join(root, 'target/site/pkg', file));
+  return { raw: bytes.length, gzip: zlib.gzipSync(bytes, { level: 9 }).length };
+}
+
+// --- Processes ------------------------------------------------------------------------------
+start('provider', 'node', ['end2end/provider/server.js'], {
+  PROVIDER_PORT: String(port.provider),
+  APP_URL: appUrl(port.app),
+  EXTRA_APP_URLS: appUrl(port.memoryApp),
+  DEMO_OTP_CODE: otp,
+  PROVIDER_TEST_HOOKS: '1',
+});
+const app = start('app', 'target/release/server', [], appEnv(port.app, `sqlite://${scratch}/sessions.db`));
+await waitFor(`${issuer}/.well-known/openid-configuration`);
+await waitFor(`${appUrl(port.app)}/readyz`);
+const guestCopy = path.join(scratch, 'guest.html');
+fs.writeFileSync(guestCopy, await fetch(`${appUrl(port.app)}/`).then((r) => r.text()));
+start('bare baseline', 'target/release/bare-baseline', [], {
+  BARE_ADDR: `127.0.0.1:${port.bare}`,
+  BARE_COPY_FILE: guestCopy,
+});
+await waitFor(`http://127.0.0.1:${port.bare}/`);
+
+// --- Logins and throughput on the default store (SQLite) ------------------------------------
+const cookieFile = path.join(scratch, 'cookies.txt');
+const cpuBefore = cpuSeconds(app.pid);
+const logins = await logIn(appUrl(port.app), loginCount, 8, cookieFile);
+const cpuPerLogin = (cpuSeconds(app.pid) - cpuBefore) / logins.logins;
+const someCookie = fs.readFileSync(cookieFile, 'utf8').split('\n')[0];
+await expectPage(`${appUrl(port.app)}/`, someCookie, 'id="qsLogoutBtn"');
+await expectPage(`${appUrl(port.app)}/`, '', 'Welcome Guest');
+
+const providerRequests = async () => (await fetch(`${issuer}/__test/stats`).then((r) => r.json())).requests;
+const providerBefore = await providerRequests();
+const rows = [];
+const bareBytes = (await fetch(`http://127.0.0.1:${port.bare}/`).then((r) => r.text())).length;
+rows.push([`bare axum page (${bareBytes} B): the baseline`, await wrk(`http://127.0.0.1:${port.bare}/`)]);
+const guestBytes = fs.statSync(guestCopy).size;
+rows.push([`bare axum, a copy of the guest page (${guestBytes} B)`, await wrk(`http://127.0.0.1:${port.bare}/copy`)]);
+rows.push(['guest GET /', await wrk(`${appUrl(port.app)}/`)]);
+rows.push(['logged-in GET / (SQLite store)', await wrk(`${appUrl(port.app)}/`, { BENCH_COOKIES: cookieFile })]);
+rows.push(['/api/current_user (SQLite store)', await wrk(`${appUrl(port.app)}/api/current_user`, {
+  BENCH_COOKIES: cookieFile, BENCH_METHOD: 'POST', BENCH_ORIGIN: appUrl(port.app),
+})]);
+
+const providerCalls = (await providerRequests()) - providerBefore;
+
+// --- Memory: a second app on the memory store, idle and after many sessions -----------------
+const memoryApp = start('app (memory store)', 'target/release/server', [], appEnv(port.memoryApp, 'memory'));
+await waitFor(`${appUrl(port.memoryApp)}/readyz`);
+await sleep(1000);
+const idleKiB = rssKiB(memoryApp.pid);
+const manyLogins = await logIn(appUrl(port.memoryApp), sessionCount, 8);
+await sleep(1000);
+const loadedKiB = rssKiB(memoryApp.pid);
+stopAll();
+
+// --- The table ------------------------------------------------------------------------------
+const baseline = rows[0][1].rps;
+const budgets = { 'guest GET /': 0.7, 'logged-in GET / (SQLite store)': 0.4, '/api/current_user (SQLite store)': 0.6 };
+const ms = (us) => (us / 1000).toFixed(2);
+const verdict = (ok) => (ok ? 'met' : 'NOT MET');
+const lines = [];
+lines.push(`Machine: ${os.cpus().length} × ${os.cpus()[0].model}; wrk -t1 -c${connections} -d${seconds}s, loopback; ${new Date().toISOString()}`);
+lines.push('');
+lines.push('| measure | requests/s | p50 ms | p99 ms | × baseline | budget |');
+lines.push('|---|---:|---:|---:|---:|---|');
+for (const [name, r] of rows) {
+  const ratio = r.rps / baseline;
+  const budget = budgets[name] ? `≥ ${budgets[name]} ${verdict(ratio >= budgets[name])}` : '';
+  lines.push(`| ${name} | ${r.rps.toFixed(0)} | ${ms(r.p50_us)} | ${ms(r.p99_us)} | ${ratio.toFixed(2)} | ${budget} |`);
+}
+const perSession = ((loadedKiB - idleKiB) * 1024) / manyLogins.logins;
+const wasm = size('authgear-leptos.wasm');
+const js = size('authgear-leptos.js');
+const bundle = wasm.gzip + js.gzip;
+lines.push('');
+lines.push('| measure | value | budget |');
+lines.push('|---|---:|---|');
+lines.push(`| requests the provider received during the page and API runs | ${providerCalls} | 0 ${verdict(providerCalls === 0)} |`);
+lines.push(`| logins/s (SQLite store, ${logins.logins} logins, 8 at a time, via the local provider) | ${logins.per_second.toFixed(1)} | |`);
+lines.push(`| app CPU per login | ${(cpuPerLogin * 1000).toFixed(2)} ms | |`);
+lines.push(`| logins/s (memory store, ${manyLogins.logins} logins) | ${manyLogins.per_second.toFixed(1)} | |`);
+lines.push(`| app RSS idle (memory store) | ${(idleKiB / 1024).toFixed(1)} MiB | |`);
+lines.push(`| app RSS after ${manyLogins.logins} signed-in sessions | ${(loadedKiB / 1024).toFixed(1)} MiB | |`);
+lines.push(`| memory per idle session | ${(perSession / 1024).toFixed(2)} KiB | ≤ 2 KiB ${verdict(perSession <= 2048)} |`);
+lines.push(`| .wasm raw / gzip | ${wasm.raw} B / ${wasm.gzip} B | |`);
+lines.push(`| .js raw / gzip | ${js.raw} B / ${js.gzip} B | |`);
+lines.push(`| .wasm + .js gzip | ${(bundle / 1000).toFixed(1)} KB | ≤ 150 KB ${verdict(bundle <= 150_000)} |`);
+console.log(lines.join('\n'));
+fs.rmSync(scratch, { recursive: true, force: true });
