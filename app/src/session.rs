@@ -235,16 +235,15 @@ impl AuthSession {
 
     /// Signs the user in under a new session id (no session fixation), keeping the other
     /// tabs' pending login attempts.
-    pub async fn sign_in(&self, mut user: SignedInUser) -> Result<SignedInUser, SessionError> {
+    pub async fn sign_in(&self, mut user: SignedInUser) -> Result<(), SessionError> {
         let mut data = self.load().await?;
         let now = unix_now();
         user.signed_in_at = now;
         user.last_seen_at = now;
         user.ends_at = self.lifetimes.ends_at(now, now);
-        data.user = Some(user.clone());
+        data.user = Some(user);
         self.session.cycle_id().await?;
-        self.store(&data).await?;
-        Ok(user)
+        self.store(&data).await
     }
 
     /// Deletes the whole session record and returns who was signed in.

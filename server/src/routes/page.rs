@@ -3,8 +3,7 @@
 //! sends it along in the HTML for hydration.
 //!
 //! The whole page is rendered before it is sent (nothing on it waits for anything), so it goes
-//! out as one body with a `Content-Length` rather than as Leptos' stream of chunks: one write
-//! instead of several (bench/README.md).
+//! out as one body with a `Content-Length` rather than as Leptos' chunked stream.
 
 use app::api::server::session_view;
 use app::api::SiteInfo;
