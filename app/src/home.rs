@@ -9,7 +9,7 @@ use leptos::prelude::*;
 const SESSION_ENDED: &str = "Your session has ended, please log in again.";
 
 /// What the page shows: the server reads the session before rendering (`routes::page` in the
-/// server crate) and leaves the answer in the request's extensions. It travels inside the HTML
+/// server crate) and provides the answer as context. It travels inside the HTML
 /// to the browser, which hydrates from it without asking again. No resource and no
 /// `<Suspense>`: the page renders and hydrates synchronously, which keeps the async hydration
 /// machinery out of the WASM bundle (bench/README.md).
@@ -46,8 +46,7 @@ pub fn App() -> impl IntoView {
 /// page carried no state (it always does), and then says so.
 fn page_state() -> Result<SessionView, ApiError> {
     #[cfg(feature = "ssr")]
-    let found = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<PageState>().cloned());
+    let found = use_context::<PageState>();
     #[cfg(not(feature = "ssr"))]
     let found: Option<PageState> = None;
     found.map_or_else(

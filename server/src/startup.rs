@@ -8,12 +8,13 @@ use crate::routes::{auth, health, page, session};
 use crate::stores::refresh_lock::RefreshLocks;
 use crate::stores::Sessions;
 use crate::tokens::TokenManager;
-use crate::{error, same_origin};
+use crate::{error, same_origin, telemetry};
 use app::api::server::Accounts;
 use app::api::SiteInfo;
-use app::session::{AuthSession, SessionLifetimes};
+use app::session::SessionLifetimes;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -43,6 +44,8 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct AppStateInner {
+    pub page: page::Page,
+    pub site: SiteInfo,
     pub provider: Arc<Provider>,
     pub tokens: Arc<TokenManager>,
     pub sessions: Sessions,
@@ -110,49 +113,32 @@ pub fn router(
         idle_timeout: settings.session.idle_timeout.as_secs() as i64,
         max_lifetime: settings.session.max_lifetime.as_secs() as i64,
     };
-    // Router services are cloned for every request, with what their closures capture: keep
-    // those captures behind `Arc`s (cloning the strings inside cost ≈ 20% of a guest page view
-    // before, bench/README.md).
-    let content_security_policy = Arc::new(ContentSecurityPolicy::new(&settings, &leptos_options));
-    let leptos_options = Arc::new(leptos_options);
+    let site = SiteInfo {
+        local_demo_provider: settings.provider.local_demo,
+        account_settings_url: format!(
+            "{}/settings",
+            settings.provider.issuer.as_str().trim_end_matches('/')
+        ),
+    };
     let state = AppState(Arc::new(AppStateInner {
+        page: page::Page::new(&settings, leptos_options.clone(), &site),
+        site: site.clone(),
         provider,
         tokens: tokens.clone(),
         sessions: sessions.clone(),
         seen_logout_tokens: Arc::default(),
         app_url: settings.app_url.clone(),
     }));
-
-    let site = Arc::new(SiteInfo {
-        local_demo_provider: settings.provider.local_demo,
-        account_settings_url: format!(
-            "{}/settings",
-            settings.provider.issuer.as_str().trim_end_matches('/')
-        ),
-    });
+    // Router services are cloned for every request, with what their closures capture: keep
+    // those captures behind `Arc`s (cloning the strings inside cost ≈ 20% of a guest page view
+    // before, bench/README.md).
     let leptos_context = {
-        let site = site.clone();
+        let site = Arc::new(site);
         let accounts: Arc<dyn Accounts> = tokens;
         move || {
             provide_context(SiteInfo::clone(&site));
             provide_context(accounts.clone());
         }
-    };
-    // The page: its own CSP, allowing this render's inline hydration script by nonce.
-    let page_context = {
-        let leptos_context = leptos_context.clone();
-        move || {
-            leptos_context();
-            content_security_policy.insert_for_page();
-        }
-    };
-    let render_page = leptos_axum::render_app_async_with_context(page_context, {
-        let options = leptos_options.clone();
-        move || app::shell(LeptosOptions::clone(&options))
-    });
-    let home = move |session: AuthSession, request: Request| {
-        let (site, render_page) = (site.clone(), render_page.clone());
-        async move { page::home(session, &site, request, render_page).await }
     };
     let server_functions = move |request: Request| {
         leptos_axum::handle_server_fns_with_context(leptos_context.clone(), request)
@@ -164,7 +150,7 @@ pub fn router(
 
     // What the browser calls: same-origin only for anything but GET, with the session cookie.
     let browser = Router::new()
-        .route("/", get(home))
+        .route("/", get(page::home))
         .route("/api/{*fn_name}", post(server_functions))
         .route("/login", get(auth::login))
         .route("/callback", get(auth::callback))
@@ -184,18 +170,24 @@ pub fn router(
         .route("/readyz", get(health::readyz));
     Ok(browser
         .merge(provider_calls)
-        .layer(axum::middleware::map_response(security_headers))
-        .layer(axum::middleware::from_fn(crate::telemetry::request_span))
+        .layer(axum::middleware::from_fn(every_response))
         .with_state(state))
 }
 
 /// Expired SQLite sessions are deleted this often (or every idle timeout, if shorter).
 const EXPIRED_DELETION_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// What every request gets: its span and id ([`telemetry::request_span`]) and the security
+/// headers. One layer rather than two: each costs a boxed future per request.
+async fn every_response(request: Request, next: Next) -> Response {
+    let mut response = telemetry::request_span(request, next).await;
+    security_headers(response.headers_mut());
+    response
+}
+
 /// Headers on every response. The page sets its own Content-Security-Policy (with a nonce);
 /// everything else (error pages, JSON) gets one that allows no script at all.
-async fn security_headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
+fn security_headers(headers: &mut HeaderMap) {
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(
@@ -211,57 +203,6 @@ async fn security_headers(mut response: Response) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
-}
-
-/// The page's Content-Security-Policy: scripts only from this origin and the one inline
-/// hydration script (by nonce), WASM compilation, server-function calls to this origin, and
-/// forms (logout) that may redirect to the provider's end-session endpoint.
-#[derive(Clone)]
-struct ContentSecurityPolicy {
-    /// Everything but `script-src`.
-    rest: String,
-}
-
-impl ContentSecurityPolicy {
-    fn new(settings: &Settings, leptos_options: &LeptosOptions) -> Self {
-        let provider = settings.provider.issuer.as_str().trim_end_matches('/');
-        // `cargo leptos watch` reloads the page through a WebSocket on the reload port.
-        let reload = match leptos_options.env {
-            leptos::config::Env::DEV => format!(
-                " ws://{}:{}",
-                leptos_options.site_addr.ip(),
-                leptos_options.reload_port
-            ),
-            leptos::config::Env::PROD => String::new(),
-        };
-        Self {
-            rest: format!(
-                "default-src 'self'; style-src 'self'; img-src 'self' data:; \
-                 connect-src 'self'{reload}; base-uri 'none'; object-src 'none'; \
-                 form-action 'self' {provider}; frame-ancestors 'none'"
-            ),
-        }
-    }
-
-    /// Sets the header on the page being rendered (called in its Leptos context).
-    fn insert_for_page(&self) {
-        let (Some(nonce), Some(response)) = (
-            leptos::nonce::use_nonce(),
-            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-        ) else {
-            return;
-        };
-        let policy = format!(
-            "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; {}",
-            self.rest
-        );
-        if let Ok(value) = HeaderValue::from_str(&policy) {
-            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
-        }
-        // The page shows who is signed in: never cache it.
-        response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
 }
 
 /// One HTTP-only, SameSite=Lax cookie holding an opaque, encrypted session id; everything

@@ -1,51 +1,212 @@
 //! `GET /`: the page. The session is read here, before rendering, and handed to the Leptos app
-//! in the request's extensions ([`app::PageState`]); the app renders it synchronously and
-//! sends it along in the HTML for hydration.
+//! as context ([`app::PageState`]); the app renders it synchronously and sends it along in the
+//! HTML for hydration.
 //!
-//! The whole page is rendered before it is sent (nothing on it waits for anything), so it goes
-//! out as one body with a `Content-Length` rather than as Leptos' chunked stream.
+//! Nothing on the page waits for anything, so it is rendered with Leptos' synchronous
+//! `to_html` and sent as one body with a `Content-Length`, not through `leptos_axum`'s
+//! streaming renderer (whose machinery cost more than the render itself, bench/README.md).
+//!
+//! The guest page is the same for every visitor but for its CSP nonce: it is rendered once,
+//! and each response only gets a fresh nonce ([`NonceTemplate`]).
 
+use crate::configuration::Settings;
+use crate::startup::AppState;
 use app::api::server::session_view;
-use app::api::SiteInfo;
+use app::api::{ApiError, SessionView, SiteInfo};
 use app::session::AuthSession;
 use app::PageState;
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::future::Future;
+use futures::{FutureExt, StreamExt};
+use hydration_context::{SharedContext, SsrSharedContext};
+use leptos::nonce::{use_nonce, Nonce};
+use leptos::prelude::{provide_context, LeptosOptions, Owner, RenderHtml};
+use std::sync::{Arc, OnceLock};
 
-pub async fn home<Render, Rendered>(
-    session: AuthSession,
-    site: &SiteInfo,
-    mut request: Request,
-    render: Render,
-) -> Response
-where
-    Render: FnOnce(Request) -> Rendered,
-    Rendered: Future<Output = Response>,
-{
-    let state = session_view(&session, site).await;
-    // The page says "Temporarily unavailable" (the session store is down); the status says it
-    // to anything that is not a person.
-    let unavailable = state.is_err();
-    request.extensions_mut().insert(PageState(state));
-    let (mut parts, body) = render(request).await.into_parts();
-    if unavailable {
-        parts.status = StatusCode::SERVICE_UNAVAILABLE;
-    }
-    match axum::body::to_bytes(body, PAGE_SIZE_LIMIT).await {
-        Ok(page) => Response::from_parts(parts, Body::from(page)),
-        Err(error) => {
-            tracing::error!(%error, "rendering the page failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The page could not be rendered.",
-            )
-                .into_response()
+pub async fn home(State(state): State<AppState>, session: AuthSession) -> Response {
+    let view = session_view(&session, &state.site).await;
+    state.page.respond(view)
+}
+
+/// Renders the page and sets the headers that go with it.
+pub struct Page {
+    options: LeptosOptions,
+    policy: ContentSecurityPolicy,
+    /// What a visitor without a session sees; answered from `guest`.
+    guest_view: SessionView,
+    guest: OnceLock<Result<NonceTemplate, RenderError>>,
+}
+
+impl Page {
+    pub fn new(settings: &Settings, options: LeptosOptions, site: &SiteInfo) -> Self {
+        Self {
+            policy: ContentSecurityPolicy::new(settings, &options),
+            options,
+            guest_view: SessionView {
+                user: None,
+                local_demo_provider: site.local_demo_provider,
+                account_settings_url: None,
+                session_ended: false,
+            },
+            guest: OnceLock::new(),
         }
+    }
+
+    pub fn respond(&self, view: Result<SessionView, ApiError>) -> Response {
+        // The page says "Temporarily unavailable" (the session store is down); the status says
+        // it to anything that is not a person.
+        let status = match view {
+            Ok(_) => StatusCode::OK,
+            Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let rendered = if view.as_ref() == Ok(&self.guest_view) {
+            self.guest
+                .get_or_init(|| render(&self.options, PageState(view)).map(NonceTemplate::new))
+                .as_ref()
+                .map_err(Clone::clone)
+                .map(NonceTemplate::fill)
+        } else {
+            render(&self.options, PageState(view))
+        };
+        let (html, nonce) = match rendered {
+            Ok(rendered) => rendered,
+            Err(error) => {
+                tracing::error!(%error, "rendering the page failed");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The page could not be rendered.",
+                )
+                    .into_response();
+            }
+        };
+        let mut response = (status, html).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        // The page shows who is signed in: never cache it.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Ok(policy) = HeaderValue::from_str(&self.policy.with_nonce(&nonce)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+        response
     }
 }
 
-/// Far above the page's few kilobytes; a render that grows past it is a bug, not a page.
-const PAGE_SIZE_LIMIT: usize = 1 << 20;
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RenderError(&'static str);
+
+/// Renders the whole document for `state`, with a fresh nonce: the HTML and that nonce.
+fn render(options: &LeptosOptions, state: PageState) -> Result<(String, String), RenderError> {
+    let shared = Arc::new(SsrSharedContext::new());
+    let owner = Owner::new_root(Some(shared.clone()));
+    let (mut html, nonce) = owner.with(|| {
+        provide_context(state);
+        leptos::nonce::provide_nonce();
+        let nonce = use_nonce().map(|nonce| nonce.to_string());
+        (app::shell(options.clone()).to_html(), nonce)
+    });
+    owner.unset_with_forced_cleanup();
+    let nonce = nonce.ok_or(RenderError("no nonce was provided"))?;
+    // The state the page was rendered from, for hydration: scripts after the document, as
+    // `leptos_axum` sends them. The page only holds values that are ready at once.
+    let data = shared
+        .pending_data()
+        .ok_or(RenderError("no hydration data"))?
+        .collect::<Vec<String>>()
+        .now_or_never()
+        .ok_or(RenderError("the page waited for something"))?;
+    for chunk in data {
+        html.push_str("<script nonce=\"");
+        html.push_str(&nonce);
+        html.push_str("\">");
+        html.push_str(&chunk);
+        html.push_str("</script>");
+    }
+    Ok((html, nonce))
+}
+
+/// A rendered page cut at its nonce, to be sent again with a new one.
+struct NonceTemplate {
+    pieces: Vec<String>,
+}
+
+impl NonceTemplate {
+    fn new((html, nonce): (String, String)) -> Self {
+        Self {
+            pieces: html.split(nonce.as_str()).map(str::to_owned).collect(),
+        }
+    }
+
+    fn fill(&self) -> (String, String) {
+        let nonce = Nonce::new().to_string();
+        let length = self.pieces.iter().map(String::len).sum::<usize>()
+            + nonce.len() * self.pieces.len().saturating_sub(1);
+        let mut html = String::with_capacity(length);
+        for (index, piece) in self.pieces.iter().enumerate() {
+            if index > 0 {
+                html.push_str(&nonce);
+            }
+            html.push_str(piece);
+        }
+        (html, nonce)
+    }
+}
+
+/// The page's Content-Security-Policy: scripts only from this origin and the page's inline
+/// scripts (by nonce), WASM compilation, server-function calls to this origin, and forms
+/// (logout) that may redirect to the provider's end-session endpoint.
+struct ContentSecurityPolicy {
+    /// Everything but `script-src`.
+    rest: String,
+}
+
+impl ContentSecurityPolicy {
+    fn new(settings: &Settings, options: &LeptosOptions) -> Self {
+        let provider = settings.provider.issuer.as_str().trim_end_matches('/');
+        // `cargo leptos watch` reloads the page through a WebSocket on the reload port.
+        let reload = match options.env {
+            leptos::config::Env::DEV => {
+                format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port)
+            }
+            leptos::config::Env::PROD => String::new(),
+        };
+        Self {
+            rest: format!(
+                "default-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 connect-src 'self'{reload}; base-uri 'none'; object-src 'none'; \
+                 form-action 'self' {provider}; frame-ancestors 'none'"
+            ),
+        }
+    }
+
+    fn with_nonce(&self, nonce: &str) -> String {
+        format!(
+            "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; {}",
+            self.rest
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_sends_each_page_with_a_new_nonce_everywhere() {
+        let page = "<script nonce=\"N0nce\">a</script><p>N0nce</p>".to_owned();
+        let template = NonceTemplate::new((page, "N0nce".to_owned()));
+        let (first, first_nonce) = template.fill();
+        let (second, second_nonce) = template.fill();
+        assert_ne!(first_nonce, second_nonce);
+        assert_eq!(first.matches(&first_nonce).count(), 2, "{first}");
+        assert!(!first.contains("N0nce") && !second.contains(&first_nonce));
+        assert_eq!(
+            first.replace(&first_nonce, "N"),
+            "<script nonce=\"N\">a</script><p>N</p>"
+        );
+    }
+}

@@ -2,6 +2,8 @@
 //! store keeps them): one allocation per session. tower-sessions' own `MemoryStore` keeps each
 //! record as a tree of JSON maps, ≈ 4 times the size (bench/README.md), and never drops
 //! expired records; this one drops them when read and in [`ExpiredDeletion::delete_expired`].
+//!
+//! Bounded, it is also the cache in front of SQLite (see [`super::Sessions`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -10,7 +12,12 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 #[derive(Debug, Clone, Default)]
-pub struct MemoryStore(Arc<Mutex<HashMap<Id, Entry>>>);
+pub struct MemoryStore {
+    records: Arc<Mutex<HashMap<Id, Entry>>>,
+    /// At most this many records: beyond it, storing one drops another (as a cache in front
+    /// of a store that keeps them all). `None` for the store itself.
+    capacity: Option<usize>,
+}
 
 #[derive(Debug)]
 struct Entry {
@@ -35,10 +42,29 @@ impl Entry {
 }
 
 impl MemoryStore {
+    /// A cache of at most `capacity` records, which drops an arbitrary one when full.
+    pub fn bounded(capacity: usize) -> Self {
+        Self {
+            records: Arc::default(),
+            capacity: Some(capacity),
+        }
+    }
+
     fn records(&self) -> MutexGuard<'_, HashMap<Id, Entry>> {
         // A panic while holding the lock cannot leave the map half-written (every change is
         // one insert or remove), so a poisoned lock is still good.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn insert(&self, records: &mut HashMap<Id, Entry>, id: Id, entry: Entry) {
+        if let Some(capacity) = self.capacity {
+            if records.len() >= capacity && !records.contains_key(&id) {
+                if let Some(victim) = records.keys().next().copied() {
+                    records.remove(&victim);
+                }
+            }
+        }
+        records.insert(id, entry);
     }
 }
 
@@ -49,12 +75,14 @@ impl SessionStore for MemoryStore {
         while records.contains_key(&record.id) {
             record.id = Id::default();
         }
-        records.insert(record.id, Entry::encode(record)?);
+        let entry = Entry::encode(record)?;
+        self.insert(&mut records, record.id, entry);
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.records().insert(record.id, Entry::encode(record)?);
+        let entry = Entry::encode(record)?;
+        self.insert(&mut self.records(), record.id, entry);
         Ok(())
     }
 
@@ -121,5 +149,21 @@ mod tests {
         assert_eq!(store.records().len(), 1);
         store.delete(&live.id).await.unwrap();
         assert_eq!(store.load(&live.id).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_bounded_store_keeps_at_most_its_capacity() {
+        let cache = MemoryStore::bounded(2);
+        let mut records = [(); 3].map(|_| record(Duration::hours(1)));
+        for record in &mut records {
+            cache.create(record).await.unwrap();
+        }
+        assert_eq!(cache.records().len(), 2);
+        // Saving one it holds again drops nothing.
+        let kept = cache.records().keys().next().copied().unwrap();
+        let again = records.iter().find(|r| r.id == kept).unwrap();
+        cache.save(again).await.unwrap();
+        assert_eq!(cache.records().len(), 2);
+        assert!(cache.load(&kept).await.unwrap().is_some());
     }
 }

@@ -2,6 +2,11 @@
 //! (several instances) or memory (tests). One type, [`Sessions`], so that the rest of the
 //! app does not care which.
 //!
+//! SQLite is for one server process: it takes a lock on the file at start-up, and so can keep
+//! the records it reads and writes in a cache in this process too (reading SQLite through
+//! sqlx's worker thread was most of a signed-in page view's cost, bench/README.md). Several
+//! instances share Redis, which has no such cache.
+//!
 //! Besides the records, each store keeps an index of who is signed in to which session
 //! (`owners`), for back-channel logout, and Redis also the refresh locks (`refresh_lock`), so
 //! that both work across restarts and across instances.
@@ -17,6 +22,9 @@ use owners::Owners;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use std::fs::{File, TryLockError};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -38,7 +46,14 @@ enum Backend {
 pub struct Sessions {
     backend: Backend,
     owners: Owners,
+    /// Records as last read or written here, in front of a backend no other process writes.
+    cache: Option<MemoryStore>,
+    /// Held while the store is open: the exclusive lock that makes `cache` safe.
+    _lock: Option<Arc<File>>,
 }
+
+/// Records the SQLite cache keeps (≈ 2 KB each): beyond this, reads of the others go to SQLite.
+const CACHE_CAPACITY: usize = 20_000;
 
 impl Sessions {
     /// Opens (and for SQLite creates) the store; an error says what failed, for start-up.
@@ -47,8 +62,11 @@ impl Sessions {
             StoreUrl::Memory => Ok(Self {
                 backend: Backend::Memory(MemoryStore::default()),
                 owners: Owners::memory(),
+                cache: None,
+                _lock: None,
             }),
             StoreUrl::Sqlite(path) => {
+                let lock = lock_sqlite(path)?;
                 let pool = open_sqlite(path).await?;
                 let store = SqliteStore::new(pool.clone());
                 store
@@ -59,6 +77,8 @@ impl Sessions {
                 Ok(Self {
                     backend: Backend::Sqlite(store),
                     owners,
+                    cache: Some(MemoryStore::bounded(CACHE_CAPACITY)),
+                    _lock: Some(Arc::new(lock)),
                 })
             }
             StoreUrl::Redis(url) => {
@@ -66,6 +86,8 @@ impl Sessions {
                 Ok(Self {
                     backend: Backend::Redis(RedisStore::new(pool.clone())),
                     owners: Owners::redis(pool, settings.max_lifetime),
+                    cache: None,
+                    _lock: None,
                 })
             }
         }
@@ -105,6 +127,12 @@ impl Sessions {
         });
     }
 
+    /// The record from the cache, if it holds it. (A record it cannot decode is read from the
+    /// backend instead.)
+    async fn cached(&self, id: &Id) -> Option<Record> {
+        self.cache.as_ref()?.load(id).await.ok().flatten()
+    }
+
     /// Deletes the sessions a logout token names (OIDC Back-Channel Logout §2.7): those of
     /// provider session `sid` when given (and of `sub`, when both are), else all of `sub`.
     /// Returns how many were found.
@@ -121,11 +149,32 @@ impl Sessions {
     }
 }
 
-async fn open_sqlite(path: &std::path::Path) -> Result<SqlitePool, String> {
+/// Takes `<path>.lock` for this process (released when it exits, however it exits): a second
+/// server on the same file would not see this one's cache.
+fn lock_sqlite(path: &Path) -> Result<File, String> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
     }
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = Path::new(&lock_path);
+    let file = File::create(lock_path)
+        .map_err(|error| format!("cannot create {}: {error}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(format!(
+            "{} is in use by another server process; SQLite sessions are for one process \
+             (use Redis for several)",
+            path.display()
+        )),
+        Err(TryLockError::Error(error)) => {
+            Err(format!("cannot lock {}: {error}", lock_path.display()))
+        }
+    }
+}
+
+async fn open_sqlite(path: &Path) -> Result<SqlitePool, String> {
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -176,6 +225,9 @@ impl SessionStore for Sessions {
             Backend::Sqlite(store) => store.create(record).await?,
             Backend::Redis(store) => store.create(record).await?,
         }
+        if let Some(cache) = &self.cache {
+            cache.save(record).await?;
+        }
         self.owners.record(record).await
     }
 
@@ -185,15 +237,25 @@ impl SessionStore for Sessions {
             Backend::Sqlite(store) => store.save(record).await?,
             Backend::Redis(store) => store.save(record).await?,
         }
+        if let Some(cache) = &self.cache {
+            cache.save(record).await?;
+        }
         self.owners.record(record).await
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match &self.backend {
-            Backend::Memory(store) => store.load(id).await,
-            Backend::Sqlite(store) => store.load(id).await,
-            Backend::Redis(store) => store.load(id).await,
+        if let Some(record) = self.cached(id).await {
+            return Ok(Some(record));
         }
+        let record = match &self.backend {
+            Backend::Memory(store) => store.load(id).await?,
+            Backend::Sqlite(store) => store.load(id).await?,
+            Backend::Redis(store) => store.load(id).await?,
+        };
+        if let (Some(cache), Some(record)) = (&self.cache, &record) {
+            cache.save(record).await?;
+        }
+        Ok(record)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -201,6 +263,9 @@ impl SessionStore for Sessions {
             Backend::Memory(store) => store.delete(id).await?,
             Backend::Sqlite(store) => store.delete(id).await?,
             Backend::Redis(store) => store.delete(id).await?,
+        }
+        if let Some(cache) = &self.cache {
+            cache.delete(id).await?;
         }
         self.owners.forget(id).await
     }
@@ -213,6 +278,9 @@ impl ExpiredDeletion for Sessions {
             Backend::Memory(store) => store.delete_expired().await?,
             Backend::Sqlite(store) => store.delete_expired().await?,
             Backend::Redis(_) => {}
+        }
+        if let Some(cache) = &self.cache {
+            cache.delete_expired().await?;
         }
         self.owners.delete_expired().await
     }
@@ -365,6 +433,41 @@ mod tests {
             .expect("count");
         assert_eq!((rows, owners), (1, 1));
         assert!(exists(&store, live).await);
+    }
+
+    #[tokio::test]
+    async fn a_second_server_on_the_same_sqlite_file_is_refused() {
+        let path = sqlite_path("lock");
+        let first = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))
+            .await
+            .expect("open");
+        let error = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))
+            .await
+            .expect_err("locked");
+        assert!(
+            error.contains("in use by another server process"),
+            "{error}"
+        );
+        drop(first);
+        Sessions::connect(&settings(StoreUrl::Sqlite(path)))
+            .await
+            .expect("open again once the first has closed");
+    }
+
+    #[tokio::test]
+    async fn sqlite_reads_what_its_cache_no_longer_holds_and_caches_it() {
+        let store = Sessions::connect(&settings(StoreUrl::Sqlite(sqlite_path("cache"))))
+            .await
+            .expect("open");
+        let id = session_of(&store, "ada", None).await;
+        let cache = store.cache.clone().expect("sqlite has a cache");
+        cache.delete(&id).await.expect("evict");
+        assert!(exists(&store, id).await);
+        assert!(cache.load(&id).await.expect("load").is_some());
+        // A delete reaches both.
+        store.delete(&id).await.expect("delete");
+        assert!(cache.load(&id).await.expect("load").is_none());
+        assert!(!exists(&store, id).await);
     }
 
     #[tokio::test]
