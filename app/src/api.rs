@@ -110,9 +110,15 @@ pub mod server {
         session: &AuthSession,
         site: &SiteInfo,
     ) -> Result<SessionView, ApiError> {
-        let user = session.active_user().await.map_err(store_error)?;
-        let session_ended =
-            user.is_none() && session.take_ended_elsewhere().await.map_err(store_error)?;
+        // No session cookie: a guest, with nothing to read (the common case for the page).
+        let (user, session_ended) = if !session.has_cookie() {
+            (None, false)
+        } else {
+            let user = session.active_user().await.map_err(store_error)?;
+            let ended =
+                user.is_none() && session.take_ended_elsewhere().await.map_err(store_error)?;
+            (user, ended)
+        };
         Ok(SessionView {
             account_settings_url: user.as_ref().map(|_| site.account_settings_url.clone()),
             user: user.as_ref().map(UserProfile::from_user),

@@ -288,6 +288,12 @@ impl AuthSession {
         Ok(self.session.load().await?)
     }
 
+    /// Whether the request came with a session cookie (a readable one). False for a visitor
+    /// who never started a login, whose page needs no read from the store.
+    pub fn has_cookie(&self) -> bool {
+        self.session.id().is_some()
+    }
+
     /// The session id, when the browser has a session: a key for per-session locks.
     pub fn id(&self) -> Option<String> {
         self.session.id().map(|id| id.to_string())

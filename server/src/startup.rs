@@ -188,6 +188,7 @@ async fn every_response(request: Request, next: Next) -> Response {
 /// Headers on every response. The page sets its own Content-Security-Policy (with a nonce);
 /// everything else (error pages, JSON) gets one that allows no script at all.
 fn security_headers(headers: &mut HeaderMap) {
+    headers.reserve(5);
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(

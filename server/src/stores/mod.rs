@@ -436,6 +436,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn expired_memory_sessions_leave_the_index() {
+        let store = Sessions::connect(&settings(StoreUrl::Memory))
+            .await
+            .expect("memory");
+        let mut expired = record(Some("ada"), Some("s1"), time::Duration::seconds(-1));
+        store.create(&mut expired).await.expect("create");
+        let live = session_of(&store, "ada", Some("s2")).await;
+        store.delete_expired().await.expect("delete expired");
+        let matching = store.owners.matching(Some("ada"), None).await;
+        assert_eq!(matching.expect("matching"), vec![live]);
+        let by_sid = store.owners.matching(None, Some("s1")).await;
+        assert!(by_sid.expect("matching").is_empty());
+    }
+
+    #[tokio::test]
     async fn a_second_server_on_the_same_sqlite_file_is_refused() {
         let path = sqlite_path("lock");
         let first = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))

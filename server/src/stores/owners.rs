@@ -78,7 +78,9 @@ impl Owners {
     pub(super) async fn record(&self, record: &Record) -> Result<()> {
         let keys = keys(record);
         match self {
-            Owners::Memory(index) => lock(index).set(record.id, keys),
+            Owners::Memory(index) => {
+                lock(index).set(record.id, keys, record.expiry_date.unix_timestamp())
+            }
             _ if keys.is_empty() => {}
             Owners::Sqlite(pool) => {
                 for key in keys {
@@ -164,8 +166,11 @@ impl Owners {
         Ok(ids.iter().filter_map(|id| Id::from_str(id).ok()).collect())
     }
 
-    /// Drops entries of expired sessions (SQLite; Redis sets expire by themselves).
+    /// Drops entries of expired sessions (Redis sets expire by themselves).
     pub(super) async fn delete_expired(&self) -> Result<()> {
+        if let Owners::Memory(index) = self {
+            lock(index).delete_expired(OffsetDateTime::now_utc().unix_timestamp());
+        }
         if let Owners::Sqlite(pool) = self {
             sqlx::query("delete from session_owners where expiry_date <= ?")
                 .bind(OffsetDateTime::now_utc().unix_timestamp())
@@ -183,36 +188,72 @@ fn lock(index: &Mutex<MemoryIndex>) -> MutexGuard<'_, MemoryIndex> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The in-process index of the memory store.
+/// The in-process index of the memory store, kept small (bench/README.md: it was a third of a
+/// session's memory as maps of sets of owned strings).
 #[derive(Debug, Default)]
 pub(super) struct MemoryIndex {
-    sessions: HashMap<String, HashSet<Id>>,
-    keys_of: HashMap<Id, Vec<String>>,
+    /// Index key → its sessions (one or a few: a vector is smaller than a set).
+    sessions: HashMap<Arc<str>, Vec<Id>>,
+    /// Session → its keys (the same strings as above) and when its record expires (Unix time).
+    keys_of: HashMap<Id, (Box<[Arc<str>]>, i64)>,
 }
 
 impl MemoryIndex {
-    fn set(&mut self, id: Id, keys: Vec<String>) {
+    fn set(&mut self, id: Id, keys: Vec<String>, expires_at: i64) {
         self.remove(&id);
-        for key in &keys {
-            self.sessions.entry(key.clone()).or_default().insert(id);
+        if keys.is_empty() {
+            return;
         }
-        if !keys.is_empty() {
-            self.keys_of.insert(id, keys);
-        }
+        let keys = keys
+            .into_iter()
+            .map(|key| {
+                let key = match self.sessions.get_key_value(key.as_str()) {
+                    Some((shared, _)) => shared.clone(),
+                    None => Arc::from(key),
+                };
+                let ids = self
+                    .sessions
+                    .entry(key.clone())
+                    .or_insert_with(|| Vec::with_capacity(1));
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+                key
+            })
+            .collect();
+        self.keys_of.insert(id, (keys, expires_at));
     }
 
     fn remove(&mut self, id: &Id) {
-        for key in self.keys_of.remove(id).unwrap_or_default() {
-            if let Some(ids) = self.sessions.get_mut(&key) {
-                ids.remove(id);
+        let Some((keys, _)) = self.keys_of.remove(id) else {
+            return;
+        };
+        for key in keys.iter() {
+            if let Some(ids) = self.sessions.get_mut(&**key) {
+                ids.retain(|other| other != id);
                 if ids.is_empty() {
-                    self.sessions.remove(&key);
+                    self.sessions.remove(&**key);
                 }
             }
         }
     }
 
     fn matching(&self, key: &str) -> HashSet<Id> {
-        self.sessions.get(key).cloned().unwrap_or_default()
+        self.sessions
+            .get(key)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn delete_expired(&mut self, now: i64) {
+        let expired: Vec<Id> = self
+            .keys_of
+            .iter()
+            .filter(|(_, (_, expires_at))| *expires_at <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &expired {
+            self.remove(id);
+        }
     }
 }
