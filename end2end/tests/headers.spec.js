@@ -52,3 +52,30 @@ test('error pages and static files carry a no-script CSP and the other headers',
     expect(headers['x-frame-options'], path).toBe('DENY');
   }
 });
+
+test('the guest page (rendered once) gets a new nonce on every response, on every inline script', async ({ page, request }) => {
+  const sent = [];
+  for (let i = 0; i < 2; i++) {
+    const response = await request.get('/');
+    const csp = directives(response.headers()['content-security-policy']);
+    const nonce = csp['script-src'].find((v) => v.startsWith("'nonce-")).slice(7, -1);
+    const body = await response.text();
+    expect(body).toContain('Welcome Guest');
+    const inline = [...body.matchAll(/<script([^>]*)>/g)].map((m) => m[1]).filter((attrs) => !attrs.includes('src='));
+    expect(inline.length).toBeGreaterThan(1);
+    for (const attrs of inline) expect(attrs).toContain(`nonce="${nonce}"`);
+    sent.push({ nonce, body });
+  }
+  expect(sent[0].nonce).not.toBe(sent[1].nonce);
+  expect(sent[1].body).not.toContain(sent[0].nonce);
+  // Apart from the nonce, the same page.
+  expect(sent[0].body.replaceAll(sent[0].nonce, 'N')).toBe(sent[1].body.replaceAll(sent[1].nonce, 'N'));
+
+  const violations = [];
+  page.on('console', (message) => message.type() === 'error' && violations.push(message.text()));
+  page.on('pageerror', (error) => violations.push(error.message));
+  await page.goto('/');
+  await expectHydrated(page);
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  expect(violations).toEqual([]);
+});

@@ -70,8 +70,8 @@ async fn check_config(settings: Settings) -> ExitCode {
         settings.app_url.post_logout_redirect_uri()
     );
     println!("listen address: {}", settings.listen_addr);
-    let store = match Sessions::connect(&settings.session).await {
-        Ok(_) => {
+    let store = match Sessions::check(&settings.session).await {
+        Ok(()) => {
             println!("Session store: OK ({})", settings.session.store);
             true
         }

@@ -52,12 +52,31 @@ pub struct Sessions {
     _lock: Option<Arc<File>>,
 }
 
+#[derive(Clone, Copy)]
+enum Access {
+    /// The server's: SQLite is locked to this process and cached.
+    Exclusive,
+    /// A check that the store opens, beside a server that may be running.
+    Check,
+}
+
 /// Records the SQLite cache keeps (≈ 2 KB each): beyond this, reads of the others go to SQLite.
 const CACHE_CAPACITY: usize = 20_000;
 
 impl Sessions {
-    /// Opens (and for SQLite creates) the store; an error says what failed, for start-up.
+    /// Opens (and for SQLite creates and locks) the store; an error says what failed, for
+    /// start-up.
     pub async fn connect(settings: &SessionSettings) -> Result<Self, String> {
+        Self::open(settings, Access::Exclusive).await
+    }
+
+    /// Whether the store opens, for `--check-config`: as [`Sessions::connect`], but without
+    /// taking SQLite's lock, since the server may be running on the same file.
+    pub async fn check(settings: &SessionSettings) -> Result<(), String> {
+        Self::open(settings, Access::Check).await.map(|_| ())
+    }
+
+    async fn open(settings: &SessionSettings, access: Access) -> Result<Self, String> {
         match &settings.store {
             StoreUrl::Memory => Ok(Self {
                 backend: Backend::Memory(MemoryStore::default()),
@@ -66,7 +85,14 @@ impl Sessions {
                 _lock: None,
             }),
             StoreUrl::Sqlite(path) => {
-                let lock = lock_sqlite(path)?;
+                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+                }
+                let lock = match access {
+                    Access::Exclusive => Some(Arc::new(lock_sqlite(path)?)),
+                    Access::Check => None,
+                };
                 let pool = open_sqlite(path).await?;
                 let store = SqliteStore::new(pool.clone());
                 store
@@ -77,8 +103,8 @@ impl Sessions {
                 Ok(Self {
                     backend: Backend::Sqlite(store),
                     owners,
-                    cache: Some(MemoryStore::bounded(CACHE_CAPACITY)),
-                    _lock: Some(Arc::new(lock)),
+                    cache: lock.is_some().then(|| MemoryStore::bounded(CACHE_CAPACITY)),
+                    _lock: lock,
                 })
             }
             StoreUrl::Redis(url) => {
@@ -152,10 +178,6 @@ impl Sessions {
 /// Takes `<path>.lock` for this process (released when it exits, however it exits): a second
 /// server on the same file would not see this one's cache.
 fn lock_sqlite(path: &Path) -> Result<File, String> {
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
-    }
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
     let lock_path = Path::new(&lock_path);
@@ -463,6 +485,10 @@ mod tests {
             error.contains("in use by another server process"),
             "{error}"
         );
+        // `--check-config` beside the running server still works.
+        Sessions::check(&settings(StoreUrl::Sqlite(path.clone())))
+            .await
+            .expect("check");
         drop(first);
         Sessions::connect(&settings(StoreUrl::Sqlite(path)))
             .await

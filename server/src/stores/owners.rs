@@ -194,8 +194,16 @@ fn lock(index: &Mutex<MemoryIndex>) -> MutexGuard<'_, MemoryIndex> {
 pub(super) struct MemoryIndex {
     /// Index key → its sessions (one or a few: a vector is smaller than a set).
     sessions: HashMap<Arc<str>, Vec<Id>>,
-    /// Session → its keys (the same strings as above) and when its record expires (Unix time).
-    keys_of: HashMap<Id, (Box<[Arc<str>]>, i64)>,
+    /// Session → its keys and when its record expires.
+    keys_of: HashMap<Id, IndexedSession>,
+}
+
+#[derive(Debug)]
+struct IndexedSession {
+    /// The same strings as the keys of `MemoryIndex::sessions`.
+    keys: Box<[Arc<str>]>,
+    /// Unix time.
+    expires_at: i64,
 }
 
 impl MemoryIndex {
@@ -221,11 +229,11 @@ impl MemoryIndex {
                 key
             })
             .collect();
-        self.keys_of.insert(id, (keys, expires_at));
+        self.keys_of.insert(id, IndexedSession { keys, expires_at });
     }
 
     fn remove(&mut self, id: &Id) {
-        let Some((keys, _)) = self.keys_of.remove(id) else {
+        let Some(IndexedSession { keys, .. }) = self.keys_of.remove(id) else {
             return;
         };
         for key in keys.iter() {
@@ -249,7 +257,7 @@ impl MemoryIndex {
         let expired: Vec<Id> = self
             .keys_of
             .iter()
-            .filter(|(_, (_, expires_at))| *expires_at <= now)
+            .filter(|(_, session)| session.expires_at <= now)
             .map(|(id, _)| *id)
             .collect();
         for id in &expired {
