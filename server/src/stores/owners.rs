@@ -188,8 +188,8 @@ fn lock(index: &Mutex<MemoryIndex>) -> MutexGuard<'_, MemoryIndex> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The in-process index of the memory store, kept small (bench/README.md: it was a third of a
-/// session's memory as maps of sets of owned strings).
+/// The in-process index of the memory store, kept small: as maps of sets of owned strings it
+/// took an estimated 600 bytes a session (bench/README.md), now about 450.
 #[derive(Debug, Default)]
 pub(super) struct MemoryIndex {
     /// Index key → its sessions (one or a few: a vector is smaller than a set).
