@@ -70,7 +70,7 @@ impl FromServerFnError for ApiError {
 /// (The page itself gets the same answer inside the HTML: see [`crate::PageState`].)
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<SessionView, ApiError> {
-    let session = server::auth_session().await?;
+    let session = server::auth_session()?;
     let site = use_context::<SiteInfo>().unwrap_or_default();
     server::session_view(&session, &site).await
 }
@@ -79,7 +79,7 @@ pub async fn current_user() -> Result<SessionView, ApiError> {
 /// refreshed first when it is about to expire. Fixed path: `POST /api/profile`.
 #[server(endpoint = "profile")]
 pub async fn profile() -> Result<UserProfile, ApiError> {
-    let session = server::auth_session().await?;
+    let session = server::auth_session()?;
     session.active_user().await.map_err(server::store_error)?;
     let accounts = use_context::<std::sync::Arc<dyn server::Accounts>>()
         .ok_or_else(|| ApiError::Temporary("The server is not set up for this call.".into()))?;
@@ -127,9 +127,11 @@ pub mod server {
         })
     }
 
-    pub async fn auth_session() -> Result<AuthSession, ApiError> {
-        leptos_axum::extract().await.map_err(|error| {
-            tracing::error!(%error, "session layer missing");
+    /// The browser's session, which the server extracted for this call and provides as
+    /// context (see `startup::router` in the server crate).
+    pub fn auth_session() -> Result<AuthSession, ApiError> {
+        leptos::prelude::use_context::<AuthSession>().ok_or_else(|| {
+            tracing::error!("no session in the server function's context");
             ApiError::Temporary("The server could not read your session.".into())
         })
     }
@@ -152,26 +154,12 @@ pub mod server {
     impl UserProfile {
         pub fn from_user(user: &SignedInUser) -> Self {
             let claims = &user.claims;
-            let text = |key: &str| {
-                claims
-                    .get(key)
-                    .and_then(|value| value.as_str())
-                    .map(str::trim)
-                    .filter(|value| !value.is_empty())
-                    .map(str::to_owned)
-            };
-            let email = text("email");
-            let email_verified =
-                claims.get("email_verified") == Some(&serde_json::Value::Bool(true));
-            let display_name = text("name")
-                .or_else(|| email.clone())
-                .unwrap_or_else(|| user.subject.clone());
             Self {
-                display_name,
-                email,
-                email_verified,
+                display_name: claims.display_name.clone(),
+                email: claims.email.clone(),
+                email_verified: claims.email_verified,
                 subject: user.subject.clone(),
-                claims_json: serde_json::to_string_pretty(claims).unwrap_or_default(),
+                claims_json: claims.pretty_json.clone(),
                 session_ends_at: user.ends_at,
                 access_token_expires_at: user.tokens.access_token_expires_at,
                 refreshes: user.refreshes,
@@ -184,14 +172,14 @@ pub mod server {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
-    use crate::session::{SignedInUser, TokenSet};
+    use crate::session::{SignedInUser, TokenSet, UserClaims};
     use serde_json::json;
 
     fn user(claims: serde_json::Value) -> SignedInUser {
         SignedInUser {
             subject: "s1".into(),
             sid: None,
-            claims: claims.as_object().cloned().unwrap_or_default(),
+            claims: UserClaims::new("s1", claims.as_object().expect("an object")),
             tokens: TokenSet {
                 access_token: "at-secret".into(),
                 refresh_token: Some("rt-secret".into()),

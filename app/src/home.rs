@@ -140,6 +140,7 @@ fn SignedIn(
         .to_string();
     let (shown, set_shown) = signal(user);
     let refresh = Action::new(|_: &()| profile());
+    let pending = refresh.pending();
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| match refresh.value().get() {
         Some(Ok(fresh)) => {
@@ -195,13 +196,13 @@ fn SignedIn(
                 id="refreshProfile"
                 class="button secondary"
                 type="button"
-                aria-busy=move || refresh.pending().get().to_string()
-                disabled=move || refresh.pending().get()
+                aria-busy=move || pending.get().to_string()
+                disabled=move || pending.get()
                 on:click=move |_| {
                     refresh.dispatch(());
                 }
             >
-                {move || if refresh.pending().get() { "Refreshing…" } else { "Refresh profile" }}
+                {move || if pending.get() { "Refreshing…" } else { "Refresh profile" }}
             </button>
             {move || error.get().map(|message| view! { <p class="error" id="profileError" role="alert">{message}</p> })}
         </section>

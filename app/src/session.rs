@@ -81,8 +81,8 @@ pub struct SignedInUser {
     /// logout may name it.
     #[serde(default)]
     pub sid: Option<String>,
-    /// ID-token and userinfo claims (user attributes only, no token strings).
-    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// The userinfo (else ID-token) claims, as the page shows them.
+    pub claims: UserClaims,
     pub tokens: TokenSet,
     /// How many times the access token was refreshed in this session, and when last.
     pub refreshes: u32,
@@ -95,6 +95,40 @@ pub struct SignedInUser {
     pub last_seen_at: i64,
     #[serde(default)]
     pub ends_at: i64,
+}
+
+/// The user's claims (user attributes only, no token strings) as the page shows them, worked
+/// out when they arrive (login, "Refresh profile") instead of on every page view.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserClaims {
+    /// `name`, else `email`, else `sub` (email + passwordless users often have no name).
+    pub display_name: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// All of them, pretty-printed JSON.
+    pub pretty_json: String,
+}
+
+impl UserClaims {
+    pub fn new(subject: &str, claims: &serde_json::Map<String, serde_json::Value>) -> Self {
+        let text = |key: &str| {
+            claims
+                .get(key)
+                .and_then(|value| value.as_str())
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        let email = text("email");
+        Self {
+            display_name: text("name")
+                .or_else(|| email.clone())
+                .unwrap_or_else(|| subject.to_owned()),
+            email,
+            email_verified: claims.get("email_verified") == Some(&serde_json::Value::Bool(true)),
+            pretty_json: serde_json::to_string_pretty(claims).unwrap_or_default(),
+        }
+    }
 }
 
 /// How long a signed-in session lives; the server puts it in every request's extensions.
@@ -119,14 +153,17 @@ impl SessionLifetimes {
     }
 }
 
-/// Everything this app keeps in one session record.
+/// Everything this app keeps in one session record. Empty parts are left out of it: every
+/// byte of a record is kept once per session.
 #[derive(Default, Serialize, Deserialize)]
 struct SessionData {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pending_logins: Vec<LoginTransaction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     user: Option<SignedInUser>,
     /// Set when the session ended without the user asking (refresh token revoked or expired,
     /// back-channel logout), so that the next page can say so once.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     ended_elsewhere: bool,
 }
 
@@ -360,6 +397,70 @@ mod tests {
         assert!(!short.needs_refresh(4));
         assert!(short.needs_refresh(5));
         assert!(!tokens(0, None).needs_refresh(1_000_000));
+    }
+
+    fn lifetimes() -> SessionLifetimes {
+        SessionLifetimes {
+            idle_timeout: 3600,
+            max_lifetime: 7200,
+        }
+    }
+
+    fn fresh_session() -> Session {
+        let store = std::sync::Arc::new(tower_sessions::MemoryStore::default());
+        Session::new(None, store, None)
+    }
+
+    fn signed_in_user() -> SignedInUser {
+        SignedInUser {
+            subject: "s1".into(),
+            sid: Some("sid1".into()),
+            claims: UserClaims::new("s1", &serde_json::Map::new()),
+            tokens: tokens(0, Some(60)),
+            refreshes: 0,
+            last_refreshed_at: None,
+            signed_in_at: 0,
+            last_seen_at: 0,
+            ends_at: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_record_reads_back_and_names_its_owner() {
+        let session = fresh_session();
+        let auth = AuthSession::new(session.clone(), lifetimes());
+        auth.sign_in(signed_in_user()).await.unwrap();
+        let stored = session
+            .get_value(SESSION_KEY)
+            .await
+            .unwrap()
+            .expect("stored");
+        // Empty parts are left out of the record.
+        let keys: Vec<_> = stored.as_object().expect("an object").keys().collect();
+        assert_eq!(keys, ["user"]);
+        let record = std::collections::HashMap::from([(SESSION_KEY.to_owned(), stored)]);
+        assert_eq!(
+            record_identity(&record),
+            Some(("s1".to_owned(), Some("sid1".to_owned())))
+        );
+        let user = auth.user().await.unwrap().expect("signed in");
+        assert_eq!(user.subject, "s1");
+    }
+
+    #[tokio::test]
+    async fn a_record_of_another_shape_is_no_session_not_an_error() {
+        for stored in [
+            serde_json::json!({"user": {"subject": "s1"}}),
+            serde_json::json!("{not json"),
+        ] {
+            let session = fresh_session();
+            session.insert(SESSION_KEY, stored).await.unwrap();
+            let auth = AuthSession::new(session, lifetimes());
+            assert!(auth.user().await.unwrap().is_none());
+            // And the next login works in it.
+            auth.sign_in(signed_in_user()).await.unwrap();
+            assert!(auth.user().await.unwrap().is_some());
+        }
     }
 
     #[test]

@@ -17,8 +17,6 @@ const ROUNDS: usize = 5;
 fn signed_in_record(n: usize) -> Record {
     let token = |len: usize| "x".repeat(len);
     let data = serde_json::json!({
-        "pending_logins": [],
-        "ended_elsewhere": false,
         "user": {
             "subject": format!("user-{n}"),
             "sid": format!("sid-{n}"),

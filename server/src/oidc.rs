@@ -4,7 +4,7 @@
 
 use crate::configuration::{AppUrl, ProviderSettings};
 use crate::provider_http::ProviderHttp;
-use app::session::{unix_now, LoginTransaction, SignedInUser, TokenSet};
+use app::session::{unix_now, LoginTransaction, SignedInUser, TokenSet, UserClaims};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClient,
     CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
@@ -404,10 +404,10 @@ impl OidcClient {
             None => to_claims_map(id_claims),
         };
         Ok(SignedInUser {
+            claims: UserClaims::new(subject.as_str(), &claims),
             subject: subject.to_string(),
             // The verified ID token's `sid`, which openidconnect's core claims do not carry.
             sid: crate::logout_token::payload_claim(&id_token.to_string(), "sid"),
-            claims,
             tokens: token_set(token_response, None, id_token.to_string()),
             refreshes: 0,
             last_refreshed_at: None,

@@ -11,7 +11,7 @@ use crate::tokens::TokenManager;
 use crate::{error, same_origin, telemetry};
 use app::api::server::Accounts;
 use app::api::SiteInfo;
-use app::session::SessionLifetimes;
+use app::session::{AuthSession, SessionLifetimes};
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -140,8 +140,14 @@ pub fn router(
             provide_context(accounts.clone());
         }
     };
-    let server_functions = move |request: Request| {
-        leptos_axum::handle_server_fns_with_context(leptos_context.clone(), request)
+    // The session is extracted here, once, and given to the server functions as context.
+    let server_functions = move |session: AuthSession, request: Request| {
+        let leptos_context = leptos_context.clone();
+        let context = move || {
+            leptos_context();
+            provide_context(session.clone());
+        };
+        leptos_axum::handle_server_fns_with_context(context, request)
     };
     let static_files = ServeDir::new(&*leptos_options.site_root)
         .precompressed_gzip()

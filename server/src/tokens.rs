@@ -10,7 +10,7 @@ use crate::oidc::{OidcError, Provider, RefreshError};
 use crate::stores::refresh_lock::{LockError, RefreshLocks};
 use app::api::server::Accounts;
 use app::api::{ApiError, UserProfile};
-use app::session::{unix_now, AuthSession, SessionError, SignedInUser};
+use app::session::{unix_now, AuthSession, SessionError, SignedInUser, UserClaims};
 use openidconnect::{AccessToken, SubjectIdentifier};
 use std::future::Future;
 use std::pin::Pin;
@@ -117,7 +117,7 @@ impl TokenManager {
         let result = async {
             session.reload().await?;
             let mut user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;
-            user.claims = claims;
+            user.claims = UserClaims::new(&user.subject, &claims);
             session.update_user(user.clone()).await?;
             Ok(user)
         }

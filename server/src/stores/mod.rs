@@ -78,12 +78,15 @@ impl Sessions {
 
     async fn open(settings: &SessionSettings, access: Access) -> Result<Self, String> {
         match &settings.store {
-            StoreUrl::Memory => Ok(Self {
-                backend: Backend::Memory(MemoryStore::default()),
-                owners: Owners::memory(),
-                cache: None,
-                _lock: None,
-            }),
+            StoreUrl::Memory => {
+                let store = MemoryStore::new();
+                Ok(Self {
+                    owners: Owners::memory(store.clone()),
+                    backend: Backend::Memory(store),
+                    cache: None,
+                    _lock: None,
+                })
+            }
             StoreUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
@@ -342,16 +345,11 @@ mod tests {
     }
 
     fn record(sub: Option<&str>, sid: Option<&str>, lifetime: time::Duration) -> Record {
-        let data = match sub {
-            Some(sub) => HashMap::from([(
-                "auth".to_owned(),
-                serde_json::json!({ "user": { "subject": sub, "sid": sid } }),
-            )]),
-            None => HashMap::from([(
-                "auth".to_owned(),
-                serde_json::json!({ "pending_logins": [] }),
-            )]),
+        let stored = match sub {
+            Some(sub) => serde_json::json!({ "user": { "subject": sub, "sid": sid } }),
+            None => serde_json::json!({ "pending_logins": [] }),
         };
+        let data = HashMap::from([("auth".to_owned(), stored)]);
         Record {
             id: Id::default(),
             data,

@@ -1,17 +1,18 @@
 //! Who is signed in to which session: `sub:<subject>` and `sid:<provider session>` → session
 //! ids, so that a back-channel logout can find every session it names. Kept in the same store
-//! as the sessions, so that it survives restarts and is shared by instances.
+//! as the sessions, so that it survives restarts and is shared by instances. (The memory store
+//! needs no index: its entries carry their owners, see `memory`.)
 //!
 //! A session's owner never changes under the same id (login cycles the id, logout deletes the
 //! record), so the index only grows on saves of signed-in records and shrinks when records
 //! are deleted or expire. An entry left behind for a deleted session (Redis keeps them until
 //! the set expires) is harmless: deleting a session that is gone does nothing.
 
+use super::memory::MemoryStore;
 use app::session::record_identity;
 use fred::prelude::{KeysInterface, Pool as RedisPool, SetsInterface};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
@@ -19,7 +20,8 @@ use tower_sessions::session_store::{Error, Result};
 
 #[derive(Debug, Clone)]
 pub(super) enum Owners {
-    Memory(Arc<Mutex<MemoryIndex>>),
+    /// The memory store finds owners in its own entries.
+    Memory(MemoryStore),
     Sqlite(sqlx::SqlitePool),
     /// One Redis set per key, expiring `ttl` after its last addition (no session lives longer).
     Redis {
@@ -43,8 +45,8 @@ fn keys(record: &Record) -> Vec<String> {
 }
 
 impl Owners {
-    pub(super) fn memory() -> Self {
-        Owners::Memory(Arc::default())
+    pub(super) fn memory(store: MemoryStore) -> Self {
+        Owners::Memory(store)
     }
 
     pub(super) async fn sqlite(pool: sqlx::SqlitePool) -> std::result::Result<Self, String> {
@@ -76,14 +78,10 @@ impl Owners {
 
     /// Indexes a record that was just written.
     pub(super) async fn record(&self, record: &Record) -> Result<()> {
-        let keys = keys(record);
         match self {
-            Owners::Memory(index) => {
-                lock(index).set(record.id, keys, record.expiry_date.unix_timestamp())
-            }
-            _ if keys.is_empty() => {}
+            Owners::Memory(_) => {}
             Owners::Sqlite(pool) => {
-                for key in keys {
+                for key in keys(record) {
                     sqlx::query(
                         "insert into session_owners (key, session_id, expiry_date) values (?, ?, ?)
                          on conflict (key, session_id) do update set expiry_date = excluded.expiry_date",
@@ -97,7 +95,7 @@ impl Owners {
                 }
             }
             Owners::Redis { pool, ttl } => {
-                for key in keys {
+                for key in keys(record) {
                     let key = format!("session-owners:{key}");
                     let () = pool
                         .sadd(&key, record.id.to_string())
@@ -116,7 +114,7 @@ impl Owners {
     /// Drops a deleted record from the index.
     pub(super) async fn forget(&self, id: &Id) -> Result<()> {
         match self {
-            Owners::Memory(index) => lock(index).remove(id),
+            Owners::Memory(_) => {}
             Owners::Sqlite(pool) => {
                 sqlx::query("delete from session_owners where session_id = ?")
                     .bind(id.to_string())
@@ -132,6 +130,9 @@ impl Owners {
     /// The sessions of provider session `sid` (and of `sub`, when both are given), else all
     /// sessions of `sub`.
     pub(super) async fn matching(&self, sub: Option<&str>, sid: Option<&str>) -> Result<Vec<Id>> {
+        if let Owners::Memory(store) = self {
+            return Ok(store.owned_by(sub, sid));
+        }
         let by_sid = match sid {
             Some(sid) => Some(self.sessions_of(&format!("sid:{sid}")).await?),
             None => None,
@@ -149,7 +150,8 @@ impl Owners {
 
     async fn sessions_of(&self, key: &str) -> Result<HashSet<Id>> {
         let ids: Vec<String> = match self {
-            Owners::Memory(index) => return Ok(lock(index).matching(key)),
+            // Answered by `matching`, from the entries themselves.
+            Owners::Memory(_) => Vec::new(),
             Owners::Sqlite(pool) => sqlx::query_scalar(
                 "select session_id from session_owners where key = ? and expiry_date > ?",
             )
@@ -168,9 +170,6 @@ impl Owners {
 
     /// Drops entries of expired sessions (Redis sets expire by themselves).
     pub(super) async fn delete_expired(&self) -> Result<()> {
-        if let Owners::Memory(index) = self {
-            lock(index).delete_expired(OffsetDateTime::now_utc().unix_timestamp());
-        }
         if let Owners::Sqlite(pool) = self {
             sqlx::query("delete from session_owners where expiry_date <= ?")
                 .bind(OffsetDateTime::now_utc().unix_timestamp())
@@ -182,86 +181,19 @@ impl Owners {
     }
 }
 
-fn lock(index: &Mutex<MemoryIndex>) -> MutexGuard<'_, MemoryIndex> {
-    index
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The in-process index of the memory store, kept small: as maps of sets of owned strings it
-/// took an estimated 600 bytes a session (bench/README.md), now about 450.
-#[derive(Debug, Default)]
-pub(super) struct MemoryIndex {
-    /// Index key → its sessions (one or a few: a vector is smaller than a set).
-    sessions: HashMap<Arc<str>, Vec<Id>>,
-    /// Session → its keys and when its record expires.
-    keys_of: HashMap<Id, IndexedSession>,
-}
-
-#[derive(Debug)]
-struct IndexedSession {
-    /// The same strings as the keys of `MemoryIndex::sessions`.
-    keys: Box<[Arc<str>]>,
-    /// Unix time.
-    expires_at: i64,
-}
-
-impl MemoryIndex {
-    fn set(&mut self, id: Id, keys: Vec<String>, expires_at: i64) {
-        self.remove(&id);
-        if keys.is_empty() {
-            return;
-        }
-        let keys = keys
-            .into_iter()
-            .map(|key| {
-                let key = match self.sessions.get_key_value(key.as_str()) {
-                    Some((shared, _)) => shared.clone(),
-                    None => Arc::from(key),
-                };
-                let ids = self
-                    .sessions
-                    .entry(key.clone())
-                    .or_insert_with(|| Vec::with_capacity(1));
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-                key
-            })
-            .collect();
-        self.keys_of.insert(id, IndexedSession { keys, expires_at });
-    }
-
-    fn remove(&mut self, id: &Id) {
-        let Some(IndexedSession { keys, .. }) = self.keys_of.remove(id) else {
-            return;
-        };
-        for key in keys.iter() {
-            if let Some(ids) = self.sessions.get_mut(&**key) {
-                ids.retain(|other| other != id);
-                if ids.is_empty() {
-                    self.sessions.remove(&**key);
-                }
-            }
-        }
-    }
-
-    fn matching(&self, key: &str) -> HashSet<Id> {
-        self.sessions
-            .get(key)
-            .map(|ids| ids.iter().copied().collect())
-            .unwrap_or_default()
-    }
-
-    fn delete_expired(&mut self, now: i64) {
-        let expired: Vec<Id> = self
-            .keys_of
-            .iter()
-            .filter(|(_, session)| session.expires_at <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in &expired {
-            self.remove(id);
-        }
+/// Whether a back-channel logout naming `sub` and/or `sid` ends a session of `owner_sub`,
+/// signed in under provider session `owner_sid` (OIDC Back-Channel Logout §2.7): that provider
+/// session when `sid` is given (and only if `sub`, when also given, matches), else every session
+/// of `sub`. Generic, so that the memory store can compare hashes before strings.
+pub(super) fn names<T: PartialEq>(
+    sub: Option<T>,
+    sid: Option<T>,
+    owner_sub: T,
+    owner_sid: Option<T>,
+) -> bool {
+    match (sub, sid) {
+        (sub, Some(sid)) => owner_sid == Some(sid) && sub.is_none_or(|sub| sub == owner_sub),
+        (Some(sub), None) => sub == owner_sub,
+        (None, None) => false,
     }
 }
