@@ -132,19 +132,15 @@ pub fn router(
     // Router services are cloned for every request, with what their closures capture: keep
     // those captures behind `Arc`s (cloning the strings inside cost ≈ 20% of a guest page view
     // before, bench/README.md).
-    let leptos_context = {
-        let site = Arc::new(site);
-        let accounts: Arc<dyn Accounts> = tokens;
-        move || {
+    let site = Arc::new(site);
+    let accounts: Arc<dyn Accounts> = tokens;
+    // The session is extracted here, once, and given to the server functions as context, with
+    // the site's facts and the calls that need the provider.
+    let server_functions = move |session: AuthSession, request: Request| {
+        let (site, accounts) = (site.clone(), accounts.clone());
+        let context = move || {
             provide_context(SiteInfo::clone(&site));
             provide_context(accounts.clone());
-        }
-    };
-    // The session is extracted here, once, and given to the server functions as context.
-    let server_functions = move |session: AuthSession, request: Request| {
-        let leptos_context = leptos_context.clone();
-        let context = move || {
-            leptos_context();
             provide_context(session.clone());
         };
         leptos_axum::handle_server_fns_with_context(context, request)
