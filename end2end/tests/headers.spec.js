@@ -23,10 +23,14 @@ test('the signed-in page hydrates and works under its CSP; the nonce is new on e
   expect(csp['object-src']).toEqual(["'none'"]);
   // Logout is a form whose answer redirects to the provider's end-session endpoint.
   expect(csp['form-action']).toEqual(["'self'", 'http://127.0.0.1:4100']);
-  // Every inline script on the page carries this response's nonce.
-  const scripts = await page.locator('script').evaluateAll((all) => all.map((s) => ({ nonce: s.nonce, src: s.src })));
-  expect(scripts.length).toBeGreaterThan(0);
-  for (const script of scripts.filter((s) => !s.src)) expect(script.nonce).toBe(nonce);
+  // Every inline script on the page carries this response's nonce. The page's state is a JSON
+  // data block, which browsers never run (and CSP does not cover): the only other kind.
+  const scripts = await page.locator('script').evaluateAll((all) => all.map((s) => ({ nonce: s.nonce, src: s.src, type: s.type, id: s.id })));
+  const data = scripts.filter((s) => s.type === 'application/json');
+  expect(data.map((s) => s.id)).toEqual(['pageState']);
+  const inline = scripts.filter((s) => !s.src && s.type !== 'application/json');
+  expect(inline.length).toBeGreaterThan(0);
+  for (const script of inline) expect(script.nonce).toBe(nonce);
   expect(headers['cache-control']).toBe('no-store');
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['referrer-policy']).toBe('no-referrer');
@@ -61,7 +65,10 @@ test('the guest page (rendered once) gets a new nonce on every response, on ever
     const nonce = csp['script-src'].find((v) => v.startsWith("'nonce-")).slice(7, -1);
     const body = await response.text();
     expect(body).toContain('Welcome Guest');
-    const inline = [...body.matchAll(/<script([^>]*)>/g)].map((m) => m[1]).filter((attrs) => !attrs.includes('src='));
+    const scripts = [...body.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
+    // The page's state: a JSON data block, never run (see the test above).
+    expect(scripts.filter((attrs) => attrs.includes('type="application/json"'))).toEqual([' type="application/json" id="pageState"']);
+    const inline = scripts.filter((attrs) => !attrs.includes('src=') && !attrs.includes('type="application/json"'));
     expect(inline.length).toBeGreaterThan(1);
     for (const attrs of inline) expect(attrs).toContain(`nonce="${nonce}"`);
     sent.push({ nonce, body });

@@ -3,6 +3,7 @@
 
 pub mod configuration;
 pub mod error;
+pub mod every_response;
 pub mod logout_token;
 pub mod oidc;
 pub mod provider_http;

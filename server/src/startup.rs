@@ -2,25 +2,25 @@
 //! with port 0 to get a server on a random port.
 
 use crate::configuration::{AppUrl, Settings};
+use crate::error;
+use crate::every_response::EveryResponse;
 use crate::oidc::Provider;
 use crate::routes::backchannel::{self, SeenTokenIds};
 use crate::routes::{auth, health, page, session};
+use crate::same_origin::RequireSameOriginLayer;
 use crate::stores::refresh_lock::RefreshLocks;
 use crate::stores::Sessions;
 use crate::tokens::TokenManager;
-use crate::{error, same_origin, telemetry};
 use app::api::server::Accounts;
 use app::api::SiteInfo;
 use app::session::{AuthSession, SessionLifetimes};
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::middleware::Next;
-use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Router, ServiceExt};
 use leptos::prelude::{provide_context, LeptosOptions};
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::services::ServeDir;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::cookie::{Key, SameSite};
@@ -55,8 +55,11 @@ pub struct AppStateInner {
 
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    app: App,
 }
+
+/// The router inside what every request and response get.
+pub type App = EveryResponse<Router>;
 
 impl Application {
     /// Opens the session store, binds the listener and builds the router. Does not wait for
@@ -68,8 +71,8 @@ impl Application {
         let listener = TcpListener::bind(settings.listen_addr)
             .await
             .map_err(|error| format!("cannot listen on {}: {error}", settings.listen_addr))?;
-        let router = router(settings, leptos_options, sessions)?;
-        Ok(Self { listener, router })
+        let app = app(settings, leptos_options, sessions)?;
+        Ok(Self { listener, app })
     }
 
     pub fn port(&self) -> u16 {
@@ -80,17 +83,17 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        axum::serve(self.listener, self.app.into_make_service())
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
 }
 
-pub fn router(
+pub fn app(
     settings: Settings,
     leptos_options: LeptosOptions,
     sessions: Sessions,
-) -> Result<Router, String> {
+) -> Result<App, String> {
     // Leptos renders on tokio. (`leptos_routes` would do this; this app registers its one page
     // and the server functions itself.) An error only means it was set already.
     let _ = any_spawner::Executor::init_tokio();
@@ -151,6 +154,11 @@ pub fn router(
         .not_found_service(get(error::not_found).with_state(()));
 
     // What the browser calls: same-origin only for anything but GET, with the session cookie.
+    // The layers as one stack: axum clones each `Router::layer` level for every request.
+    let browser_layers = ServiceBuilder::new()
+        .layer(axum::Extension(lifetimes))
+        .layer(session_layer(&settings, sessions))
+        .layer(RequireSameOriginLayer::new(state.app_url.origin()));
     let browser = Router::new()
         .route("/", get(page::home))
         .route("/api/{*fn_name}", post(server_functions))
@@ -159,54 +167,19 @@ pub fn router(
         .route("/logout", post(auth::logout))
         .route("/session/status", get(session::status))
         .fallback_service(static_files)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            same_origin::require_same_origin,
-        ))
-        .layer(session_layer(&settings, sessions))
-        .layer(axum::Extension(lifetimes));
+        .layer(browser_layers);
     // What the provider and the infrastructure call: no cookie, no Origin.
     let provider_calls = Router::new()
         .route("/backchannel-logout", post(backchannel::logout))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
-    Ok(browser
-        .merge(provider_calls)
-        .layer(axum::middleware::from_fn(every_response))
-        .with_state(state))
+    Ok(EveryResponse::new(
+        browser.merge(provider_calls).with_state(state),
+    ))
 }
 
 /// Expired SQLite sessions are deleted this often (or every idle timeout, if shorter).
 const EXPIRED_DELETION_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// What every request gets: its span and id ([`telemetry::request_span`]) and the security
-/// headers. One layer rather than two: each costs a boxed future per request.
-async fn every_response(request: Request, next: Next) -> Response {
-    let mut response = telemetry::request_span(request, next).await;
-    security_headers(response.headers_mut());
-    response
-}
-
-/// Headers on every response. The page sets its own Content-Security-Policy (with a nonce);
-/// everything else (error pages, JSON) gets one that allows no script at all.
-fn security_headers(headers: &mut HeaderMap) {
-    headers.reserve(5);
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; \
-             form-action 'self'; frame-ancestors 'none'",
-        ));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-}
 
 /// One HTTP-only, SameSite=Lax cookie holding an opaque, encrypted session id; everything
 /// else stays on the server.

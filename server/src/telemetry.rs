@@ -6,14 +6,12 @@
 //! Nothing at info level carries a token or secret: handlers log subjects and reasons only.
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{HeaderName, HeaderValue};
 use std::io::IsTerminal;
-use tracing::Instrument;
+use tracing::Span;
 use tracing_subscriber::EnvFilter;
 
-const REQUEST_ID: &str = "x-request-id";
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn init() {
     let filter = EnvFilter::try_from_default_env()
@@ -36,29 +34,22 @@ pub fn init() {
     }
 }
 
-/// Runs the request in a `request` span with its id, method and path.
-pub async fn request_span(mut request: Request, next: Next) -> Response {
+/// The `request` span for `request`, with its id, method and path; and that id, for the
+/// response's `x-request-id` (see `every_response`).
+pub fn request_span(request: &Request) -> (Span, HeaderValue) {
     let id = request
         .headers()
-        .get(REQUEST_ID)
-        .and_then(|value| value.to_str().ok())
-        .filter(|id| is_sane(id))
-        .map(str::to_owned)
+        .get(&REQUEST_ID)
+        .filter(|id| id.to_str().is_ok_and(is_sane))
+        .cloned()
         .unwrap_or_else(new_id);
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        request.headers_mut().insert(REQUEST_ID, value);
-    }
     let span = tracing::info_span!(
         "request",
-        id = %id,
+        id = %id.to_str().unwrap_or_default(),
         method = %request.method(),
         path = %request.uri().path(),
     );
-    let mut response = next.run(request).instrument(span).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    response
+    (span, id)
 }
 
 /// An incoming id is kept only if it cannot forge log lines or bloat them.
@@ -70,8 +61,9 @@ fn is_sane(id: &str) -> bool {
 }
 
 /// 12 random bytes, base64url: 16 characters, unique enough to find one request's lines.
-fn new_id() -> String {
-    openidconnect::CsrfToken::new_random_len(12).into_secret()
+fn new_id() -> HeaderValue {
+    HeaderValue::try_from(openidconnect::CsrfToken::new_random_len(12).into_secret())
+        .unwrap_or(HeaderValue::from_static("no-id"))
 }
 
 #[cfg(test)]
@@ -85,7 +77,8 @@ mod tests {
             assert!(!is_sane(bad), "{bad:?}");
         }
         let id = new_id();
-        assert!(is_sane(&id) && id.len() == 16, "{id}");
+        let text = id.to_str().expect("ascii");
+        assert!(is_sane(text) && text.len() == 16, "{text}");
         assert_ne!(id, new_id());
     }
 }
