@@ -39,7 +39,7 @@ pub struct Page {
     options: LeptosOptions,
     policy: ContentSecurityPolicy,
     /// The document up to `<body>`.
-    head: OnceLock<Result<NonceTemplate, RenderError>>,
+    head: OnceLock<NonceTemplate>,
     /// What a visitor without a session sees; its body is answered from `guest`.
     guest_view: SessionView,
     guest: OnceLock<Result<RenderedBody, RenderError>>,
@@ -68,10 +68,6 @@ impl Page {
             Ok(_) => StatusCode::OK,
             Err(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
-        let head = self
-            .head
-            .get_or_init(|| render_head(&self.options))
-            .as_ref();
         let fresh;
         let body = if view.as_ref() == Ok(&self.guest_view) {
             self.guest
@@ -81,9 +77,9 @@ impl Page {
             fresh = render_body(PageState(view));
             fresh.as_ref()
         };
-        let (head, body) = match (head, body) {
-            (Ok(head), Ok(body)) => (head, body),
-            (Err(error), _) | (_, Err(error)) => {
+        let body = match body {
+            Ok(body) => body,
+            Err(error) => {
                 tracing::error!(%error, "rendering the page failed");
                 return (
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -93,6 +89,7 @@ impl Page {
             }
         };
         let nonce = Nonce::new().to_string();
+        let head = self.head.get_or_init(|| render_head(&self.options));
         let mut response = Response::new(Body::from(body.document(head, &nonce)));
         *response.status_mut() = status;
         let headers = response.headers_mut();
@@ -111,12 +108,12 @@ impl Page {
     }
 }
 
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct RenderError(&'static str);
 
 /// `<!DOCTYPE html><html lang="en">`, the app's head and `<body>`, with a nonce to replace.
-fn render_head(options: &LeptosOptions) -> Result<NonceTemplate, RenderError> {
+fn render_head(options: &LeptosOptions) -> NonceTemplate {
     let owner = Owner::new_root(None);
     let mut html = String::from(r#"<!DOCTYPE html><html lang="en">"#);
     let nonce = owner.with(|| {
@@ -133,7 +130,7 @@ fn render_head(options: &LeptosOptions) -> Result<NonceTemplate, RenderError> {
     });
     owner.unset_with_forced_cleanup();
     html.push_str("<body>");
-    Ok(NonceTemplate::new(html, &nonce))
+    NonceTemplate::new(html, &nonce)
 }
 
 /// The body for one state: what goes between `<body>` and `</body>`, then the scripts that
