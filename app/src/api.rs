@@ -128,7 +128,7 @@ pub mod server {
     }
 
     /// The browser's session, which the server extracted for this call and provides as
-    /// context (see `startup::router` in the server crate).
+    /// context (see `startup::app` in the server crate).
     pub fn auth_session() -> Result<AuthSession, ApiError> {
         leptos::prelude::use_context::<AuthSession>().ok_or_else(|| {
             tracing::error!("no session in the server function's context");

@@ -9,7 +9,8 @@
 //! strings took ≈ 450 bytes a session).
 //!
 //! Bounded, it is also the cache in front of SQLite (see [`super::Sessions`]): there it keeps
-//! records uncompressed, since it is there to save time, not memory.
+//! records uncompressed, since it is there to save time, not memory, and no owners (SQLite
+//! indexes them).
 
 use super::owners::names;
 use app::session::record_identity;
@@ -30,20 +31,27 @@ const MAX_RECORD_BYTES: usize = 1 << 20;
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
     records: Arc<Mutex<HashMap<Id, Entry>>>,
-    /// At most this many records: beyond it, storing one drops another (as a cache in front
-    /// of a store that keeps them all). `None` for the store itself.
-    capacity: Option<usize>,
-    /// Compresses records: in the store, not in the cache.
-    deflater: Option<Arc<Deflater>>,
-    /// Hashes owners for [`Entry::owner`], with keys random to this process.
-    hasher: RandomState,
+    role: Role,
+}
+
+#[derive(Debug, Clone)]
+enum Role {
+    /// The store itself: unbounded, records compressed, each entry with its owner's hashes.
+    Store {
+        deflater: Arc<Deflater>,
+        /// Hashes owners for [`Entry::owner`], with keys random to this process.
+        hasher: RandomState,
+    },
+    /// A cache in front of a store that keeps every record: records as they are, at most
+    /// `capacity` of them (storing one beyond drops another), no owners (the store has them).
+    Cache { capacity: usize },
 }
 
 #[derive(Debug)]
 struct Entry {
     record: Box<[u8]>,
     expiry_date: OffsetDateTime,
-    /// Hashes of the signed-in user's `sub` and `sid`; `None` for a guest.
+    /// Hashes of the signed-in user's `sub` and `sid`; `None` for a guest, and in a cache.
     owner: Option<(u64, Option<u64>)>,
 }
 
@@ -98,18 +106,18 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self {
             records: Arc::default(),
-            capacity: None,
-            deflater: Some(Arc::new(Deflater::new())),
-            hasher: RandomState::new(),
+            role: Role::Store {
+                deflater: Arc::new(Deflater::new()),
+                hasher: RandomState::new(),
+            },
         }
     }
 
     /// A cache of at most `capacity` records, which drops an arbitrary one when full.
     pub fn bounded(capacity: usize) -> Self {
         Self {
-            capacity: Some(capacity),
-            deflater: None,
-            ..Self::new()
+            records: Arc::default(),
+            role: Role::Cache { capacity },
         }
     }
 
@@ -121,14 +129,14 @@ impl MemoryStore {
 
     fn encode(&self, record: &Record) -> session_store::Result<Entry> {
         let bytes = rmp_serde::to_vec(record).map_err(|error| Error::Encode(error.to_string()))?;
-        let bytes = match &self.deflater {
-            Some(deflater) => deflater.deflate(&bytes)?,
-            None => bytes,
+        let (bytes, owner) = match &self.role {
+            Role::Store { deflater, hasher } => {
+                let owner = record_identity(&record.data)
+                    .map(|(sub, sid)| (hasher.hash_one(sub), sid.map(|sid| hasher.hash_one(sid))));
+                (deflater.deflate(&bytes)?, owner)
+            }
+            Role::Cache { .. } => (bytes, None),
         };
-        let owner = record_identity(&record.data).map(|(sub, sid)| {
-            let sid = sid.map(|sid| self.hasher.hash_one(sid));
-            (self.hasher.hash_one(sub), sid)
-        });
         Ok(Entry {
             // A copy of exactly this size: `into_boxed_slice` would shrink the buffer in place,
             // and the allocator keeps a block that shrinks by less than half at its old size
@@ -141,20 +149,20 @@ impl MemoryStore {
 
     fn decode(&self, record: &[u8]) -> session_store::Result<Record> {
         let inflated;
-        let bytes = match self.deflater {
-            Some(_) => {
+        let bytes = match self.role {
+            Role::Store { .. } => {
                 inflated =
                     miniz_oxide::inflate::decompress_to_vec_with_limit(record, MAX_RECORD_BYTES)
                         .map_err(|error| Error::Decode(error.to_string()))?;
                 &inflated[..]
             }
-            None => record,
+            Role::Cache { .. } => record,
         };
         rmp_serde::from_slice(bytes).map_err(|error| Error::Decode(error.to_string()))
     }
 
     fn insert(&self, records: &mut HashMap<Id, Entry>, id: Id, entry: Entry) {
-        if let Some(capacity) = self.capacity {
+        if let Role::Cache { capacity } = self.role {
             if records.len() >= capacity && !records.contains_key(&id) {
                 if let Some(victim) = records.keys().next().copied() {
                     records.remove(&victim);
@@ -167,7 +175,10 @@ impl MemoryStore {
     /// The live sessions a back-channel logout for `sub` and/or `sid` ends (see
     /// [`names`]): entries whose hashes match, confirmed on their decoded records.
     pub fn owned_by(&self, sub: Option<&str>, sid: Option<&str>) -> Vec<Id> {
-        let hash = |value: Option<&str>| value.map(|value| self.hasher.hash_one(value));
+        let Role::Store { hasher, .. } = &self.role else {
+            return Vec::new();
+        };
+        let hash = |value: Option<&str>| value.map(|value| hasher.hash_one(value));
         let (sub_hash, sid_hash) = (hash(sub), hash(sid));
         let now = OffsetDateTime::now_utc();
         self.records()
@@ -311,6 +322,11 @@ mod tests {
         let kept = |memory: &MemoryStore| memory.records()[&record.id].record.len();
         assert!(kept(&store) < plain / 2, "{} of {plain}", kept(&store));
         assert_eq!(kept(&cache), plain);
+        // Only the store hashes owners: SQLite indexes them for the cache.
+        assert!(store.records()[&record.id].owner.is_some());
+        assert!(cache.records()[&record.id].owner.is_none());
+        assert_eq!(cache.owned_by(Some("s1"), None), Vec::<Id>::new());
+        assert_eq!(store.owned_by(Some("s1"), None), vec![record.id]);
 
         // What does not compress (tokens are random) grows the output buffer and still comes back.
         let noise: String = (0..5000u32)
