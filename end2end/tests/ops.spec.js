@@ -2,7 +2,8 @@
 import { test, expect } from '@playwright/test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { TEST } from './support.js';
+import { TEST, answerProvider } from './support.js';
+import { startApp } from './processes.js';
 
 test('healthz and readyz answer 200 when the provider is up', async ({ request }) => {
   const health = await request.get('/healthz');
@@ -33,4 +34,31 @@ test('--check-config reports the discovered provider and exits 0', async () => {
   expect(stdout).toContain(`end-session endpoint: ${TEST.issuer}/oauth2/end_session`);
   expect(stdout).toContain('client authentication: client_secret_post');
   expect(stdout).not.toContain(TEST.clientSecret);
+});
+
+test('an old discovery is done again on the next login, never on a page view', async ({ page }) => {
+  const [port] = TEST.extraAppPorts;
+  const app = await startApp({ port, sessionStore: 'memory', env: { AUTHGEAR_DISCOVERY_MAX_AGE: '1s' } });
+  const discoveries = () => app.log().split('provider discovered').length - 1;
+  const older = () => new Promise((resolve) => setTimeout(resolve, 1500));
+  try {
+    await expect.poll(discoveries).toBe(1); // at start-up
+    await older();
+    await page.goto(`${app.url}/`);
+    await page.locator('#qsLoginBtn').click();
+    await answerProvider(page, 'rediscovery@example.com');
+    const afterLogin = discoveries();
+    expect(afterLogin).toBeGreaterThanOrEqual(2);
+    // Signed-in page views and API calls never wait for the provider, however old discovery is.
+    await older();
+    for (let view = 0; view < 3; view += 1) {
+      await page.reload();
+      await expect(page.locator('#profileDropDown')).toHaveText('Welcome rediscovery@example.com!');
+    }
+    const api = await page.request.post(`${app.url}/api/current_user`, { headers: { origin: app.url } });
+    expect((await api.json()).user.email).toBe('rediscovery@example.com');
+    expect(discoveries()).toBe(afterLogin);
+  } finally {
+    await app.stop();
+  }
 });

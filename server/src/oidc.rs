@@ -22,6 +22,7 @@ use openidconnect::{
 use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 use url::Url;
 
 /// The client as `from_provider_metadata` builds it: authorization endpoint set, token and
@@ -116,15 +117,24 @@ pub enum RefreshError {
 
 /// The provider, discovered on first use: if it is down when the app starts, the app still
 /// serves guests and discovery is tried again on the next login. Discovered again when an ID
-/// token is signed with a key we do not know (key rotation).
+/// token is signed with a key we do not know (key rotation), and when the last discovery is
+/// older than `discovery_max_age` (a withdrawn key stops being trusted). Only calls that need
+/// the provider anyway (login, callback, refresh, logout) ever wait for a discovery.
 pub struct Provider {
     settings: ProviderSettings,
     redirect_uri: RedirectUrl,
     post_logout_redirect_uri: PostLogoutRedirectUrl,
     http: ProviderHttp,
-    discovered: RwLock<Option<Arc<OidcClient>>>,
+    discovered: RwLock<Option<Discovered>>,
     /// One discovery at a time.
     discovering: tokio::sync::Mutex<()>,
+}
+
+/// A discovery's outcome, and when it happened.
+#[derive(Clone)]
+struct Discovered {
+    client: Arc<OidcClient>,
+    at: Instant,
 }
 
 impl Provider {
@@ -143,14 +153,20 @@ impl Provider {
         })
     }
 
-    /// The discovered client; discovers now if that has not succeeded yet.
+    /// The discovered client; discovers now if that has not succeeded yet or is too old. When
+    /// discovering again fails, the previous discovery serves until it succeeds: the provider
+    /// being briefly unreachable must not stop logouts and refreshes.
     pub async fn client(&self) -> Result<Arc<OidcClient>, OidcError> {
-        if let Some(client) = self.cached() {
-            return Ok(client);
+        if let Some(fresh) = self.cached().filter(|found| self.is_fresh(found)) {
+            return Ok(fresh.client);
         }
         let _one_at_a_time = self.discovering.lock().await;
         match self.cached() {
-            Some(client) => Ok(client),
+            Some(found) if self.is_fresh(&found) => Ok(found.client),
+            Some(stale) => Ok(self.discover_now().await.unwrap_or_else(|error| {
+                tracing::warn!(%error, "discovering the provider again failed; using the previous discovery");
+                stale.client
+            })),
             None => self.discover_now().await,
         }
     }
@@ -159,16 +175,20 @@ impl Provider {
     async fn rediscover(&self, stale: &Arc<OidcClient>) -> Result<Arc<OidcClient>, OidcError> {
         let _one_at_a_time = self.discovering.lock().await;
         match self.cached() {
-            Some(client) if !Arc::ptr_eq(&client, stale) => Ok(client),
+            Some(found) if !Arc::ptr_eq(&found.client, stale) => Ok(found.client),
             _ => self.discover_now().await,
         }
     }
 
-    fn cached(&self) -> Option<Arc<OidcClient>> {
+    fn cached(&self) -> Option<Discovered> {
         self.discovered
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    fn is_fresh(&self, discovered: &Discovered) -> bool {
+        discovered.at.elapsed() < self.settings.discovery_max_age
     }
 
     async fn discover_now(&self) -> Result<Arc<OidcClient>, OidcError> {
@@ -177,7 +197,10 @@ impl Provider {
         *self
             .discovered
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(client.clone());
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Discovered {
+            client: client.clone(),
+            at: Instant::now(),
+        });
         Ok(client)
     }
 
@@ -607,5 +630,99 @@ mod tests {
             AuthType::BasicAuth
         ));
         assert!(matches!(choose_auth_type(None), AuthType::BasicAuth));
+    }
+
+    /// A stand-in for the provider's discovery document and JWKS (no keys), counting the
+    /// discoveries and failing them while `up` is false.
+    struct DiscoveryFixture {
+        issuer: String,
+        discoveries: Arc<std::sync::atomic::AtomicUsize>,
+        up: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl DiscoveryFixture {
+        async fn start() -> Self {
+            use axum::http::StatusCode;
+            use axum::routing::get;
+            use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let issuer = format!("http://{}", listener.local_addr().unwrap());
+            let discoveries = Arc::new(AtomicUsize::new(0));
+            let up = Arc::new(AtomicBool::new(true));
+            let document = serde_json::json!({
+                "issuer": issuer,
+                "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+                "token_endpoint": format!("{issuer}/oauth2/token"),
+                "jwks_uri": format!("{issuer}/oauth2/jwks"),
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+            });
+            let router = axum::Router::new()
+                .route(
+                    "/.well-known/openid-configuration",
+                    get({
+                        let (discoveries, up) = (discoveries.clone(), up.clone());
+                        move || async move {
+                            discoveries.fetch_add(1, Ordering::SeqCst);
+                            if up.load(Ordering::SeqCst) {
+                                Ok(axum::Json(document))
+                            } else {
+                                Err(StatusCode::SERVICE_UNAVAILABLE)
+                            }
+                        }
+                    }),
+                )
+                .route(
+                    "/oauth2/jwks",
+                    get(|| async { axum::Json(serde_json::json!({ "keys": [] })) }),
+                );
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            Self {
+                issuer,
+                discoveries,
+                up,
+            }
+        }
+
+        fn discoveries(&self) -> usize {
+            self.discoveries.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    #[tokio::test]
+    async fn discovery_is_done_again_when_too_old_and_kept_while_that_fails() {
+        let fixture = DiscoveryFixture::start().await;
+        let vars = std::collections::HashMap::from([
+            ("AUTHGEAR_DOMAIN", fixture.issuer.clone()),
+            ("AUTHGEAR_CLIENT_ID", "client".to_owned()),
+            ("AUTHGEAR_CLIENT_SECRET", "secret".to_owned()),
+            (
+                "APP_SECRET_KEY",
+                "unit-tests-only-0123456789abcdef0123".to_owned(),
+            ),
+            ("AUTHGEAR_DISCOVERY_MAX_AGE", "1s".to_owned()),
+        ]);
+        let settings = crate::configuration::Settings::from_lookup(|name| vars.get(name).cloned())
+            .expect("valid settings");
+        let provider = Provider::new(settings.provider, &settings.app_url).unwrap();
+        let too_old = || tokio::time::sleep(std::time::Duration::from_millis(1100));
+
+        let first = provider.client().await.expect("discovered");
+        let cached = provider.client().await.expect("cached");
+        assert!(Arc::ptr_eq(&first, &cached));
+        assert_eq!(fixture.discoveries(), 1);
+
+        too_old().await;
+        let renewed = provider.client().await.expect("discovered again");
+        assert!(!Arc::ptr_eq(&first, &renewed));
+        assert_eq!(fixture.discoveries(), 2);
+
+        fixture.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        too_old().await;
+        let kept = provider.client().await.expect("the previous discovery");
+        assert!(Arc::ptr_eq(&renewed, &kept));
+        assert_eq!(fixture.discoveries(), 3, "it tried");
     }
 }

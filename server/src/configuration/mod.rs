@@ -37,7 +37,13 @@ pub struct ProviderSettings {
     pub extra_scopes: Vec<String>,
     /// The bundled local demo provider, not a real Authgear project: the page says so.
     pub local_demo: bool,
+    /// Discovery (with the JWKS) is done again once it is this old, on the next call that
+    /// needs the provider: a signing key the provider has withdrawn stops being trusted.
+    pub discovery_max_age: std::time::Duration,
 }
+
+/// How long a discovery (and its JWKS) is used before it is done again.
+const DEFAULT_DISCOVERY_MAX_AGE: &str = "1h";
 
 /// The app's public origin, e.g. `http://localhost:3000`, without a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +172,14 @@ impl Settings {
             "LOCAL_DEMO_PROVIDER",
             parse_flag(get("LOCAL_DEMO_PROVIDER").as_deref().unwrap_or("false")),
         );
+        let discovery_max_age = problems.check(
+            "AUTHGEAR_DISCOVERY_MAX_AGE",
+            session::parse_duration(
+                get("AUTHGEAR_DISCOVERY_MAX_AGE")
+                    .as_deref()
+                    .unwrap_or(DEFAULT_DISCOVERY_MAX_AGE),
+            ),
+        );
         let session = session::parse(get, &mut problems);
 
         match (
@@ -178,6 +192,7 @@ impl Settings {
             site_addr,
             port,
             local_demo,
+            discovery_max_age,
             session,
         ) {
             (
@@ -190,6 +205,7 @@ impl Settings {
                 Some(mut listen_addr),
                 Some(port),
                 Some(local_demo),
+                Some(discovery_max_age),
                 Some(session),
             ) if problems.0.is_empty() => {
                 if let Some(port) = port {
@@ -202,6 +218,7 @@ impl Settings {
                         client_secret: ClientSecret::new(client_secret),
                         extra_scopes,
                         local_demo,
+                        discovery_max_age,
                     },
                     app_url,
                     secret_key,
@@ -351,6 +368,23 @@ mod tests {
     }
 
     #[test]
+    fn the_discovery_max_age_is_a_duration() {
+        let mut pairs = valid();
+        pairs.push(("AUTHGEAR_DISCOVERY_MAX_AGE", "10m"));
+        let s = settings(&pairs).expect("valid");
+        assert_eq!(
+            s.provider.discovery_max_age,
+            std::time::Duration::from_secs(600)
+        );
+        for bad in ["0", "soon", "-1h"] {
+            let mut pairs = valid();
+            pairs.push(("AUTHGEAR_DISCOVERY_MAX_AGE", bad));
+            let error = settings(&pairs).expect_err(bad);
+            assert_eq!(variables(error), ["AUTHGEAR_DISCOVERY_MAX_AGE"], "{bad}");
+        }
+    }
+
+    #[test]
     fn defaults_follow_the_authgear_guide() {
         let s = settings(&valid()).expect("valid");
         assert_eq!(s.provider.issuer.as_str(), "https://myapp.authgear.cloud");
@@ -362,6 +396,10 @@ mod tests {
         assert_eq!(s.listen_addr, "127.0.0.1:3000".parse().expect("addr"));
         assert!(!s.app_url.is_https());
         assert!(!s.provider.local_demo);
+        assert_eq!(
+            s.provider.discovery_max_age,
+            std::time::Duration::from_secs(3600)
+        );
         assert!(s.provider.extra_scopes.is_empty());
     }
 
