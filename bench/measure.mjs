@@ -122,6 +122,18 @@ async function wrk(url, env = {}) {
   return { ...result, rps: result.requests / (result.duration_us / 1e6) };
 }
 
+/** Sessions on the baseline's `/session/new`: one `session=…` cookie per line in `file`. */
+async function bareSessions(count, file) {
+  const cookies = [];
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`http://127.0.0.1:${port.bare}/session/new`);
+    const cookie = (response.headers.get('set-cookie') || '').split(';')[0];
+    if (!response.ok || !cookie.startsWith('session=')) fail(`the baseline's /session/new answered ${response.status}`);
+    cookies.push(cookie);
+  }
+  fs.writeFileSync(file, `${cookies.join('\n')}\n`);
+}
+
 async function expectPage(url, cookie, text) {
   const body = await fetch(url, { headers: cookie ? { cookie } : {} }).then((r) => r.text());
   if (!body.includes(text)) fail(`${url} does not show "${text}"`);
@@ -160,6 +172,9 @@ const someCookie = fs.readFileSync(cookieFile, 'utf8').split('\n')[0];
 await expectPage(`${appUrl(port.app)}/`, someCookie, 'id="qsLogoutBtn"');
 await expectPage(`${appUrl(port.app)}/`, '', 'Welcome Guest');
 
+const bareCookieFile = path.join(scratch, 'bare-cookies.txt');
+await bareSessions(loginCount, bareCookieFile);
+
 const providerRequests = async () => (await fetch(`${issuer}/__test/stats`).then((r) => r.json())).requests;
 const providerBefore = await providerRequests();
 const bareBytes = (await fetch(`http://127.0.0.1:${port.bare}/`).then((r) => r.text())).length;
@@ -167,6 +182,9 @@ const guestBytes = fs.statSync(guestCopy).size;
 const loads = [
   [`bare axum page (${bareBytes} B): the baseline`, `http://127.0.0.1:${port.bare}/`],
   [`bare axum, a copy of the guest page (${guestBytes} B)`, `http://127.0.0.1:${port.bare}/copy`],
+  ['bare axum + the session layer, one record read (memory store)', `http://127.0.0.1:${port.bare}/session`, {
+    BENCH_COOKIES: bareCookieFile,
+  }],
   ['guest GET /', `${appUrl(port.app)}/`],
   ['logged-in GET / (SQLite store)', `${appUrl(port.app)}/`, { BENCH_COOKIES: cookieFile }],
   ['/api/current_user (SQLite store)', `${appUrl(port.app)}/api/current_user`, {
