@@ -38,7 +38,9 @@ async fn main() -> std::io::Result<()> {
     let sessions = SessionManagerLayer::new(MemoryStore::default())
         .with_name("session")
         .with_secure(false)
-        .with_private(Key::derive_from(b"bare-baseline-only-0123456789abcdef0123456789"));
+        .with_private(Key::derive_from(
+            b"bare-baseline-only-0123456789abcdef0123456789",
+        ));
     let app = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route("/copy", get(move || async move { Html(copy) }))
