@@ -22,7 +22,7 @@ use openidconnect::{
 use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use url::Url;
 
 /// The client as `from_provider_metadata` builds it: authorization endpoint set, token and
@@ -130,11 +130,22 @@ pub struct Provider {
     discovering: tokio::sync::Mutex<()>,
 }
 
-/// A discovery's outcome, and when it happened.
+/// A discovery's outcome, and until when it is used without discovering again.
 #[derive(Clone)]
 struct Discovered {
     client: Arc<OidcClient>,
-    at: Instant,
+    fresh_until: Instant,
+}
+
+/// After a failed rediscovery, the previous one serves this long (at most the max age) before
+/// the next try: requests do not queue behind one attempt after another while the provider
+/// hangs.
+const REDISCOVERY_RETRY: Duration = Duration::from_secs(60);
+
+impl Discovered {
+    fn is_fresh(&self) -> bool {
+        Instant::now() < self.fresh_until
+    }
 }
 
 impl Provider {
@@ -154,19 +165,24 @@ impl Provider {
     }
 
     /// The discovered client; discovers now if that has not succeeded yet or is too old. When
-    /// discovering again fails, the previous discovery serves until it succeeds: the provider
-    /// being briefly unreachable must not stop logouts and refreshes.
+    /// discovering again fails, the previous discovery serves, and is tried again after
+    /// [`REDISCOVERY_RETRY`]: the provider being briefly unreachable must not stop logouts.
     pub async fn client(&self) -> Result<Arc<OidcClient>, OidcError> {
-        if let Some(fresh) = self.cached().filter(|found| self.is_fresh(found)) {
+        if let Some(fresh) = self.cached().filter(Discovered::is_fresh) {
             return Ok(fresh.client);
         }
         let _one_at_a_time = self.discovering.lock().await;
         match self.cached() {
-            Some(found) if self.is_fresh(&found) => Ok(found.client),
-            Some(stale) => Ok(self.discover_now().await.unwrap_or_else(|error| {
-                tracing::warn!(%error, "discovering the provider again failed; using the previous discovery");
-                stale.client
-            })),
+            Some(found) if found.is_fresh() => Ok(found.client),
+            Some(stale) => match self.discover_now().await {
+                Ok(client) => Ok(client),
+                Err(error) => {
+                    tracing::warn!(%error, "discovering the provider again failed; using the previous discovery");
+                    let retry = REDISCOVERY_RETRY.min(self.settings.discovery_max_age);
+                    self.keep(stale.client.clone(), retry);
+                    Ok(stale.client)
+                }
+            },
             None => self.discover_now().await,
         }
     }
@@ -187,21 +203,25 @@ impl Provider {
             .clone()
     }
 
-    fn is_fresh(&self, discovered: &Discovered) -> bool {
-        discovered.at.elapsed() < self.settings.discovery_max_age
-    }
-
     async fn discover_now(&self) -> Result<Arc<OidcClient>, OidcError> {
         let client = Arc::new(self.discover().await?);
         tracing::info!(issuer = %self.settings.issuer.as_str(), keys = client.jwks.keys().len(), "provider discovered");
+        self.keep(client.clone(), self.settings.discovery_max_age);
+        Ok(client)
+    }
+
+    fn keep(&self, client: Arc<OidcClient>, for_how_long: Duration) {
         *self
             .discovered
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Discovered {
-            client: client.clone(),
-            at: Instant::now(),
+            client,
+            // The settings cap the max age, so this does not overflow; if it did, the
+            // discovery would just be done again on the next call.
+            fresh_until: Instant::now()
+                .checked_add(for_how_long)
+                .unwrap_or_else(Instant::now),
         });
-        Ok(client)
     }
 
     /// Steps 2 and 3 of the flow: exchange the code, verify the ID token and fetch userinfo.
@@ -724,5 +744,17 @@ mod tests {
         let kept = provider.client().await.expect("the previous discovery");
         assert!(Arc::ptr_eq(&renewed, &kept));
         assert_eq!(fixture.discoveries(), 3, "it tried");
+        // The next call does not try again at once (the retry interval, here the max age).
+        let kept = provider.client().await.expect("the previous discovery");
+        assert!(Arc::ptr_eq(&renewed, &kept));
+        assert_eq!(fixture.discoveries(), 3, "no second try at once");
+        too_old().await;
+        fixture.up.store(true, std::sync::atomic::Ordering::SeqCst);
+        let back = provider
+            .client()
+            .await
+            .expect("discovered when the provider is back");
+        assert!(!Arc::ptr_eq(&renewed, &back));
+        assert_eq!(fixture.discoveries(), 4);
     }
 }

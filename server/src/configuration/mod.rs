@@ -44,6 +44,7 @@ pub struct ProviderSettings {
 
 /// How long a discovery (and its JWKS) is used before it is done again.
 const DEFAULT_DISCOVERY_MAX_AGE: &str = "1h";
+const MAX_DISCOVERY_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
 /// The app's public origin, e.g. `http://localhost:3000`, without a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,7 +179,14 @@ impl Settings {
                 get("AUTHGEAR_DISCOVERY_MAX_AGE")
                     .as_deref()
                     .unwrap_or(DEFAULT_DISCOVERY_MAX_AGE),
-            ),
+            )
+            .and_then(|age| {
+                if age > MAX_DISCOVERY_MAX_AGE {
+                    Err("must not be longer than 30d (signing keys change)".to_owned())
+                } else {
+                    Ok(age)
+                }
+            }),
         );
         let session = session::parse(get, &mut problems);
 
@@ -376,7 +384,7 @@ mod tests {
             s.provider.discovery_max_age,
             std::time::Duration::from_secs(600)
         );
-        for bad in ["0", "soon", "-1h"] {
+        for bad in ["0", "soon", "-1h", "31d", "99999999999999999d"] {
             let mut pairs = valid();
             pairs.push(("AUTHGEAR_DISCOVERY_MAX_AGE", bad));
             let error = settings(&pairs).expect_err(bad);
