@@ -118,8 +118,9 @@ pub enum RefreshError {
 /// The provider, discovered on first use: if it is down when the app starts, the app still
 /// serves guests and discovery is tried again on the next login. Discovered again when an ID
 /// token is signed with a key we do not know (key rotation), and when the last discovery is
-/// older than `discovery_max_age` (a withdrawn key stops being trusted). Only calls that need
-/// the provider anyway (login, callback, refresh, logout) ever wait for a discovery.
+/// older than `discovery_max_age` (a withdrawn key stops being trusted). Only calls that use
+/// what discovery found (login, callback, refresh, logout, back-channel logout, `/readyz`) ever
+/// wait for one; page views and `/api/current_user` do not.
 pub struct Provider {
     settings: ProviderSettings,
     redirect_uri: RedirectUrl,
