@@ -175,18 +175,13 @@ impl Settings {
         );
         let discovery_max_age = problems.check(
             "AUTHGEAR_DISCOVERY_MAX_AGE",
-            session::parse_duration(
+            session::parse_duration_at_most(
                 get("AUTHGEAR_DISCOVERY_MAX_AGE")
                     .as_deref()
                     .unwrap_or(DEFAULT_DISCOVERY_MAX_AGE),
-            )
-            .and_then(|age| {
-                if age > MAX_DISCOVERY_MAX_AGE {
-                    Err("must not be longer than 30d (signing keys change)".to_owned())
-                } else {
-                    Ok(age)
-                }
-            }),
+                MAX_DISCOVERY_MAX_AGE,
+                "30d (signing keys change)",
+            ),
         );
         let session = session::parse(get, &mut problems);
 

@@ -117,6 +117,21 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     }
 }
 
+/// [`parse_duration`], refused when longer than `limit` (`what` names it in the message).
+pub fn parse_duration_at_most(
+    value: &str,
+    limit: Duration,
+    what: &str,
+) -> Result<Duration, String> {
+    parse_duration(value).and_then(|duration| {
+        if duration > limit {
+            Err(format!("must not be longer than {what}"))
+        } else {
+            Ok(duration)
+        }
+    })
+}
+
 /// Reads the three variables; every problem goes to `problems`.
 pub(super) fn parse(
     get: impl Fn(&str) -> Option<String>,
@@ -129,20 +144,21 @@ pub(super) fn parse(
     );
     let idle_timeout = problems.check(
         "SESSION_IDLE_TIMEOUT",
-        parse_duration(&value("SESSION_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT)).and_then(|idle| {
-            if idle > REFRESH_TOKEN_IDLE_TIMEOUT {
-                Err("must not be longer than the refresh token's idle timeout (30d)".to_owned())
-            } else {
-                Ok(idle)
-            }
-        }),
+        parse_duration_at_most(
+            &value("SESSION_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT),
+            REFRESH_TOKEN_IDLE_TIMEOUT,
+            "the refresh token's idle timeout (30d)",
+        ),
     );
     let max_lifetime = problems.check(
         "SESSION_MAX_LIFETIME",
-        parse_duration(&value("SESSION_MAX_LIFETIME", DEFAULT_MAX_LIFETIME)).and_then(|max| {
-            if max > REFRESH_TOKEN_LIFETIME {
-                Err("must not be longer than the refresh token's lifetime (364d)".to_owned())
-            } else if idle_timeout.is_some_and(|idle| idle > max) {
+        parse_duration_at_most(
+            &value("SESSION_MAX_LIFETIME", DEFAULT_MAX_LIFETIME),
+            REFRESH_TOKEN_LIFETIME,
+            "the refresh token's lifetime (364d)",
+        )
+        .and_then(|max| {
+            if idle_timeout.is_some_and(|idle| idle > max) {
                 Err("must not be shorter than SESSION_IDLE_TIMEOUT".to_owned())
             } else {
                 Ok(max)
