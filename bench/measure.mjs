@@ -32,6 +32,12 @@ const FLASK_ROW = "the guide's Flask app, logged-in GET / (gunicorn, 2 workers)"
 const port = { provider: 4200, app: 3200, memoryApp: 3201, flask: 3202, bare: 3299 };
 const issuer = `http://127.0.0.1:${port.provider}`;
 const appUrl = (p) => `http://localhost:${p}`;
+// The local provider's client, as both apps (this one and the guide's Flask app) are told it.
+const providerClient = {
+  AUTHGEAR_DOMAIN: issuer,
+  AUTHGEAR_CLIENT_ID: 'demo-client',
+  AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
+};
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authgear-leptos-bench-'));
 const children = [];
 // Asynchronous on purpose: the servers' logs are read on this process' event loop, and a
@@ -90,9 +96,7 @@ function rssKiB(pid) {
 
 function appEnv(p, sessionStore) {
   return {
-    AUTHGEAR_DOMAIN: issuer,
-    AUTHGEAR_CLIENT_ID: 'demo-client',
-    AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
+    ...providerClient,
     APP_SECRET_KEY: 'benchmark-only-0123456789abcdef0123456789abcdef',
     APP_URL: appUrl(p),
     LEPTOS_SITE_ADDR: `127.0.0.1:${p}`,
@@ -169,9 +173,7 @@ start('bare baseline', 'target/release/bare-baseline', [], {
 await waitFor(`http://127.0.0.1:${port.bare}/`);
 // The guide's configuration; Authlib refuses http:// endpoints unless told that this is a test.
 start('Flask app', 'bench/flask/.venv/bin/gunicorn', ['--workers', '2', '--bind', `127.0.0.1:${port.flask}`, '--chdir', 'bench/flask', 'app:app'], {
-  AUTHGEAR_DOMAIN: issuer,
-  AUTHGEAR_CLIENT_ID: 'demo-client',
-  AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
+  ...providerClient,
   APP_SECRET_KEY: 'benchmark-only-flask',
   AUTHLIB_INSECURE_TRANSPORT: '1',
 });
@@ -224,10 +226,11 @@ for (let round = 1; round <= rounds; round++) {
   runs[0].push(before);
   for (const [index, [, url, env]] of loads.entries()) {
     if (index === 0) continue;
-    const callsBefore = await providerRequests();
-    const result = await wrk(url, env);
     // Only this app's loads count (the Flask app would refresh, once, an expired token).
-    if (url.startsWith(appUrl(port.app))) providerCalls += (await providerRequests()) - callsBefore;
+    const counted = url.startsWith(appUrl(port.app));
+    const callsBefore = counted ? await providerRequests() : 0;
+    const result = await wrk(url, env);
+    if (counted) providerCalls += (await providerRequests()) - callsBefore;
     const after = await wrk(baselineUrl);
     runs[index].push(result);
     runs[0].push(after);

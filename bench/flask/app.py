@@ -72,7 +72,7 @@ def callback():
 
 @app.route("/logout")
 def logout():
-    token = session.pop("user", None) or {}
+    token = session.get("user") or {}
     session.clear()
     end_session = oauth.authgear.load_server_metadata().get("end_session_endpoint")
     if not end_session:
