@@ -9,7 +9,8 @@
 //
 // In each round the baseline runs between every two loads, and each load is compared with the
 // baseline runs on either side of it; the table gives the median of the rounds and the range
-// of the ratios.
+// of the ratios. Then the baseline and the app run again under callgrind, which counts the
+// instructions each request costs: a figure that stays put between runs, where requests/s move.
 
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,7 +30,7 @@ const flaskLogins = 200;
 const otp = '135790';
 const SIGNED_IN_ROW = 'logged-in GET / (SQLite store)';
 const FLASK_ROW = "the guide's Flask app, logged-in GET / (gunicorn, 2 workers)";
-const port = { provider: 4200, app: 3200, memoryApp: 3201, flask: 3202, bare: 3299 };
+const port = { provider: 4200, app: 3200, memoryApp: 3201, flask: 3202, countedApp: 3203, bare: 3299, countedBare: 3298 };
 const issuer = `http://127.0.0.1:${port.provider}`;
 const appUrl = (p) => `http://localhost:${p}`;
 // The local provider's client, as both apps (this one and the guide's Flask app) are told it.
@@ -132,10 +133,10 @@ async function wrk(url, env = {}) {
 }
 
 /** Sessions on the baseline's `/session/new`: one `session=…` cookie per line in `file`. */
-async function bareSessions(count, file) {
+async function bareSessions(count, file, baseUrl = `http://127.0.0.1:${port.bare}`) {
   const cookies = [];
   for (let i = 0; i < count; i++) {
-    const response = await fetch(`http://127.0.0.1:${port.bare}/session/new`);
+    const response = await fetch(`${baseUrl}/session/new`);
     const cookie = (response.headers.get('set-cookie') || '').split(';')[0];
     if (!response.ok || !cookie.startsWith('session=')) fail(`the baseline's /session/new answered ${response.status}`);
     cookies.push(cookie);
@@ -157,7 +158,7 @@ function size(file) {
 start('provider', 'node', ['end2end/provider/server.js'], {
   PROVIDER_PORT: String(port.provider),
   APP_URL: appUrl(port.app),
-  EXTRA_APP_URLS: [appUrl(port.memoryApp), appUrl(port.flask)].join(','),
+  EXTRA_APP_URLS: [appUrl(port.memoryApp), appUrl(port.flask), appUrl(port.countedApp)].join(','),
   DEMO_OTP_CODE: otp,
   PROVIDER_TEST_HOOKS: '1',
 });
@@ -250,6 +251,73 @@ const rows = loads.map(([name], index) => {
 const rowRuns = (name) => runs[loads.findIndex(([row]) => row === name)];
 const timesFlask = rowRuns(SIGNED_IN_ROW).map((r, round) => r.rps / rowRuns(FLASK_ROW)[round].rps);
 
+// --- Instructions per request (callgrind) ---------------------------------------------------
+// The baseline and the app (SQLite store) again, each under callgrind, after the wrk runs
+// (their processes above are left alone). Each load gets 50 requests to warm up, then 400
+// counted ones, one at a time over one connection; only the server's own user-space
+// instructions count: not the kernel's, not the client's. Same binaries, same requests: the
+// count repeats to within 2% from run to run, where requests/s moved by 15% between runs
+// minutes apart, so it tells whether a change made the server's work smaller.
+const countedRequests = 400;
+const callgrindOut = (name) => path.join(scratch, `callgrind-${name}.out`);
+function underCallgrind(name, binary, env) {
+  const child = start(`${name} (callgrind)`, 'valgrind', [
+    '--tool=callgrind', '--quiet', `--callgrind-out-file=${callgrindOut(name)}`, binary,
+  ], env);
+  child.dumps = 0;
+  return child;
+}
+async function instructionsPerRequest(child, name, url, { cookies = [''], origin } = {}) {
+  progress(`callgrind: ${url}`);
+  const headers = (i) => ({
+    cookie: cookies[i % cookies.length],
+    ...(origin ? { origin, 'content-type': 'application/x-www-form-urlencoded' } : {}),
+  });
+  const send = async (count) => {
+    for (let i = 0; i < count; i += 1) {
+      const response = await fetch(url, { method: origin ? 'POST' : 'GET', headers: headers(i) });
+      await response.arrayBuffer();
+      if (!response.ok) fail(`${url} answered ${response.status} under callgrind`);
+    }
+  };
+  await send(50);
+  await run('callgrind_control', ['-z', String(child.pid)]);
+  await send(countedRequests);
+  await run('callgrind_control', ['-d', String(child.pid)]);
+  child.dumps += 1;
+  const dump = `${callgrindOut(name)}.${child.dumps}`;
+  for (let tries = 0; !fs.existsSync(dump) && tries < 100; tries += 1) await sleep(100);
+  const totals = /^(?:totals|summary): (\d+)/m.exec(fs.readFileSync(dump, 'utf8'));
+  if (!totals) fail(`no instruction count in ${dump}`);
+  return Number(totals[1]) / countedRequests;
+}
+const cookieLines = (file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+const countedBare = underCallgrind('bare', 'target/release/bare-baseline', {
+  BARE_ADDR: `127.0.0.1:${port.countedBare}`,
+  BARE_COPY_FILE: guestCopy,
+});
+const countedApp = underCallgrind('app', 'target/release/server', appEnv(port.countedApp, `sqlite://${scratch}/counted-sessions.db`));
+const countedBareUrl = `http://127.0.0.1:${port.countedBare}`;
+await waitFor(`${countedBareUrl}/`);
+await waitFor(`${appUrl(port.countedApp)}/readyz`);
+const countedCookies = path.join(scratch, 'counted-cookies.txt');
+await logIn(appUrl(port.countedApp), 20, 2, countedCookies);
+const countedBareCookies = path.join(scratch, 'counted-bare-cookies.txt');
+await bareSessions(20, countedBareCookies, countedBareUrl);
+const instructions = [
+  ['bare axum page: the baseline', await instructionsPerRequest(countedBare, 'bare', `${countedBareUrl}/`)],
+  ['bare axum + the session layer, one record read', await instructionsPerRequest(countedBare, 'bare', `${countedBareUrl}/session`, { cookies: cookieLines(countedBareCookies) })],
+  ['guest GET /', await instructionsPerRequest(countedApp, 'app', `${appUrl(port.countedApp)}/`)],
+  [SIGNED_IN_ROW, await instructionsPerRequest(countedApp, 'app', `${appUrl(port.countedApp)}/`, { cookies: cookieLines(countedCookies) })],
+  ['/api/current_user (SQLite store)', await instructionsPerRequest(countedApp, 'app', `${appUrl(port.countedApp)}/api/current_user`, {
+    cookies: cookieLines(countedCookies), origin: appUrl(port.countedApp),
+  })],
+];
+for (const child of [countedBare, countedApp]) {
+  child.stopping = true;
+  child.kill('SIGTERM');
+}
+
 // --- Memory: a second app on the memory store, idle and after many sessions -----------------
 // Read three times: idle; after a warm-up of logins, which sets up what the login path keeps
 // once for all (buffers, pools, the allocator's per-thread heaps); after many more sessions.
@@ -282,6 +350,14 @@ for (const [name, r] of rows) {
   const budget = budgets[name] ? `≥ ${budgets[name]} ${verdict(r.ratio >= budgets[name])}` : '';
   const range = `${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)}`;
   lines.push(`| ${name} | ${r.rps.toFixed(0)} | ${ms(r.p50_us)} | ${ms(r.p99_us)} | ${r.ratio.toFixed(2)} (${range}) | ${budget} |`);
+}
+lines.push('');
+lines.push(`Instructions per request (callgrind; the server's user space; ${countedRequests} requests each, one at a time), and as a multiple of the baseline's:`);
+lines.push('');
+lines.push('| measure | instructions | × baseline |');
+lines.push('|---|---:|---:|');
+for (const [name, count] of instructions) {
+  lines.push(`| ${name} | ${Math.round(count)} | ${(count / instructions[0][1]).toFixed(2)} |`);
 }
 const perSession = ((loadedKiB - warmKiB) * 1024) / manyLogins.logins;
 const perSessionFromIdle = ((loadedKiB - idleKiB) * 1024) / (manyLogins.logins + warmUpLogins);
