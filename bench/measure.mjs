@@ -267,10 +267,12 @@ function underCallgrind(name, binary, env) {
   child.dumps = 0;
   return child;
 }
-async function instructionsPerRequest(child, name, url, { cookies = [''], origin } = {}) {
+async function instructionsPerRequest(child, name, url, { cookies = [], origin } = {}) {
   progress(`callgrind: ${url}`);
+  // As wrk sends them (bench/wrk.lua): the session cookies in turn, and a server-function
+  // call's Origin and form content type.
   const headers = (i) => ({
-    cookie: cookies[i % cookies.length],
+    ...(cookies.length ? { cookie: cookies[i % cookies.length] } : {}),
     ...(origin ? { origin, 'content-type': 'application/x-www-form-urlencoded' } : {}),
   });
   const send = async (count) => {
