@@ -259,15 +259,15 @@ const timesFlask = rowRuns(SIGNED_IN_ROW).map((r, round) => r.rps / rowRuns(FLAS
 // count repeats to within 2% from run to run, where requests/s moved by 15% between runs
 // minutes apart, so it tells whether a change made the server's work smaller.
 const countedRequests = 400;
-const callgrindOut = (name) => path.join(scratch, `callgrind-${name}.out`);
 function underCallgrind(name, binary, env) {
-  const child = start(`${name} (callgrind)`, 'valgrind', [
-    '--tool=callgrind', '--quiet', `--callgrind-out-file=${callgrindOut(name)}`, binary,
-  ], env);
-  child.dumps = 0;
+  const out = path.join(scratch, `callgrind-${name}.out`);
+  const child = start(`${name} (callgrind)`, 'valgrind', ['--tool=callgrind', '--quiet', `--callgrind-out-file=${out}`, binary], env);
+  // Each `callgrind_control -d` writes the next of <out>.1, <out>.2, …
+  let dumps = 0;
+  child.nextDump = () => `${out}.${(dumps += 1)}`;
   return child;
 }
-async function instructionsPerRequest(child, name, url, { cookies = [], origin } = {}) {
+async function instructionsPerRequest(child, url, { cookies = [], origin } = {}) {
   progress(`callgrind: ${url}`);
   // As wrk sends them (bench/wrk.lua): the session cookies in turn, and a server-function
   // call's Origin and form content type.
@@ -286,8 +286,7 @@ async function instructionsPerRequest(child, name, url, { cookies = [], origin }
   await run('callgrind_control', ['-z', String(child.pid)]);
   await send(countedRequests);
   await run('callgrind_control', ['-d', String(child.pid)]);
-  child.dumps += 1;
-  const dump = `${callgrindOut(name)}.${child.dumps}`;
+  const dump = child.nextDump();
   for (let tries = 0; !fs.existsSync(dump) && tries < 100; tries += 1) await sleep(100);
   const totals = /^(?:totals|summary): (\d+)/m.exec(fs.readFileSync(dump, 'utf8'));
   if (!totals) fail(`no instruction count in ${dump}`);
@@ -300,19 +299,23 @@ const countedBare = underCallgrind('bare', 'target/release/bare-baseline', {
 });
 const countedApp = underCallgrind('app', 'target/release/server', appEnv(port.countedApp, `sqlite://${scratch}/counted-sessions.db`));
 const countedBareUrl = `http://127.0.0.1:${port.countedBare}`;
+const countedAppUrl = appUrl(port.countedApp);
 await waitFor(`${countedBareUrl}/`);
-await waitFor(`${appUrl(port.countedApp)}/readyz`);
+await waitFor(`${countedAppUrl}/readyz`);
 const countedCookies = path.join(scratch, 'counted-cookies.txt');
-await logIn(appUrl(port.countedApp), 20, 2, countedCookies);
+await logIn(countedAppUrl, 20, 2, countedCookies);
 const countedBareCookies = path.join(scratch, 'counted-bare-cookies.txt');
 await bareSessions(20, countedBareCookies, countedBareUrl);
+const signedIn = { cookies: cookieLines(countedCookies) };
 const instructions = [
-  ['bare axum page: the baseline', await instructionsPerRequest(countedBare, 'bare', `${countedBareUrl}/`)],
-  ['bare axum + the session layer, one record read', await instructionsPerRequest(countedBare, 'bare', `${countedBareUrl}/session`, { cookies: cookieLines(countedBareCookies) })],
-  ['guest GET /', await instructionsPerRequest(countedApp, 'app', `${appUrl(port.countedApp)}/`)],
-  [SIGNED_IN_ROW, await instructionsPerRequest(countedApp, 'app', `${appUrl(port.countedApp)}/`, { cookies: cookieLines(countedCookies) })],
-  ['/api/current_user (SQLite store)', await instructionsPerRequest(countedApp, 'app', `${appUrl(port.countedApp)}/api/current_user`, {
-    cookies: cookieLines(countedCookies), origin: appUrl(port.countedApp),
+  ['bare axum page: the baseline', await instructionsPerRequest(countedBare, `${countedBareUrl}/`)],
+  ['bare axum + the session layer, one record read', await instructionsPerRequest(countedBare, `${countedBareUrl}/session`, {
+    cookies: cookieLines(countedBareCookies),
+  })],
+  ['guest GET /', await instructionsPerRequest(countedApp, `${countedAppUrl}/`)],
+  [SIGNED_IN_ROW, await instructionsPerRequest(countedApp, `${countedAppUrl}/`, signedIn)],
+  ['/api/current_user (SQLite store)', await instructionsPerRequest(countedApp, `${countedAppUrl}/api/current_user`, {
+    ...signedIn, origin: countedAppUrl,
   })],
 ];
 for (const child of [countedBare, countedApp]) {
