@@ -235,7 +235,7 @@ fn SignedIn(
         </section>
         <details class="card" id="claimsBlock">
             <summary>"Your claims"</summary>
-            <pre id="claims">{move || shown.with(|user| user.claims_json.clone())}</pre>
+            <pre id="claims">{move || shown.with(|user| user.claims_json.as_str().to_owned())}</pre>
         </details>
     }
 }
@@ -320,6 +320,7 @@ fn utc_date_time(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ClaimsJson;
 
     #[cfg(feature = "ssr")]
     #[test]
@@ -331,7 +332,11 @@ mod tests {
                 email: Some("a<b@example.com".into()),
                 email_verified: true,
                 subject: "sub-1".into(),
-                claims_json: format!("{{\"name\": \"{hostile}\"}}"),
+                claims_json: ClaimsJson::new(
+                    serde_json::json!({ "name": hostile })
+                        .as_object()
+                        .expect("an object"),
+                ),
                 session_ends_at: 1,
                 access_token_expires_at: None,
                 refreshes: 0,
@@ -350,6 +355,19 @@ mod tests {
         assert!(!json.contains('<'), "{json}");
         let read: Result<SessionView, ApiError> = serde_json::from_str(json).expect("JSON");
         assert_eq!(read, state.0);
+        // The claims arrive as the text the page shows: the same JSON, `<` written `\u003c`.
+        let claims = read
+            .ok()
+            .and_then(|view| view.user)
+            .expect("a user")
+            .claims_json;
+        let shown: serde_json::Value = serde_json::from_str(claims.as_str()).expect("JSON");
+        assert_eq!(shown["name"], hostile);
+        assert!(
+            claims.as_str().contains("\n  \"name\": "),
+            "{}",
+            claims.as_str()
+        );
     }
 
     #[test]

@@ -5,10 +5,14 @@
 //! in, the user's claims and token set. Handlers never touch string keys; they call
 //! [`AuthSession`].
 
+use crate::api::ClaimsJson;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session};
 
 /// The one key this app uses in the session record.
@@ -105,8 +109,24 @@ pub struct UserClaims {
     pub display_name: String,
     pub email: Option<String>,
     pub email_verified: bool,
-    /// All of them, pretty-printed JSON.
-    pub pretty_json: String,
+    /// All of them, pretty-printed JSON. Kept in the record as a string, as it always was: as
+    /// JSON values, it would lose its line breaks.
+    #[serde(with = "claims_as_text")]
+    pub pretty_json: ClaimsJson,
+}
+
+mod claims_as_text {
+    use crate::api::ClaimsJson;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(claims: &ClaimsJson, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(claims.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ClaimsJson, D::Error> {
+        ClaimsJson::from_text(String::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
 }
 
 impl UserClaims {
@@ -126,7 +146,7 @@ impl UserClaims {
                 .unwrap_or_else(|| subject.to_owned()),
             email,
             email_verified: claims.get("email_verified") == Some(&serde_json::Value::Bool(true)),
-            pretty_json: serde_json::to_string_pretty(claims).unwrap_or_default(),
+            pretty_json: ClaimsJson::new(claims),
         }
     }
 }
@@ -155,16 +175,49 @@ impl SessionLifetimes {
 
 /// Everything this app keeps in one session record. Empty parts are left out of it: every
 /// byte of a record is kept once per session.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 struct SessionData {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pending_logins: Vec<LoginTransaction>,
+    /// Shared, so that reading it from a decoded session copies no tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    user: Option<SignedInUser>,
+    user: Option<Arc<SignedInUser>>,
     /// Set when the session ended without the user asking (refresh token revoked or expired,
     /// back-channel logout), so that the next page can say so once.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     ended_elsewhere: bool,
+}
+
+/// A session record as this app wrote it, decoded once, when it was stored, by a store that keeps
+/// its records in this process (the SQLite store's cache). Reading it costs no decoding: a
+/// signed-in request spent a quarter of its instructions decoding the record into JSON values
+/// and those into [`SessionData`] (bench/README.md).
+#[derive(Clone)]
+pub struct DecodedSession(Arc<SessionData>);
+
+impl DecodedSession {
+    /// The record's data, if it is this app's one key and reads as this version's shape; else
+    /// `None`, and the record is left to tower-sessions.
+    pub fn decode(data: &HashMap<String, serde_json::Value>) -> Option<Self> {
+        let value = data.get(SESSION_KEY).filter(|_| data.len() == 1)?;
+        SessionData::deserialize(value)
+            .ok()
+            .map(|data| Self(Arc::new(data)))
+    }
+
+    /// The record's data again, for tower-sessions (which reads records before it writes them).
+    pub fn encode(&self) -> Result<HashMap<String, serde_json::Value>, serde_json::Error> {
+        let value = serde_json::to_value(&*self.0)?;
+        Ok(HashMap::from([(SESSION_KEY.to_owned(), value)]))
+    }
+}
+
+/// Where [`AuthSession`] finds a session already decoded: the server puts one in every
+/// request's extensions, as `Arc<dyn DecodedSessions>`, when its store keeps them. It must
+/// answer as the store would: a session it has is the one stored, live, under that id.
+pub trait DecodedSessions: Send + Sync {
+    /// The live session stored under `id`, if this holds it; `None` sends the read to the store.
+    fn get(&self, id: &Id) -> Option<DecodedSession>;
 }
 
 /// Who is signed in to a stored session record (`sub`, `sid`), read without the typed wrapper:
@@ -191,10 +244,12 @@ pub struct SessionError(#[from] tower_sessions::session::Error);
 pub struct AuthSession {
     session: Session,
     lifetimes: SessionLifetimes,
+    decoded: Option<Arc<dyn DecodedSessions>>,
 }
 
 /// Handlers and server functions take an `AuthSession` as an extractor; it needs the session
-/// layer and the [`SessionLifetimes`] extension that the server installs.
+/// layer and the [`SessionLifetimes`] extension that the server installs (and uses its
+/// [`DecodedSessions`] extension when there is one).
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AuthSession {
     type Rejection = (axum::http::StatusCode, &'static str);
 
@@ -207,19 +262,28 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AuthSession {
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             "session lifetimes are not configured",
         ))?;
-        Ok(Self::new(session, lifetimes))
+        let decoded = parts.extensions.get::<Arc<dyn DecodedSessions>>().cloned();
+        Ok(Self::new(session, lifetimes, decoded))
     }
 }
 
 impl AuthSession {
-    pub fn new(session: Session, lifetimes: SessionLifetimes) -> Self {
-        Self { session, lifetimes }
+    pub fn new(
+        session: Session,
+        lifetimes: SessionLifetimes,
+        decoded: Option<Arc<dyn DecodedSessions>>,
+    ) -> Self {
+        Self {
+            session,
+            lifetimes,
+            decoded,
+        }
     }
 
     /// The signed-in user, if any. A session past its absolute lifetime ends here, and the
     /// next page says so. Does not count as activity (the page's status polling uses it).
-    pub async fn user(&self) -> Result<Option<SignedInUser>, SessionError> {
-        let Some(user) = self.load().await?.user else {
+    pub async fn user(&self) -> Result<Option<Arc<SignedInUser>>, SessionError> {
+        let Some(user) = self.load().await?.user.clone() else {
             return Ok(None);
         };
         if unix_now() >= user.signed_in_at + self.lifetimes.max_lifetime {
@@ -232,22 +296,23 @@ impl AuthSession {
 
     /// The signed-in user, counting this request as activity: the idle timeout starts again
     /// (written to the store at most once per touch interval, not on every request).
-    pub async fn active_user(&self) -> Result<Option<SignedInUser>, SessionError> {
-        let Some(mut user) = self.user().await? else {
+    pub async fn active_user(&self) -> Result<Option<Arc<SignedInUser>>, SessionError> {
+        let Some(user) = self.user().await? else {
             return Ok(None);
         };
         let now = unix_now();
-        if now - user.last_seen_at >= self.lifetimes.touch_interval() {
-            user.last_seen_at = now;
-            user.ends_at = self.lifetimes.ends_at(user.signed_in_at, now);
-            self.update_user(user.clone()).await?;
+        if now - user.last_seen_at < self.lifetimes.touch_interval() {
+            return Ok(Some(user));
         }
-        Ok(Some(user))
+        let mut user = Arc::unwrap_or_clone(user);
+        user.last_seen_at = now;
+        user.ends_at = self.lifetimes.ends_at(user.signed_in_at, now);
+        self.update_user(user).await.map(Some)
     }
 
     /// Remembers a new login attempt, dropping expired ones and the oldest beyond the cap.
     pub async fn begin_login(&self, transaction: LoginTransaction) -> Result<(), SessionError> {
-        let mut data = self.load().await?;
+        let mut data = Arc::unwrap_or_clone(self.load().await?);
         let now = unix_now();
         data.pending_logins
             .retain(|t| now - t.created_at < LOGIN_TRANSACTION_TTL_SECS);
@@ -260,7 +325,7 @@ impl AuthSession {
     /// Removes and returns the login attempt for `state`, if it exists and has not expired.
     /// A second call with the same `state` returns `None`: each attempt is single use.
     pub async fn take_login(&self, state: &str) -> Result<Option<LoginTransaction>, SessionError> {
-        let mut data = self.load().await?;
+        let mut data = Arc::unwrap_or_clone(self.load().await?);
         let Some(index) = data.pending_logins.iter().position(|t| t.state == state) else {
             return Ok(None);
         };
@@ -273,19 +338,19 @@ impl AuthSession {
     /// Signs the user in under a new session id (no session fixation), keeping the other
     /// tabs' pending login attempts.
     pub async fn sign_in(&self, mut user: SignedInUser) -> Result<(), SessionError> {
-        let mut data = self.load().await?;
+        let mut data = Arc::unwrap_or_clone(self.load().await?);
         let now = unix_now();
         user.signed_in_at = now;
         user.last_seen_at = now;
         user.ends_at = self.lifetimes.ends_at(now, now);
-        data.user = Some(user);
+        data.user = Some(Arc::new(user));
         self.session.cycle_id().await?;
         self.store(&data).await
     }
 
     /// Deletes the whole session record and returns who was signed in.
-    pub async fn sign_out(&self) -> Result<Option<SignedInUser>, SessionError> {
-        let user = self.load().await?.user;
+    pub async fn sign_out(&self) -> Result<Option<Arc<SignedInUser>>, SessionError> {
+        let user = self.load().await?.user.clone();
         self.session.flush().await?;
         Ok(user)
     }
@@ -303,24 +368,29 @@ impl AuthSession {
 
     /// Whether the session ended elsewhere since the last call; clears the flag.
     pub async fn take_ended_elsewhere(&self) -> Result<bool, SessionError> {
-        let mut data = self.load().await?;
+        let data = self.load().await?;
         if !data.ended_elsewhere {
             return Ok(false);
         }
+        let mut data = Arc::unwrap_or_clone(data);
         data.ended_elsewhere = false;
         self.store(&data).await?;
         Ok(true)
     }
 
     /// Replaces the signed-in user (after a refresh) and writes the record to the store at
-    /// once, so that concurrent requests that [`reload`](Self::reload) see it.
-    pub async fn update_user(&self, user: SignedInUser) -> Result<(), SessionError> {
-        let mut data = self.load().await?;
-        data.user = Some(user);
-        self.store(&data).await
+    /// once, so that concurrent requests that [`reload`](Self::reload) see it. Returns it as
+    /// now kept.
+    pub async fn update_user(&self, user: SignedInUser) -> Result<Arc<SignedInUser>, SessionError> {
+        let mut data = Arc::unwrap_or_clone(self.load().await?);
+        let user = Arc::new(user);
+        data.user = Some(user.clone());
+        self.store(&data).await?;
+        Ok(user)
     }
 
-    /// Reads the record from the store again, dropping what this request had loaded.
+    /// Reads the record from the store again, dropping what this request had loaded. (A decoded
+    /// session is read afresh every time.)
     pub async fn reload(&self) -> Result<(), SessionError> {
         Ok(self.session.load().await?)
     }
@@ -336,14 +406,22 @@ impl AuthSession {
         self.session.id().map(|id| id.to_string())
     }
 
-    async fn load(&self) -> Result<SessionData, SessionError> {
+    /// The session's data: decoded already when the store keeps it so, else read through
+    /// tower-sessions. Every write goes to the store at once (see [`Self::store`]), so both say
+    /// the same.
+    async fn load(&self) -> Result<Arc<SessionData>, SessionError> {
+        if let (Some(decoded), Some(id)) = (&self.decoded, self.session.id()) {
+            if let Some(DecodedSession(data)) = decoded.get(&id) {
+                return Ok(data);
+            }
+        }
         match self.session.get::<SessionData>(SESSION_KEY).await {
-            Ok(data) => Ok(data.unwrap_or_default()),
+            Ok(data) => Ok(Arc::new(data.unwrap_or_default())),
             // A record this version cannot read (written by an older release, say) is
             // treated as no session rather than as an error the user cannot get past.
             Err(tower_sessions::session::Error::SerdeJson(error)) => {
                 tracing::warn!(%error, "unreadable session data, starting afresh");
-                Ok(SessionData::default())
+                Ok(Arc::default())
             }
             Err(error) => Err(error.into()),
         }
@@ -428,7 +506,7 @@ mod tests {
     #[tokio::test]
     async fn a_signed_in_record_reads_back_and_names_its_owner() {
         let session = fresh_session();
-        let auth = AuthSession::new(session.clone(), lifetimes());
+        let auth = AuthSession::new(session.clone(), lifetimes(), None);
         auth.sign_in(signed_in_user()).await.unwrap();
         let stored = session
             .get_value(SESSION_KEY)
@@ -455,7 +533,7 @@ mod tests {
         ] {
             let session = fresh_session();
             session.insert(SESSION_KEY, stored).await.unwrap();
-            let auth = AuthSession::new(session, lifetimes());
+            let auth = AuthSession::new(session, lifetimes(), None);
             assert!(auth.user().await.unwrap().is_none());
             // And the next login works in it.
             auth.sign_in(signed_in_user()).await.unwrap();

@@ -9,6 +9,8 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use std::io::IsTerminal;
 use tracing::Span;
+use tracing_subscriber::field::MakeExt;
+use tracing_subscriber::fmt::{format, FormatFields};
 use tracing_subscriber::EnvFilter;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -30,8 +32,22 @@ pub fn init() {
             .with_span_list(false)
             .init();
     } else {
-        logs.init();
+        logs.fmt_fields(plain_fields()).init();
     }
+}
+
+/// Fields as `name=value`, an event's message bare. The default formatter styles each field's
+/// name even without colours: ≈ 1,800 instructions a request, for the request span alone
+/// (bench/README.md).
+fn plain_fields() -> impl for<'writer> FormatFields<'writer> {
+    format::debug_fn(|writer, field, value| {
+        if field.name() == "message" {
+            write!(writer, "{value:?}")
+        } else {
+            write!(writer, "{field}={value:?}")
+        }
+    })
+    .delimited(" ")
 }
 
 /// The `request` span for `request`, with its id, method and path; and that id, for the
@@ -69,6 +85,49 @@ fn new_id() -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a subscriber writes, for reading back.
+    #[derive(Clone, Default)]
+    struct Written(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Written {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .expect("not poisoned")
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_carry_the_request_span_and_the_fields_plainly() {
+        let written = Written::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_target(false)
+            .with_writer({
+                let written = written.clone();
+                move || written.clone()
+            })
+            .fmt_fields(plain_fields())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request", id = %"r1", path = %"/callback");
+            let _entered = span.enter();
+            tracing::info!(subject = "s1", refreshes = 2, "signed in");
+        });
+        let line =
+            String::from_utf8(written.0.lock().expect("not poisoned").clone()).expect("utf-8");
+        assert!(
+            line.contains(r#"request{id=r1 path=/callback}: signed in subject="s1" refreshes=2"#),
+            "{line}"
+        );
+    }
 
     #[test]
     fn only_sane_incoming_ids_are_kept() {

@@ -43,7 +43,10 @@ impl TokenManager {
 
     /// The signed-in user with an access token good for use now, refreshing it if needed.
     /// Ends the session when the provider no longer honours it.
-    pub async fn fresh_user(&self, session: &AuthSession) -> Result<SignedInUser, FreshTokenError> {
+    pub async fn fresh_user(
+        &self,
+        session: &AuthSession,
+    ) -> Result<Arc<SignedInUser>, FreshTokenError> {
         let user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;
         if !user.tokens.needs_refresh(unix_now()) {
             return Ok(user);
@@ -58,19 +61,23 @@ impl TokenManager {
     }
 
     /// `fresh_user`, holding the session's refresh lock.
-    async fn refresh_locked(&self, session: &AuthSession) -> Result<SignedInUser, FreshTokenError> {
+    async fn refresh_locked(
+        &self,
+        session: &AuthSession,
+    ) -> Result<Arc<SignedInUser>, FreshTokenError> {
         // Another request may have refreshed (or ended the session) while this one waited.
         session.reload().await?;
-        let mut user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;
+        let user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;
         if !user.tokens.needs_refresh(unix_now()) {
             return Ok(user);
         }
         match self.provider.refresh(&user).await {
             Ok(tokens) => {
+                let mut user = Arc::unwrap_or_clone(user);
                 user.tokens = tokens;
                 user.refreshes += 1;
                 user.last_refreshed_at = Some(unix_now());
-                session.update_user(user.clone()).await?;
+                let user = session.update_user(user).await?;
                 tracing::info!(subject = %user.subject, refreshes = user.refreshes, "access token refreshed");
                 Ok(user)
             }
@@ -111,15 +118,15 @@ impl TokenManager {
         &self,
         session: &AuthSession,
         claims: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<SignedInUser, FreshTokenError> {
+    ) -> Result<Arc<SignedInUser>, FreshTokenError> {
         let id = session.id().ok_or(FreshTokenError::NotSignedIn)?;
         let guard = self.locks.lock(&id).await?;
         let result = async {
             session.reload().await?;
-            let mut user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;
+            let user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;
+            let mut user = Arc::unwrap_or_clone(user);
             user.claims = UserClaims::new(&user.subject, &claims);
-            session.update_user(user.clone()).await?;
-            Ok(user)
+            Ok(session.update_user(user).await?)
         }
         .await;
         guard.release().await;

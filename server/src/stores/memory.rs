@@ -7,10 +7,6 @@
 //! Each entry also carries hashes of who is signed in to it, so that back-channel logout finds
 //! a user's sessions by one pass over the entries, with no index beside them (an index of
 //! strings took ≈ 450 bytes a session).
-//!
-//! Bounded, it is also the cache in front of SQLite (see [`super::Sessions`]): there it keeps
-//! records uncompressed, since it is there to save time, not memory, and no owners (SQLite
-//! indexes them).
 
 use super::owners::names;
 use app::session::record_identity;
@@ -31,27 +27,17 @@ const MAX_RECORD_BYTES: usize = 1 << 20;
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
     records: Arc<Mutex<HashMap<Id, Entry>>>,
-    role: Role,
-}
-
-#[derive(Debug, Clone)]
-enum Role {
-    /// The store itself: unbounded, records compressed, each entry with its owner's hashes.
-    Store {
-        deflater: Arc<Deflater>,
-        /// Hashes owners for [`Entry::owner`], with keys random to this process.
-        hasher: RandomState,
-    },
-    /// A cache in front of a store that keeps every record: records as they are, at most
-    /// `capacity` of them (storing one beyond drops another), no owners (the store has them).
-    Cache { capacity: usize },
+    deflater: Arc<Deflater>,
+    /// Hashes owners for [`Entry::owner`], with keys random to this process.
+    hasher: RandomState,
 }
 
 #[derive(Debug)]
 struct Entry {
+    /// The record, MessagePack, compressed.
     record: Box<[u8]>,
     expiry_date: OffsetDateTime,
-    /// Hashes of the signed-in user's `sub` and `sid`; `None` for a guest, and in a cache.
+    /// Hashes of the signed-in user's `sub` and `sid`; `None` for a guest.
     owner: Option<(u64, Option<u64>)>,
 }
 
@@ -102,22 +88,11 @@ impl fmt::Debug for Deflater {
 }
 
 impl MemoryStore {
-    /// The store itself: unbounded, compressed.
     pub fn new() -> Self {
         Self {
             records: Arc::default(),
-            role: Role::Store {
-                deflater: Arc::new(Deflater::new()),
-                hasher: RandomState::new(),
-            },
-        }
-    }
-
-    /// A cache of at most `capacity` records, which drops an arbitrary one when full.
-    pub fn bounded(capacity: usize) -> Self {
-        Self {
-            records: Arc::default(),
-            role: Role::Cache { capacity },
+            deflater: Arc::new(Deflater::new()),
+            hasher: RandomState::new(),
         }
     }
 
@@ -129,14 +104,9 @@ impl MemoryStore {
 
     fn encode(&self, record: &Record) -> session_store::Result<Entry> {
         let bytes = rmp_serde::to_vec(record).map_err(|error| Error::Encode(error.to_string()))?;
-        let (bytes, owner) = match &self.role {
-            Role::Store { deflater, hasher } => {
-                let owner = record_identity(&record.data)
-                    .map(|(sub, sid)| (hasher.hash_one(sub), sid.map(|sid| hasher.hash_one(sid))));
-                (deflater.deflate(&bytes)?, owner)
-            }
-            Role::Cache { .. } => (bytes, None),
-        };
+        let bytes = self.deflater.deflate(&bytes)?;
+        let hash = |value: String| self.hasher.hash_one(value);
+        let owner = record_identity(&record.data).map(|(sub, sid)| (hash(sub), sid.map(hash)));
         Ok(Entry {
             // A copy of exactly this size: `into_boxed_slice` would shrink the buffer in place,
             // and the allocator keeps a block that shrinks by less than half at its old size
@@ -148,37 +118,15 @@ impl MemoryStore {
     }
 
     fn decode(&self, record: &[u8]) -> session_store::Result<Record> {
-        let inflated;
-        let bytes = match self.role {
-            Role::Store { .. } => {
-                inflated =
-                    miniz_oxide::inflate::decompress_to_vec_with_limit(record, MAX_RECORD_BYTES)
-                        .map_err(|error| Error::Decode(error.to_string()))?;
-                &inflated[..]
-            }
-            Role::Cache { .. } => record,
-        };
-        rmp_serde::from_slice(bytes).map_err(|error| Error::Decode(error.to_string()))
-    }
-
-    fn insert(&self, records: &mut HashMap<Id, Entry>, id: Id, entry: Entry) {
-        if let Role::Cache { capacity } = self.role {
-            if records.len() >= capacity && !records.contains_key(&id) {
-                if let Some(victim) = records.keys().next().copied() {
-                    records.remove(&victim);
-                }
-            }
-        }
-        records.insert(id, entry);
+        let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(record, MAX_RECORD_BYTES)
+            .map_err(|error| Error::Decode(error.to_string()))?;
+        rmp_serde::from_slice(&bytes).map_err(|error| Error::Decode(error.to_string()))
     }
 
     /// The live sessions a back-channel logout for `sub` and/or `sid` ends (see
     /// [`names`]): entries whose hashes match, confirmed on their decoded records.
     pub fn owned_by(&self, sub: Option<&str>, sid: Option<&str>) -> Vec<Id> {
-        let Role::Store { hasher, .. } = &self.role else {
-            return Vec::new();
-        };
-        let hash = |value: Option<&str>| value.map(|value| hasher.hash_one(value));
+        let hash = |value: Option<&str>| value.map(|value| self.hasher.hash_one(value));
         let (sub_hash, sid_hash) = (hash(sub), hash(sid));
         let now = OffsetDateTime::now_utc();
         self.records()
@@ -211,13 +159,13 @@ impl SessionStore for MemoryStore {
             record.id = Id::default();
         }
         let entry = self.encode(record)?;
-        self.insert(&mut records, record.id, entry);
+        records.insert(record.id, entry);
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let entry = self.encode(record)?;
-        self.insert(&mut self.records(), record.id, entry);
+        self.records().insert(record.id, entry);
         Ok(())
     }
 
@@ -293,40 +241,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_bounded_store_keeps_at_most_its_capacity() {
-        let cache = MemoryStore::bounded(2);
-        let mut records = [(); 3].map(|_| record(Duration::hours(1)));
-        for record in &mut records {
-            cache.create(record).await.unwrap();
-        }
-        assert_eq!(cache.records().len(), 2);
-        // Saving one it holds again drops nothing.
-        let kept = cache.records().keys().next().copied().unwrap();
-        let again = records.iter().find(|r| r.id == kept).unwrap();
-        cache.save(again).await.unwrap();
-        assert_eq!(cache.records().len(), 2);
-        assert!(cache.load(&kept).await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn the_store_keeps_records_compressed_and_the_cache_does_not() {
+    async fn the_store_keeps_records_compressed_with_their_owners() {
         let mut record = record(Duration::hours(1));
         let claims = serde_json::json!({"claims": "a long repeated claim ".repeat(40)});
         record.data.insert("more".to_owned(), claims);
         let plain = rmp_serde::to_vec(&record).unwrap().len();
-        let (store, cache) = (MemoryStore::new(), MemoryStore::bounded(10));
-        for memory in [&store, &cache] {
-            memory.save(&record).await.unwrap();
-            assert_eq!(memory.load(&record.id).await.unwrap(), Some(record.clone()));
-        }
-        let kept = |memory: &MemoryStore| memory.records()[&record.id].record.len();
-        assert!(kept(&store) < plain / 2, "{} of {plain}", kept(&store));
-        assert_eq!(kept(&cache), plain);
-        // Only the store hashes owners: SQLite indexes them for the cache.
+        let store = MemoryStore::new();
+        store.save(&record).await.unwrap();
+        assert_eq!(store.load(&record.id).await.unwrap(), Some(record.clone()));
+        let kept = store.records()[&record.id].record.len();
+        assert!(kept < plain / 2, "{kept} of {plain}");
         assert!(store.records()[&record.id].owner.is_some());
-        assert!(cache.records()[&record.id].owner.is_none());
-        assert_eq!(cache.owned_by(Some("s1"), None), Vec::<Id>::new());
         assert_eq!(store.owned_by(Some("s1"), None), vec![record.id]);
+        assert_eq!(store.owned_by(Some("s2"), None), Vec::<Id>::new());
 
         // What does not compress (tokens are random) grows the output buffer and still comes back.
         let noise: String = (0..5000u32)

@@ -11,11 +11,14 @@
 //! (`owners`), for back-channel logout, and Redis also the refresh locks (`refresh_lock`), so
 //! that both work across restarts and across instances.
 
+mod cache;
 mod memory;
 mod owners;
 pub mod refresh_lock;
 
 use crate::configuration::{SessionSettings, StoreUrl};
+use app::session::DecodedSessions;
+use cache::SessionCache;
 use fred::prelude::{ClientLike, Config as RedisConfig, Pool as RedisPool, ReconnectPolicy};
 use memory::MemoryStore;
 use owners::Owners;
@@ -46,8 +49,9 @@ enum Backend {
 pub struct Sessions {
     backend: Backend,
     owners: Owners,
-    /// Records as last read or written here, in front of a backend no other process writes.
-    cache: Option<MemoryStore>,
+    /// Records as last read or written here, decoded, in front of a backend no other process
+    /// writes.
+    cache: Option<Arc<SessionCache>>,
     /// Held while the store is open: the exclusive lock that makes `cache` safe.
     _lock: Option<Arc<File>>,
 }
@@ -106,7 +110,9 @@ impl Sessions {
                 Ok(Self {
                     backend: Backend::Sqlite(store),
                     owners,
-                    cache: lock.is_some().then(|| MemoryStore::bounded(CACHE_CAPACITY)),
+                    cache: lock
+                        .is_some()
+                        .then(|| Arc::new(SessionCache::new(CACHE_CAPACITY))),
                     _lock: lock,
                 })
             }
@@ -156,10 +162,12 @@ impl Sessions {
         });
     }
 
-    /// The record from the cache, if it holds it. (A record it cannot decode is read from the
-    /// backend instead.)
-    async fn cached(&self, id: &Id) -> Option<Record> {
-        self.cache.as_ref()?.load(id).await.ok().flatten()
+    /// Sessions held decoded, for [`app::session::AuthSession`] to read without decoding a
+    /// record: the SQLite store's cache. (Redis has none: other instances write it too.)
+    pub fn decoded(&self) -> Option<Arc<dyn DecodedSessions>> {
+        self.cache
+            .clone()
+            .map(|cache| cache as Arc<dyn DecodedSessions>)
     }
 
     /// Deletes the sessions a logout token names (OIDC Back-Channel Logout §2.7): those of
@@ -251,7 +259,7 @@ impl SessionStore for Sessions {
             Backend::Redis(store) => store.create(record).await?,
         }
         if let Some(cache) = &self.cache {
-            cache.save(record).await?;
+            cache.save(record);
         }
         self.owners.record(record).await
     }
@@ -263,13 +271,13 @@ impl SessionStore for Sessions {
             Backend::Redis(store) => store.save(record).await?,
         }
         if let Some(cache) = &self.cache {
-            cache.save(record).await?;
+            cache.save(record);
         }
         self.owners.record(record).await
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        if let Some(record) = self.cached(id).await {
+        if let Some(record) = self.cache.as_ref().and_then(|cache| cache.load(id)) {
             return Ok(Some(record));
         }
         let record = match &self.backend {
@@ -278,7 +286,7 @@ impl SessionStore for Sessions {
             Backend::Redis(store) => store.load(id).await?,
         };
         if let (Some(cache), Some(record)) = (&self.cache, &record) {
-            cache.save(record).await?;
+            cache.save(record);
         }
         Ok(record)
     }
@@ -290,7 +298,7 @@ impl SessionStore for Sessions {
             Backend::Redis(store) => store.delete(id).await?,
         }
         if let Some(cache) = &self.cache {
-            cache.delete(id).await?;
+            cache.delete(id);
         }
         self.owners.forget(id).await
     }
@@ -305,7 +313,7 @@ impl ExpiredDeletion for Sessions {
             Backend::Redis(_) => {}
         }
         if let Some(cache) = &self.cache {
-            cache.delete_expired().await?;
+            cache.delete_expired();
         }
         self.owners.delete_expired().await
     }
@@ -314,6 +322,7 @@ impl ExpiredDeletion for Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::session::{AuthSession, SessionLifetimes, SignedInUser, TokenSet, UserClaims};
     use std::collections::HashMap;
     use std::path::PathBuf;
     use tower_sessions::cookie::time::{self, OffsetDateTime};
@@ -346,7 +355,7 @@ mod tests {
 
     fn record(sub: Option<&str>, sid: Option<&str>, lifetime: time::Duration) -> Record {
         let stored = match sub {
-            Some(sub) => serde_json::json!({ "user": { "subject": sub, "sid": sid } }),
+            Some(sub) => cache::tests::signed_in_as(sub, sid),
             None => serde_json::json!({ "pending_logins": [] }),
         };
         let data = HashMap::from([("auth".to_owned(), stored)]);
@@ -500,13 +509,90 @@ mod tests {
             .expect("open");
         let id = session_of(&store, "ada", None).await;
         let cache = store.cache.clone().expect("sqlite has a cache");
-        cache.delete(&id).await.expect("evict");
+        assert!(cache.load(&id).is_some());
+        cache.delete(&id);
         assert!(exists(&store, id).await);
-        assert!(cache.load(&id).await.expect("load").is_some());
+        assert!(cache.load(&id).is_some());
         // A delete reaches both.
         store.delete(&id).await.expect("delete");
-        assert!(cache.load(&id).await.expect("load").is_none());
+        assert!(cache.load(&id).is_none());
         assert!(!exists(&store, id).await);
+    }
+
+    /// One request's typed session over `store`, as the extractor builds it.
+    fn request(store: &Arc<Sessions>, id: Option<Id>) -> AuthSession {
+        let lifetimes = SessionLifetimes {
+            idle_timeout: 3600,
+            max_lifetime: 7200,
+        };
+        let session = tower_sessions::Session::new(id, store.clone(), None);
+        AuthSession::new(session, lifetimes, store.decoded())
+    }
+
+    #[tokio::test]
+    async fn requests_read_the_decoded_session_and_see_every_write() {
+        let path = sqlite_path("decoded");
+        let store = Arc::new(
+            Sessions::connect(&settings(StoreUrl::Sqlite(path)))
+                .await
+                .expect("open"),
+        );
+        let login = request(&store, None);
+        let user = SignedInUser {
+            subject: "ada".into(),
+            sid: Some("s1".into()),
+            claims: UserClaims::new("ada", &serde_json::Map::new()),
+            tokens: TokenSet {
+                access_token: "a".into(),
+                refresh_token: None,
+                id_token: "i".into(),
+                access_token_expires_at: None,
+                obtained_at: 0,
+            },
+            refreshes: 0,
+            last_refreshed_at: None,
+            signed_in_at: 0,
+            last_seen_at: 0,
+            ends_at: 0,
+        };
+        login.sign_in(user).await.expect("sign in");
+        let id = login.id().and_then(|id| id.parse().ok()).expect("an id");
+
+        // The next request reads it from the cache: SQLite's row is gone behind its back.
+        let Backend::Sqlite(sqlite) = &store.backend else {
+            panic!("sqlite backend");
+        };
+        sqlite.delete(&id).await.expect("delete the row");
+        let page = request(&store, Some(id));
+        let read = page.active_user().await.expect("read").expect("signed in");
+        assert_eq!(read.subject, "ada");
+
+        // A write in one request is what the next one reads.
+        let mut refreshed = SignedInUser::clone(&read);
+        refreshed.refreshes = 1;
+        page.update_user(refreshed).await.expect("update");
+        let next = request(&store, Some(id)).user().await.expect("read");
+        assert_eq!(next.map(|user| user.refreshes), Some(1));
+
+        // Ended elsewhere (refresh token revoked): the old id reads as signed out, and the
+        // browser's new one says so once.
+        let ending = request(&store, Some(id));
+        ending.end_elsewhere().await.expect("end");
+        assert!(request(&store, Some(id))
+            .user()
+            .await
+            .expect("read")
+            .is_none());
+        let new_id = ending
+            .id()
+            .and_then(|id| id.parse().ok())
+            .expect("a new id");
+        let told = request(&store, Some(new_id));
+        assert!(told.take_ended_elsewhere().await.expect("read"));
+        assert!(!request(&store, Some(new_id))
+            .take_ended_elsewhere()
+            .await
+            .expect("read"));
     }
 
     #[tokio::test]
