@@ -78,7 +78,8 @@ pub struct SessionView {
     pub session_ended: bool,
 }
 
-/// Facts about this deployment that the server provides to server functions as context.
+/// Facts about this deployment that the server provides to server functions as context (as an
+/// `Arc<SiteInfo>`).
 #[derive(Clone, Debug, Default)]
 pub struct SiteInfo {
     pub local_demo_provider: bool,
@@ -112,7 +113,7 @@ impl FromServerFnError for ApiError {
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<SessionView, ApiError> {
     let session = server::auth_session()?;
-    let site = use_context::<SiteInfo>().unwrap_or_default();
+    let site = use_context::<std::sync::Arc<SiteInfo>>().unwrap_or_default();
     server::session_view(&session, &site).await
 }
 

@@ -155,6 +155,10 @@ test('Redis stopped mid-session: a 503 page, not a logout; Redis back: the sessi
     const logout = await page.request.post(`${a.url}/logout`, { headers: { origin: a.url }, maxRedirects: 0 });
     expect(logout.status()).toBe(503);
     expect(await logout.text()).toContain('Try again');
+    // A server function says so too: its status comes through the response options.
+    const api = await page.request.post(`${a.url}/api/current_user`, { headers: { origin: a.url } });
+    expect(api.status()).toBe(503);
+    expect(await api.text()).toContain('cannot reach its session store');
     expect(a.log()).toContain('session store failed');
   } finally {
     await redis.start();

@@ -6,18 +6,17 @@ use crate::error;
 use crate::every_response::EveryResponse;
 use crate::oidc::Provider;
 use crate::routes::backchannel::{self, SeenTokenIds};
-use crate::routes::{auth, health, page, session};
+use crate::routes::{auth, health, page, server_fns, session};
 use crate::same_origin::RequireSameOriginLayer;
 use crate::stores::refresh_lock::RefreshLocks;
 use crate::stores::Sessions;
 use crate::tokens::TokenManager;
 use app::api::server::Accounts;
 use app::api::SiteInfo;
-use app::session::{AuthSession, SessionLifetimes};
-use axum::extract::Request;
-use axum::routing::{get, on, post, MethodFilter};
+use app::session::SessionLifetimes;
+use axum::routing::{get, post};
 use axum::{Router, ServiceExt};
-use leptos::prelude::{provide_context, LeptosOptions};
+use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -132,22 +131,6 @@ pub fn app(
         seen_logout_tokens: Arc::default(),
         app_url: settings.app_url.clone(),
     }));
-    // Router services are cloned for every request, with what their closures capture: keep
-    // those captures behind `Arc`s (cloning the strings inside cost ≈ 20% of a guest page view
-    // before, bench/README.md).
-    let site = Arc::new(site);
-    let accounts: Arc<dyn Accounts> = tokens;
-    // The session is extracted here, once, and given to the server functions as context, with
-    // the site's facts and the calls that need the provider.
-    let server_functions = move |session: AuthSession, request: Request| {
-        let (site, accounts) = (site.clone(), accounts.clone());
-        let context = move || {
-            provide_context(SiteInfo::clone(&site));
-            provide_context(accounts.clone());
-            provide_context(session.clone());
-        };
-        leptos_axum::handle_server_fns_with_context(context, request)
-    };
     let static_files = ServeDir::new(&*leptos_options.site_root)
         .precompressed_gzip()
         .precompressed_br()
@@ -161,15 +144,8 @@ pub fn app(
         .option_layer(sessions.decoded().map(axum::Extension))
         .layer(session_layer(&settings, sessions))
         .layer(RequireSameOriginLayer::new(state.app_url.origin()));
-    // Each server function at its own path (`/api/<endpoint>`): a wildcard route cost
-    // ≈ 2,300 instructions a call, in URL parameters that nothing reads (bench/README.md).
-    let mut browser = Router::new();
-    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
-        let method = MethodFilter::try_from(method)
-            .map_err(|error| format!("server function {path}: {error}"))?;
-        browser = browser.route(path, on(method, server_functions.clone()));
-    }
-    let browser = browser
+    let accounts: Arc<dyn Accounts> = tokens;
+    let browser = server_fns::routes(site, accounts)?
         .route("/", get(page::home))
         .route("/login", get(auth::login))
         .route("/callback", get(auth::callback))

@@ -7,7 +7,10 @@
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
+use std::hash::{BuildHasher, RandomState};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use tracing::Span;
 use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::fmt::{format, FormatFields};
@@ -37,7 +40,7 @@ pub fn init() {
 }
 
 /// Fields as `name=value`, an event's message bare. The default formatter styles each field's
-/// name even without colours: ≈ 1,800 instructions a request, for the request span alone
+/// name even without colours: ≈ 1,100 instructions a request, for the request span alone
 /// (bench/README.md).
 fn plain_fields() -> impl for<'writer> FormatFields<'writer> {
     format::debug_fn(|writer, field, value| {
@@ -76,10 +79,24 @@ fn is_sane(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// 12 random bytes, base64url: 16 characters, unique enough to find one request's lines.
+/// 16 hex digits: a counter from a random start, mixed (a bijection, so no two requests of one
+/// process share an id) so that ids do not look sequential. Unique enough to find one request's
+/// lines, and it needs no random bytes: 12 of them from the CSPRNG, base64-encoded, cost
+/// ≈ 1,000 instructions a request (bench/README.md). Request ids are not secrets.
 fn new_id() -> HeaderValue {
-    HeaderValue::try_from(openidconnect::CsrfToken::new_random_len(12).into_secret())
-        .unwrap_or(HeaderValue::from_static("no-id"))
+    static START: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let start = *START.get_or_init(|| RandomState::new().hash_one("request ids"));
+    let mut n = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed));
+    // splitmix64's finaliser.
+    n = (n ^ (n >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    n = (n ^ (n >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    n ^= n >> 31;
+    let mut text = [0u8; 16];
+    for (i, digit) in text.iter_mut().enumerate() {
+        *digit = b"0123456789abcdef"[((n >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("no-id"))
 }
 
 #[cfg(test)]
@@ -105,7 +122,7 @@ mod tests {
     }
 
     #[test]
-    fn log_lines_carry_the_request_span_and_the_fields_plainly() {
+    fn log_lines_carry_the_request_span_and_no_field_forges_a_line() {
         let written = Written::default();
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
@@ -119,13 +136,20 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!("request", id = %"r1", path = %"/callback");
             let _entered = span.enter();
-            tracing::info!(subject = "s1", refreshes = 2, "signed in");
+            tracing::info!(subject = %"s-1", refreshes = 2, "signed in");
+            tracing::warn!(name = "a\nforged=line", quote = "\"", "odd");
         });
-        let line =
+        let text =
             String::from_utf8(written.0.lock().expect("not poisoned").clone()).expect("utf-8");
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
         assert!(
-            line.contains(r#"request{id=r1 path=/callback}: signed in subject="s1" refreshes=2"#),
-            "{line}"
+            lines[0].ends_with("request{id=r1 path=/callback}: signed in subject=s-1 refreshes=2"),
+            "{text}"
+        );
+        assert!(
+            lines[1].ends_with(r#"odd name="a\nforged=line" quote="\"""#),
+            "{text}"
         );
     }
 
@@ -138,6 +162,7 @@ mod tests {
         let id = new_id();
         let text = id.to_str().expect("ascii");
         assert!(is_sane(text) && text.len() == 16, "{text}");
-        assert_ne!(id, new_id());
+        let ids: std::collections::HashSet<_> = (0..10_000).map(|_| new_id()).collect();
+        assert!(ids.len() == 10_000 && !ids.contains(&id));
     }
 }

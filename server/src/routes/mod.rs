@@ -1,7 +1,8 @@
-//! The BFF's own routes; the page and its server functions are Leptos'.
+//! The BFF's routes, one module per group.
 
 pub mod auth;
 pub mod backchannel;
 pub mod health;
 pub mod page;
+pub mod server_fns;
 pub mod session;
