@@ -1,22 +1,20 @@
-// End-to-end tests: the release server and the local provider, started here, driven in
-// Debian's Chromium (Playwright's own browser download cannot work on these machines).
+// End-to-end tests: the release server and the local provider, started by the tests themselves
+// (tests/support.js: one of each per worker, on free ports), driven in Debian's Chromium
+// (Playwright's own browser download cannot work on these machines).
 import { defineConfig } from '@playwright/test';
-import os from 'node:os';
-import path from 'node:path';
-import { TEST, appEnvironment } from './tests/support.js';
-
-// The default session store (SQLite), in a directory of this run's own.
-const sessionsDb = path.join(os.tmpdir(), `authgear-leptos-e2e-${process.pid}`, 'sessions.db');
 
 export default defineConfig({
   testDir: './tests',
   timeout: 30_000,
-  fullyParallel: false,
-  workers: 1,
+  // Every worker has a provider and an app of its own: tests of one file may run in either.
+  fullyParallel: true,
+  workers: Number(process.env.E2E_WORKERS || 2),
   retries: 0,
   reporter: [['list'], ['./summary-reporter.js']],
+  // The README's pictures: `npm run screenshots` (in end2end/) writes them again.
+  snapshotPathTemplate: '../docs/screenshots/{arg}{ext}',
+  expect: { toHaveScreenshot: { maxDiffPixelRatio: 0.01 } },
   use: {
-    baseURL: TEST.appUrl,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
       args: [
@@ -30,28 +28,4 @@ export default defineConfig({
       ],
     },
   },
-  webServer: [
-    {
-      command: 'node provider/server.js',
-      url: `${TEST.issuer}/.well-known/openid-configuration`,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      env: {
-        PROVIDER_PORT: String(TEST.providerPort),
-        APP_URL: TEST.appUrl,
-        DEMO_OTP_CODE: TEST.otpCode,
-        DEMO_CLIENT_ID: TEST.clientId,
-        DEMO_CLIENT_SECRET: TEST.clientSecret,
-        PROVIDER_TEST_HOOKS: '1',
-        EXTRA_APP_URLS: TEST.extraAppPorts.map((port) => `http://localhost:${port}`).join(','),
-      },
-    },
-    {
-      command: '../target/release/server',
-      url: `${TEST.appUrl}/robots.txt`,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      env: appEnvironment({ port: TEST.appPort, sessionStore: `sqlite://${sessionsDb}` }),
-    },
-  ],
 });

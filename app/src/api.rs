@@ -26,8 +26,8 @@ pub struct UserProfile {
 }
 
 /// The user's claims as pretty-printed JSON text. It travels as that JSON itself, not as a
-/// string holding it: escaping its quotes and line breaks into a string on every call was
-/// ≈ 6% of a `/api/current_user` call (bench/README.md). Every `<` in it is written `\u003c`
+/// string holding it, which would escape its quotes and line breaks on every call
+/// (bench/README.md). Every `<` in it is written `\u003c`
 /// (the same JSON), so that it goes into the page's data block as it is.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -24,7 +24,7 @@ impl PageState {
     /// body: the browser reads it before hydrating and never runs it, so it needs no nonce.
     /// Every `<` is escaped (JSON only has it inside strings), so that no claim can end the
     /// element. Written directly: Leptos' `SharedValue` escapes its JSON a second time, into a
-    /// JavaScript string, one character at a time (5% of a signed-in page view).
+    /// JavaScript string, one character at a time (measured in bench/README.md).
     #[cfg(feature = "ssr")]
     pub fn write_data_block(&self, html: &mut String) -> Result<(), serde_json::Error> {
         let json = serde_json::to_string(&self.0)?;

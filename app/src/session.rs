@@ -189,9 +189,9 @@ struct SessionData {
 }
 
 /// A session record as this app wrote it, decoded once, when it was stored, by a store that keeps
-/// its records in this process (the SQLite store's cache). Reading it costs no decoding: a
-/// signed-in request spent a quarter of its instructions decoding the record into JSON values
-/// and those into [`SessionData`] (bench/README.md).
+/// its records in this process (the SQLite store's cache). Reading it costs no decoding, which
+/// was the largest part of a signed-in request: the record into JSON values and those into
+/// [`SessionData`] (bench/README.md).
 #[derive(Clone)]
 pub struct DecodedSession(Arc<SessionData>);
 

@@ -1,6 +1,7 @@
 // OpenID Connect Back-Channel Logout: the provider tells the app a user signed out there.
-import { test, expect } from '@playwright/test';
-import { TEST, logIn, expectHydrated } from './support.js';
+import {
+  test, expect, TEST, logIn, expectHydrated,
+} from './support.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 

@@ -1,7 +1,8 @@
 // Browser hardening: the page runs under a Content-Security-Policy with a per-response nonce,
 // and every response carries the other security headers.
-import { test, expect } from '@playwright/test';
-import { logIn, expectHydrated } from './support.js';
+import {
+  test, expect, TEST, logIn, expectHydrated,
+} from './support.js';
 
 function directives(policy) {
   return Object.fromEntries(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
@@ -22,7 +23,7 @@ test('the signed-in page hydrates and works under its CSP; the nonce is new on e
   expect(csp['frame-ancestors']).toEqual(["'none'"]);
   expect(csp['object-src']).toEqual(["'none'"]);
   // Logout is a form whose answer redirects to the provider's end-session endpoint.
-  expect(csp['form-action']).toEqual(["'self'", 'http://127.0.0.1:4100']);
+  expect(csp['form-action']).toEqual(["'self'", TEST.issuer]);
   // Every inline script on the page carries this response's nonce. The page's state is a JSON
   // data block, which browsers never run (and CSP does not cover): the only other kind.
   const scripts = await page.locator('script').evaluateAll((all) => all.map((s) => ({ nonce: s.nonce, src: s.src, type: s.type, id: s.id })));

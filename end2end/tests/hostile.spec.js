@@ -2,15 +2,16 @@
 // plans, the login (or refresh) is refused, no session exists afterwards, the person sees an
 // error page with a way to try again, the log has one line naming the reason and no token
 // string, and the server keeps serving.
-import { test, expect } from '@playwright/test';
-import { TEST, expectHydrated, providerSettings, lastIssuedTokens } from './support.js';
+import {
+  test, expect, TEST, expectHydrated, providerSettings, lastIssuedTokens, enterEmailAndCode,
+  currentUser, accessTokenExpired,
+} from './support.js';
 import { startApp } from './processes.js';
 
-const [port] = TEST.extraAppPorts;
 let app;
 
 test.beforeAll(async () => {
-  app = await startApp({ port, sessionStore: 'memory' });
+  app = await startApp({ port: TEST.extraAppPorts[0], sessionStore: 'memory' });
 });
 
 test.afterAll(async () => {
@@ -26,19 +27,12 @@ test.afterEach(async ({ request }, testInfo) => {
 async function attemptLogin(page, email) {
   await page.goto(`${app.url}/`);
   await page.locator('#qsLoginBtn').click();
-  await page.locator('#email').fill(email);
-  await page.locator('#continue').click();
-  await page.locator('#code').fill(TEST.otpCode);
   const callback = page.waitForResponse((r) => r.url().startsWith(`${app.url}/callback`), { timeout: 20_000 });
-  await page.locator('#verify').click();
+  await enterEmailAndCode(page, email);
   return callback;
 }
 
-async function signedInUser(page) {
-  const response = await page.request.post(`${app.url}/api/current_user`, { headers: { origin: app.url } });
-  expect(response.status()).toBe(200);
-  return (await response.json()).user;
-}
+const signedInUser = (page) => currentUser(page, app.url);
 
 /** Log lines written since `mark` (a length of the log). */
 const linesSince = (mark) => app.log().slice(mark).split('\n').filter(Boolean);
@@ -105,7 +99,7 @@ test('a refreshed ID token for another subject ends the session', async ({ page,
   await expectHydrated(page);
   await providerSettings(request, { hostile: 'refresh-other-sub' });
   const mark = app.log().length;
-  await page.waitForTimeout(3600);
+  await accessTokenExpired(page, app.url);
   await page.locator('#refreshProfile').click();
   await expect(page.locator('#sessionEnded')).toHaveText('Your session has ended, please log in again.');
   expect(await signedInUser(page)).toBeNull();

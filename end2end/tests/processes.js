@@ -1,15 +1,26 @@
-// Processes that tests start, stop and restart themselves: more app instances (the release
-// binary) and a real redis-server from Debian's package.
+// Processes that the tests start, stop and restart themselves: the local provider, app
+// instances (the server binary under test) and a real redis-server from Debian's package.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { appEnvironment } from './support.js';
+import { SERVER_BINARY, TEST, appEnvironment } from './settings.js';
 
 /** A fresh temporary directory for one test's files (SQLite database, Redis dump). */
 export function scratchDir(name) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `authgear-leptos-${name}-`));
+}
+
+/** `count` distinct TCP ports that were free on 127.0.0.1 a moment ago. */
+export async function freePorts(count) {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = servers.map((server) => server.address().port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 async function waitFor(check, what, timeoutMs = 15_000) {
@@ -27,22 +38,14 @@ function exited(child) {
     : new Promise((resolve) => child.once('exit', resolve));
 }
 
-/** Starts the release server on `port` with `sessionStore`; resolves once /healthz answers. */
-export async function startApp({ port, sessionStore, env = {} }) {
-  const child = spawn('../target/release/server', [], {
-    env: { ...process.env, ...appEnvironment({ port, sessionStore, ...env }) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Runs `command`; its output collects in `log()`, `stop()` sends SIGTERM and waits. */
+function started(command, args, env) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (chunk) => { log += chunk; });
   child.stderr.on('data', (chunk) => { log += chunk; });
-  const url = `http://localhost:${port}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`app on ${port} exited: ${log}`);
-    return (await fetch(`${url}/healthz`)).ok;
-  }, `the app on port ${port}`);
   return {
-    url,
+    child,
     log: () => log,
     /** SIGTERM, as a service manager would, and wait for the process to end. */
     async stop() {
@@ -50,6 +53,38 @@ export async function startApp({ port, sessionStore, env = {} }) {
       await exited(child);
     },
   };
+}
+
+/**
+ * The local provider (provider/server.js) on `port` with its test hooks, the app at
+ * `TEST.appUrl` and at each of `TEST.extraAppPorts` registered; resolves once it says it is ready.
+ */
+export async function startProvider(port) {
+  const provider = started('node', ['provider/server.js'], {
+    PROVIDER_PORT: String(port),
+    APP_URL: TEST.appUrl,
+    DEMO_OTP_CODE: TEST.otpCode,
+    DEMO_CLIENT_ID: TEST.clientId,
+    DEMO_CLIENT_SECRET: TEST.clientSecret,
+    PROVIDER_TEST_HOOKS: '1',
+    EXTRA_APP_URLS: TEST.extraAppPorts.map((extra) => `http://localhost:${extra}`).join(','),
+  });
+  await waitFor(async () => {
+    if (provider.child.exitCode !== null) throw new Error(`the provider on ${port} exited: ${provider.log()}`);
+    return provider.log().includes('is ready');
+  }, `the provider on port ${port}`);
+  return provider;
+}
+
+/** Starts the server on `port` with `sessionStore`; resolves once /healthz answers. */
+export async function startApp({ port, sessionStore, env = {} }) {
+  const app = started(SERVER_BINARY, [], appEnvironment({ port, sessionStore, ...env }));
+  const url = `http://localhost:${port}`;
+  await waitFor(async () => {
+    if (app.child.exitCode !== null) throw new Error(`app on ${port} exited: ${app.log()}`);
+    return (await fetch(`${url}/healthz`)).ok;
+  }, `the app on port ${port}`);
+  return { url, log: app.log, stop: app.stop };
 }
 
 /** Sends one command to Redis and returns the raw reply. */

@@ -1,15 +1,11 @@
 // Tokens that stay fresh: refresh after expiry (with and without rotation), one refresh for
 // concurrent calls, a revoked grant ending the session, an outage that does not.
-import { test, expect } from '@playwright/test';
 import {
-  TEST, logIn, lastIssuedTokens, expectHydrated, providerSettings, refreshGrants,
+  test, expect, TEST, logIn, lastIssuedTokens, expectHydrated, providerSettings, refreshGrants,
+  accessTokenExpired,
 } from './support.js';
 
 const SHORT_TTL = 3; // seconds
-
-async function waitPastExpiry(page) {
-  await page.waitForTimeout(SHORT_TTL * 1000 + 600);
-}
 
 test.afterEach(async ({ request }) => {
   await providerSettings(request, { accessTokenTtl: 1800, rotateRefreshTokens: false, outage: false });
@@ -22,14 +18,14 @@ for (const rotate of [false, true]) {
     await expectHydrated(page);
     await expect(page.locator('#tokenStatus')).toContainText('not refreshed yet');
 
-    await waitPastExpiry(page);
+    await accessTokenExpired(page);
     await page.locator('#refreshProfile').click();
     await expect(page.locator('#tokenStatus')).toContainText('refreshed once');
     expect(await refreshGrants(request)).toBe(1);
     expect(JSON.parse(await page.locator('#claims').textContent()).email).toBe(`refresh-${rotate}@example.com`);
 
     // The kept (or rotated) refresh token works again.
-    await waitPastExpiry(page);
+    await accessTokenExpired(page);
     await page.locator('#refreshProfile').click();
     await expect(page.locator('#tokenStatus')).toContainText('refreshed 2 times');
     expect(await refreshGrants(request)).toBe(2);
@@ -40,7 +36,7 @@ for (const rotate of [false, true]) {
 test('20 concurrent profile calls after expiry cause exactly one refresh grant', async ({ page, request }) => {
   await providerSettings(request, { accessTokenTtl: SHORT_TTL, rotateRefreshTokens: true, resetStats: true });
   await logIn(page, 'concurrent@example.com');
-  await waitPastExpiry(page);
+  await accessTokenExpired(page);
   const statuses = await page.evaluate(() => Promise.all(
     Array.from({ length: 20 }, () => fetch('/api/profile', { method: 'POST' }).then((r) => r.status)),
   ));
@@ -60,7 +56,7 @@ test('a refresh token revoked at the provider ends the session, noticed without 
   });
   expect(revoked.ok()).toBeTruthy();
 
-  await waitPastExpiry(page);
+  await accessTokenExpired(page);
   // The tab regains focus: the page asks /session/status, which finds the grant gone.
   await page.evaluate(() => window.dispatchEvent(new Event('focus')));
   await expect(page.locator('#sessionEnded')).toHaveText('Your session has ended, please log in again.');
@@ -73,7 +69,7 @@ test('a provider outage during refresh is a temporary error; the session survive
   await providerSettings(request, { accessTokenTtl: SHORT_TTL, resetStats: true });
   await logIn(page, 'outage@example.com');
   await expectHydrated(page);
-  await waitPastExpiry(page);
+  await accessTokenExpired(page);
 
   await providerSettings(request, { outage: true });
   await page.locator('#refreshProfile').click();

@@ -1,11 +1,15 @@
-// Sessions that survive restarts and scale out: the real release server on SQLite and on a
+// Sessions that survive restarts and scale out: the real server on SQLite and on a
 // real redis-server, restarted, doubled, expired and cut off from its store.
-import { test, expect } from '@playwright/test';
-import { TEST, logIn, expectHydrated, providerSettings, refreshGrants } from './support.js';
+import {
+  test, expect, TEST, logIn, expectHydrated, providerSettings, refreshGrants, enterEmailAndCode,
+  currentUser, accessTokenExpired, waitUntil,
+} from './support.js';
 import { startApp, redisServer, scratchDir, sqliteCount } from './processes.js';
 
-const [portA, portB] = TEST.extraAppPorts;
-const redis = redisServer(TEST.redisPort, scratchDir('redis'));
+// This worker's ports for the apps the tests start (registered at its provider).
+const portA = () => TEST.extraAppPorts[0];
+const portB = () => TEST.extraAppPorts[1];
+let redis;
 
 /** The apps a test started; all stopped after it, whatever happened. */
 let running = [];
@@ -16,6 +20,7 @@ async function app(options) {
 }
 
 test.beforeAll(async () => {
+  redis = redisServer(TEST.redisPort, scratchDir('redis'));
   await redis.start();
 });
 
@@ -35,11 +40,11 @@ test.afterEach(async ({ request }, testInfo) => {
 for (const kind of ['sqlite', 'redis']) {
   test(`a login survives a server restart (${kind})`, async ({ page }) => {
     const sessionStore = kind === 'sqlite' ? `sqlite://${scratchDir('restart')}/sessions.db` : redis.url;
-    const first = await app({ port: portA, sessionStore });
+    const first = await app({ port: portA(), sessionStore });
     await logIn(page, `restart-${kind}@example.com`, first.url);
     await first.stop();
 
-    const second = await app({ port: portA, sessionStore });
+    const second = await app({ port: portA(), sessionStore });
     const response = await page.reload();
     expect(response.status()).toBe(200);
     expect(await response.text()).toContain(`Welcome restart-${kind}@example.com!`);
@@ -51,8 +56,8 @@ for (const kind of ['sqlite', 'redis']) {
 
 test('two instances sharing Redis: one login, one refresh grant, one logout', async ({ page, request }) => {
   await providerSettings(request, { accessTokenTtl: 3, rotateRefreshTokens: true, resetStats: true });
-  const a = await app({ port: portA, sessionStore: redis.url });
-  const b = await app({ port: portB, sessionStore: redis.url });
+  const a = await app({ port: portA(), sessionStore: redis.url });
+  const b = await app({ port: portB(), sessionStore: redis.url });
 
   // Cookies belong to the host, not the port: like two instances behind one load balancer.
   await logIn(page, 'shared@example.com', a.url);
@@ -61,7 +66,7 @@ test('two instances sharing Redis: one login, one refresh grant, one logout', as
 
   // After expiry, 10 concurrent calls on each instance: one refresh grant (rotation is on, so a
   // second grant with the same refresh token would end the session).
-  await page.waitForTimeout(3600);
+  await accessTokenExpired(page, b.url);
   const calls = [a.url, b.url].flatMap((url) => Array.from({ length: 10 }, () =>
     page.request.post(`${url}/api/profile`, { headers: { origin: url } }).then((r) => r.status())));
   expect(await Promise.all(calls)).toEqual(Array(20).fill(200));
@@ -82,7 +87,7 @@ test('two instances sharing Redis: one login, one refresh grant, one logout', as
 
 test('an idle session expires and is deleted from Redis', async ({ page }) => {
   const a = await app({
-    port: portA,
+    port: portA(),
     sessionStore: redis.url,
     env: { SESSION_IDLE_TIMEOUT: '3s', SESSION_MAX_LIFETIME: '1h' },
   });
@@ -99,21 +104,22 @@ test('an idle session expires and is deleted from Redis', async ({ page }) => {
 test('an active session still ends at its maximum lifetime (SQLite), and is deleted', async ({ page }) => {
   const db = `${scratchDir('lifetime')}/sessions.db`;
   const a = await app({
-    port: portA,
+    port: portA(),
     sessionStore: `sqlite://${db}`,
     env: { SESSION_IDLE_TIMEOUT: '4s', SESSION_MAX_LIFETIME: '8s' },
   });
   await logIn(page, 'lifetime@example.com', a.url);
-  const signedInAt = Date.now();
-  // Active about every second for 5 s: longer than the idle timeout (times are whole seconds,
-  // so it is 3 to 4 s), and still signed in...
-  while (Date.now() - signedInAt < 4500) {
-    await page.waitForTimeout(700);
+  // Active (a page view every quarter second) until a second past the end the idle timeout set
+  // at login, and still signed in...
+  const idleEnd = (await currentUser(page, a.url)).session_ends_at;
+  while (Date.now() < (idleEnd + 1) * 1000) {
+    await page.waitForTimeout(250);
     await page.reload();
     await expect(page.locator('#profileDropDown')).toHaveText('Welcome lifetime@example.com!');
   }
   // ... but eight seconds after login the session is over, however active.
-  await page.waitForTimeout(Math.max(0, 8600 - (Date.now() - signedInAt)));
+  const { session_ends_at: endsAt } = await currentUser(page, a.url);
+  await waitUntil(endsAt, 'the maximum lifetime');
   await page.reload();
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
   // The background task (every idle timeout, here 4 s) deletes expired records from the file.
@@ -123,19 +129,16 @@ test('an active session still ends at its maximum lifetime (SQLite), and is dele
 });
 
 test('the session id changes at login: a cookie from before login is not signed in', async ({ browser }) => {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ baseURL: TEST.appUrl });
   const page = await context.newPage();
   await page.goto('/login');
   const before = (await context.cookies(TEST.appUrl)).find((c) => c.name === 'session');
   expect(before).toBeTruthy();
-  await page.locator('#email').fill('fixation@example.com');
-  await page.locator('#continue').click();
-  await page.locator('#code').fill(TEST.otpCode);
-  await page.locator('#verify').click();
+  await enterEmailAndCode(page, 'fixation@example.com');
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome fixation@example.com!');
 
   // Someone who planted or saw the pre-login cookie gets nothing from it.
-  const other = await browser.newContext();
+  const other = await browser.newContext({ baseURL: TEST.appUrl });
   await other.addCookies([before]);
   const otherPage = await other.newPage();
   await otherPage.goto('/');
@@ -145,7 +148,7 @@ test('the session id changes at login: a cookie from before login is not signed 
 });
 
 test('Redis stopped mid-session: a 503 page, not a logout; Redis back: the session works', async ({ page }) => {
-  const a = await app({ port: portA, sessionStore: redis.url });
+  const a = await app({ port: portA(), sessionStore: redis.url });
   await logIn(page, 'outage@example.com', a.url);
   await redis.stop();
   try {

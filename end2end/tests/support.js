@@ -1,37 +1,59 @@
-// Shared settings and steps for the end-to-end tests.
-import { expect } from '@playwright/test';
+// What every end-to-end test shares: `test` with this worker's provider and app started
+// (the `stack` fixture), and the steps tests repeat — login, the provider's test hooks, waits.
+import { test as base, expect } from '@playwright/test';
+import { TEST } from './settings.js';
+import { freePorts, scratchDir, startApp, startProvider } from './processes.js';
 
-// Ports apart from the development defaults (3000/4000), so a running `scripts/dev` is no bother.
-export const TEST = {
-  appPort: 3100,
-  providerPort: 4100,
-  appUrl: 'http://localhost:3100',
-  // Ports of the app instances that tests start themselves (see processes.js).
-  extraAppPorts: [3101, 3102],
-  redisPort: 6390,
-  issuer: 'http://127.0.0.1:4100',
-  otpCode: '246810',
-  clientId: 'demo-client',
-  clientSecret: 'demo-client-secret-for-local-use-only',
-};
+export { expect, TEST };
 
-/** The app server's environment: the local provider, the given port and session store. */
-export function appEnvironment({ port, sessionStore, ...extra }) {
-  return {
-    AUTHGEAR_DOMAIN: TEST.issuer,
-    AUTHGEAR_CLIENT_ID: TEST.clientId,
-    AUTHGEAR_CLIENT_SECRET: TEST.clientSecret,
-    AUTHGEAR_SCOPES: '',
-    APP_SECRET_KEY: 'end-to-end-tests-only-0123456789abcdef0123456789',
-    APP_URL: `http://localhost:${port}`,
-    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    LEPTOS_SITE_ROOT: '../target/site',
-    LEPTOS_ENV: 'PROD',
-    LOCAL_DEMO_PROVIDER: 'true',
-    SESSION_STORE: sessionStore,
-    RUST_LOG: 'info',
-    ...extra,
-  };
+export const test = base.extend({
+  // This worker's local provider and app (the server binary on its default store, SQLite, in a
+  // scratch directory), on free ports, for all of the worker's tests; see settings.js.
+  stack: [async ({}, use) => {
+    const [providerPort, appPort, redisPort, ...extraAppPorts] = await freePorts(5);
+    Object.assign(TEST, {
+      issuer: `http://127.0.0.1:${providerPort}`,
+      appUrl: `http://localhost:${appPort}`,
+      appPort,
+      extraAppPorts,
+      redisPort,
+    });
+    const provider = await startProvider(providerPort);
+    const app = await startApp({ port: appPort, sessionStore: `sqlite://${scratchDir('e2e')}/sessions.db` });
+    await use({ provider, app });
+    await app.stop();
+    await provider.stop();
+  }, { scope: 'worker', auto: true }],
+
+  // After a failed test, the last lines of the worker's app and provider logs.
+  logsOnFailure: [async ({ stack }, use, testInfo) => {
+    await use();
+    if (testInfo.status !== testInfo.expectedStatus) {
+      for (const [name, process] of Object.entries(stack)) {
+        console.log(`--- ${name} log (last 40 lines) ---\n${process.log().split('\n').slice(-40).join('\n')}`);
+      }
+    }
+  }, { auto: true }],
+
+  // After `stack`, which names the app's address.
+  baseURL: async ({ stack }, use) => { // eslint-disable-line no-unused-vars
+    await use(TEST.appUrl);
+  },
+});
+
+/** On the provider's pages: the email, then the one-time code, submitted. */
+export async function enterEmailAndCode(page, email) {
+  await page.locator('#email').fill(email);
+  await page.locator('#continue').click();
+  await expect(page.locator('#devCode')).toContainText(TEST.otpCode);
+  await page.locator('#code').fill(TEST.otpCode);
+  await page.locator('#verify').click();
+}
+
+/** On the provider's pages: the email and the one-time code; back at the app, signed in. */
+export async function answerProvider(page, email) {
+  await enterEmailAndCode(page, email);
+  await expect(page.locator('#profileDropDown')).toHaveText(`Welcome ${email}!`);
 }
 
 /** Signs in through the local provider's Email + one-time-code pages, from the home page. */
@@ -42,14 +64,25 @@ export async function logIn(page, email = 'ada@example.com', appUrl = TEST.appUr
   await answerProvider(page, email);
 }
 
-/** On the provider's pages: the email, then the one-time code; back at the app, signed in. */
-export async function answerProvider(page, email) {
-  await page.locator('#email').fill(email);
-  await page.locator('#continue').click();
-  await expect(page.locator('#devCode')).toContainText(TEST.otpCode);
-  await page.locator('#code').fill(TEST.otpCode);
-  await page.locator('#verify').click();
-  await expect(page.locator('#profileDropDown')).toHaveText(`Welcome ${email}!`);
+/** The signed-in user as `/api/current_user` answers it for the page's cookie (null: a guest). */
+export async function currentUser(page, appUrl = TEST.appUrl) {
+  const response = await page.request.post(`${appUrl}/api/current_user`, { headers: { origin: appUrl } });
+  expect(response.status()).toBe(200);
+  return (await response.json()).user;
+}
+
+/**
+ * Waits until the Unix time `at` (seconds) has passed, polling the clock: for a deadline the app
+ * itself names (an access token's expiry, a session's end), instead of a sleep with a margin.
+ */
+export async function waitUntil(at, what) {
+  await expect.poll(() => Date.now() >= at * 1000, { message: what, intervals: [100], timeout: 20_000 }).toBe(true);
+}
+
+/** Waits until the app counts the signed-in user's access token as expired. */
+export async function accessTokenExpired(page, appUrl = TEST.appUrl) {
+  const user = await currentUser(page, appUrl);
+  await waitUntil(user.access_token_expires_at, 'the access token to expire');
 }
 
 /** The tokens the provider last issued (test hook of the local provider). */

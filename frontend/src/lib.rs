@@ -4,7 +4,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     // Readable panic messages in the browser console, in development builds only: the hook and
-    // the formatting it pulls in cost ≈ 0.8 KB gzip of the release bundle (bench/README.md).
+    // the formatting it pulls in would grow the release bundle (bench/README.md).
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);

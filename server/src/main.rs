@@ -5,7 +5,7 @@ use server::stores::Sessions;
 use std::process::ExitCode;
 
 /// mimalloc rather than glibc's malloc: the page and its session cost many small allocations,
-/// and glibc's took ≈ 25% of a page view's CPU time (bench/README.md).
+/// and glibc's malloc was a large share of a page view's CPU time (bench/README.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

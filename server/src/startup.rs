@@ -30,7 +30,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const STYLESHEET_PATH: &str = "/pkg/authgear-leptos.css";
 
 /// What the handlers share. Cloned for every request by each handler and middleware that
-/// takes it, so it is one `Arc` (bench/README.md: cloning its parts cost ≈ 2% of a page view).
+/// takes it, so it is one `Arc`, not a clone of each of its parts (bench/README.md).
 #[derive(Clone)]
 pub struct AppState(Arc<AppStateInner>);
 

@@ -25,8 +25,8 @@ pub fn init() {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        // Colours only for a person at a terminal: not in files and journals (and formatting
-        // them cost ≈ 2% of a page view, bench/README.md).
+        // Colours only for a person at a terminal: not in files and journals, where they are
+        // noise and cost time on every line.
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
@@ -40,8 +40,7 @@ pub fn init() {
 }
 
 /// Fields as `name=value`, an event's message bare. The default formatter styles each field's
-/// name even without colours: ≈ 1,100 instructions a request, for the request span alone
-/// (bench/README.md).
+/// name even without colours, on every request's span (bench/README.md).
 fn plain_fields() -> impl for<'writer> FormatFields<'writer> {
     format::debug_fn(|writer, field, value| {
         if field.name() == "message" {
@@ -81,8 +80,8 @@ fn is_sane(id: &str) -> bool {
 
 /// 16 hex digits: a counter from a random start, mixed (a bijection, so no two requests of one
 /// process share an id) so that ids do not look sequential. Unique enough to find one request's
-/// lines, and it needs no random bytes: 12 of them from the CSPRNG, base64-encoded, cost
-/// ≈ 1,000 instructions a request (bench/README.md). Request ids are not secrets.
+/// lines, and it needs no random bytes from the CSPRNG on every request (bench/README.md).
+/// Request ids are not secrets.
 fn new_id() -> HeaderValue {
     static START: OnceLock<u64> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(0);

@@ -66,7 +66,7 @@ async fn new_session(session: Session) -> StatusCode {
     }
 }
 
-/// The shape and size (≈ 2 KB) of the app's record for a signed-in user.
+/// The shape and size of the app's record for a signed-in user.
 fn signed_in_record() -> Value {
     let claims = json!({
         "email": "bench@example.com",

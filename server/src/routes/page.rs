@@ -9,8 +9,7 @@
 //!
 //! Only what differs between two responses is rendered for each: the document's head is the
 //! same on every page but for its CSP nonce ([`NonceTemplate`]), and the guest's body is the
-//! same for every visitor. Both are rendered once. Together: 80 → 21–28 µs of CPU per guest
-//! page (bench/README.md).
+//! same for every visitor. Both are rendered once (bench/README.md).
 
 use crate::configuration::Settings;
 use crate::startup::AppState;

@@ -1,12 +1,11 @@
 //! `POST /api/<endpoint>`: the server functions, each at its own path, with the context they
 //! read: the browser's session, the site's facts, and the calls that need the provider.
 //!
-//! They run as `leptos_axum::handle_server_fns_with_context` runs them, less two things this app
-//! does not use, which were ≈ 5,000 instructions of a `/api/current_user` call
-//! (bench/README.md): a copy of the request's parts in the context (no server function here
-//! calls `leptos_axum::extract`), and the redirect back to the page after a plain HTML form post
-//! (the page calls them with `fetch`). Each path is its own route: a wildcard route's URL
-//! parameters cost ≈ 2,300 more, read by nothing.
+//! They run as `leptos_axum::handle_server_fns_with_context` runs them, less two costly things
+//! this app does not use (bench/README.md): a copy of the request's parts in the context (no
+//! server function here calls `leptos_axum::extract`), and the redirect back to the page after a
+//! plain HTML form post (the page calls them with `fetch`). Each path is its own route: a
+//! wildcard route's URL parameters would be parsed for every call and read by nothing.
 
 use crate::error;
 use app::api::server::Accounts;

@@ -1,12 +1,12 @@
 //! `SESSION_STORE=memory`: records in this process, kept encoded (MessagePack, as the SQLite
-//! store keeps them) and compressed (raw DEFLATE): one allocation of ≈ 1.2 KB per signed-in
-//! session instead of ≈ 1.8 KB (bench/README.md). tower-sessions' own `MemoryStore` keeps each
-//! record as a tree of JSON maps, ≈ 4 times the size, and never drops expired records; this
-//! one drops them when read and in [`ExpiredDeletion::delete_expired`].
+//! store keeps them) and compressed (raw DEFLATE): one small allocation per signed-in session
+//! (sizes in bench/README.md). tower-sessions' own `MemoryStore` keeps each record as a tree of
+//! JSON maps, several times the size, and never drops expired records; this one drops them
+//! when read and in [`ExpiredDeletion::delete_expired`].
 //!
 //! Each entry also carries hashes of who is signed in to it, so that back-channel logout finds
 //! a user's sessions by one pass over the entries, with no index beside them (an index of
-//! strings took ≈ 450 bytes a session).
+//! strings cost more memory per session than the rest of the entry's overhead).
 
 use super::owners::names;
 use app::session::record_identity;
@@ -41,8 +41,8 @@ struct Entry {
     owner: Option<(u64, Option<u64>)>,
 }
 
-/// Raw DEFLATE with one compressor for the whole store: its ≈ 300 KB of tables are allocated
-/// once, not on every write (which left ≈ 10 MB behind in the allocator after 200 logins).
+/// Raw DEFLATE with one compressor for the whole store: its tables are allocated once, not on
+/// every write (which left megabytes behind in the allocator after a few hundred logins).
 struct Deflater(Mutex<Box<CompressorOxide>>);
 
 impl Deflater {
@@ -171,7 +171,7 @@ impl SessionStore for MemoryStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         // Copied out and decoded outside the lock: decoding under it made every other worker
-        // thread's read wait (≈ 2% of a signed-in page view went to that contention). An `Arc`
+        // thread's read wait (bench/README.md). An `Arc`
         // would save the copy but add 16 bytes to every record kept.
         let record = {
             let mut records = self.records();

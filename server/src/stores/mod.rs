@@ -64,7 +64,7 @@ enum Access {
     Check,
 }
 
-/// Records the SQLite cache keeps (≈ 2 KB each): beyond this, reads of the others go to SQLite.
+/// Records the SQLite cache keeps: beyond this, reads of the others go to SQLite.
 const CACHE_CAPACITY: usize = 20_000;
 
 impl Sessions {
@@ -219,8 +219,8 @@ async fn open_sqlite(path: &Path) -> Result<SqlitePool, String> {
         .busy_timeout(STORE_TIMEOUT);
     SqlitePoolOptions::new()
         .acquire_timeout(STORE_TIMEOUT)
-        // A local file does not go stale the way a network connection does; the default ping
-        // before every query cost ≈ 5% of a signed-in page view (bench/README.md).
+        // A local file does not go stale the way a network connection does: the default ping
+        // before every query would only cost time (bench/README.md).
         .test_before_acquire(false)
         .connect_with(options)
         .await

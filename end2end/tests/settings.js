@@ -1,0 +1,43 @@
+// The local provider's fixed test settings, and the addresses of this worker's processes.
+import path from 'node:path';
+
+/** The server binary under test: scripts/test builds target/debug/server (E2E_SERVER: another). */
+export const SERVER_BINARY = path.resolve(process.env.E2E_SERVER || '../target/debug/server');
+
+//
+// Each Playwright worker is a process of its own with a provider and an app of its own on free
+// ports (so that two workers never share the provider's runtime settings); the `stack` fixture
+// in support.js fills the addresses in before any test or hook of the worker runs.
+export const TEST = {
+  otpCode: '246810',
+  clientId: 'demo-client',
+  clientSecret: 'demo-client-secret-for-local-use-only',
+  /** The provider's issuer, http://127.0.0.1:<port>: a host apart from the app's, as Authgear's is. */
+  issuer: '',
+  /** The worker's app: http://localhost:<port>. */
+  appUrl: '',
+  appPort: 0,
+  /** Ports for the app instances that tests start themselves, registered at the provider. */
+  extraAppPorts: [],
+  /** A port for a test's own redis-server. */
+  redisPort: 0,
+};
+
+/** The app server's environment: the local provider, the given port and session store. */
+export function appEnvironment({ port, sessionStore, ...extra }) {
+  return {
+    AUTHGEAR_DOMAIN: TEST.issuer,
+    AUTHGEAR_CLIENT_ID: TEST.clientId,
+    AUTHGEAR_CLIENT_SECRET: TEST.clientSecret,
+    AUTHGEAR_SCOPES: '',
+    APP_SECRET_KEY: 'end-to-end-tests-only-0123456789abcdef0123456789',
+    APP_URL: `http://localhost:${port}`,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: '../target/site',
+    LEPTOS_ENV: 'PROD',
+    LOCAL_DEMO_PROVIDER: 'true',
+    SESSION_STORE: sessionStore,
+    RUST_LOG: 'info',
+    ...extra,
+  };
+}
