@@ -13,7 +13,7 @@ export default defineConfig({
   reporter: [['list'], ['./summary-reporter.js']],
   // The README's pictures: `npm run screenshots` (in end2end/) writes them again.
   snapshotPathTemplate: '../docs/screenshots/{arg}{ext}',
-  expect: { toHaveScreenshot: { maxDiffPixelRatio: 0.01 } },
+  expect: { toHaveScreenshot: { maxDiffPixels: 100 } },
   use: {
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',

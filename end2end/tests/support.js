@@ -75,7 +75,7 @@ export async function currentUser(page, appUrl = TEST.appUrl) {
  * Waits until the Unix time `at` (seconds) has passed, polling the clock: for a deadline the app
  * itself names (an access token's expiry, a session's end), instead of a sleep with a margin.
  */
-export async function waitUntil(at, what) {
+async function waitUntil(at, what) {
   await expect.poll(() => Date.now() >= at * 1000, { message: what, intervals: [100], timeout: 20_000 }).toBe(true);
 }
 
