@@ -214,26 +214,14 @@ pub mod server {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
-    use crate::session::{SignedInUser, TokenSet, UserClaims};
+    use crate::session::SignedInUser;
     use serde_json::json;
 
     fn user(claims: serde_json::Value) -> SignedInUser {
         SignedInUser {
-            subject: "s1".into(),
-            sid: None,
-            claims: UserClaims::new("s1", claims.as_object().expect("an object")),
-            tokens: TokenSet {
-                access_token: "at-secret".into(),
-                refresh_token: Some("rt-secret".into()),
-                id_token: "id-secret".into(),
-                access_token_expires_at: Some(100),
-                obtained_at: 0,
-            },
             refreshes: 2,
             last_refreshed_at: Some(50),
-            signed_in_at: 0,
-            last_seen_at: 0,
-            ends_at: 3600,
+            ..SignedInUser::test_user("s1", None, claims)
         }
     }
 
@@ -254,7 +242,7 @@ mod tests {
     fn profile_carries_claims_times_and_counts_but_no_tokens() {
         let profile = UserProfile::from_user(&user(json!({"sub": "s1"})));
         assert_eq!(profile.claims_json.as_str(), "{\n  \"sub\": \"s1\"\n}");
-        assert_eq!(profile.access_token_expires_at, Some(100));
+        assert_eq!(profile.access_token_expires_at, Some(60));
         assert_eq!(
             (profile.refreshes, profile.last_refreshed_at),
             (2, Some(50))

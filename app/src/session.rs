@@ -101,6 +101,37 @@ pub struct SignedInUser {
     pub ends_at: i64,
 }
 
+impl SignedInUser {
+    /// A signed-in user for tests, this crate's and the server's (feature `test-fixtures`):
+    /// `subject`, provider session `sid`, the given claims, and a token set obtained at the
+    /// Unix epoch whose access token lasts a minute. Every token string contains "secret", so
+    /// that a test can look for it where no token may go.
+    #[cfg(any(test, feature = "test-fixtures"))]
+    pub fn test_user(subject: &str, sid: Option<&str>, claims: serde_json::Value) -> Self {
+        let claims = match claims {
+            serde_json::Value::Object(claims) => claims,
+            _ => serde_json::Map::new(),
+        };
+        SignedInUser {
+            subject: subject.into(),
+            sid: sid.map(Into::into),
+            claims: UserClaims::new(subject, &claims),
+            tokens: TokenSet {
+                access_token: "at-secret".into(),
+                refresh_token: Some("rt-secret".into()),
+                id_token: "id-secret".into(),
+                access_token_expires_at: Some(60),
+                obtained_at: 0,
+            },
+            refreshes: 0,
+            last_refreshed_at: None,
+            signed_in_at: 0,
+            last_seen_at: 0,
+            ends_at: 0,
+        }
+    }
+}
+
 /// The user's claims (user attributes only, no token strings) as the page shows them, worked
 /// out when they arrive (login, "Refresh profile") instead of on every page view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -490,17 +521,7 @@ mod tests {
     }
 
     fn signed_in_user() -> SignedInUser {
-        SignedInUser {
-            subject: "s1".into(),
-            sid: Some("sid1".into()),
-            claims: UserClaims::new("s1", &serde_json::Map::new()),
-            tokens: tokens(0, Some(60)),
-            refreshes: 0,
-            last_refreshed_at: None,
-            signed_in_at: 0,
-            last_seen_at: 0,
-            ends_at: 0,
-        }
+        SignedInUser::test_user("s1", Some("sid1"), serde_json::json!({}))
     }
 
     #[tokio::test]

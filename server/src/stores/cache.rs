@@ -121,15 +121,8 @@ pub(super) mod tests {
 
     /// Session data as this app writes it, for `sub` signed in with provider session `sid`.
     pub(in crate::stores) fn signed_in_as(sub: &str, sid: Option<&str>) -> serde_json::Value {
-        serde_json::json!({"user": {
-            "subject": sub, "sid": sid,
-            "claims": {"display_name": "Ada", "email": null, "email_verified": false,
-                       "pretty_json": "{}"},
-            "tokens": {"access_token": "a", "refresh_token": null, "id_token": "i",
-                       "access_token_expires_at": null, "obtained_at": 1},
-            "refreshes": 0, "last_refreshed_at": null,
-            "signed_in_at": 1, "last_seen_at": 1, "ends_at": 2
-        }})
+        let user = app::session::SignedInUser::test_user(sub, sid, serde_json::json!({}));
+        serde_json::json!({ "user": user })
     }
 
     fn signed_in() -> serde_json::Value {

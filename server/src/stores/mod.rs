@@ -322,7 +322,7 @@ impl ExpiredDeletion for Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::session::{AuthSession, SessionLifetimes, SignedInUser, TokenSet, UserClaims};
+    use app::session::{AuthSession, SessionLifetimes, SignedInUser};
     use std::collections::HashMap;
     use std::path::PathBuf;
     use tower_sessions::cookie::time::{self, OffsetDateTime};
@@ -538,23 +538,7 @@ mod tests {
                 .expect("open"),
         );
         let login = request(&store, None);
-        let user = SignedInUser {
-            subject: "ada".into(),
-            sid: Some("s1".into()),
-            claims: UserClaims::new("ada", &serde_json::Map::new()),
-            tokens: TokenSet {
-                access_token: "a".into(),
-                refresh_token: None,
-                id_token: "i".into(),
-                access_token_expires_at: None,
-                obtained_at: 0,
-            },
-            refreshes: 0,
-            last_refreshed_at: None,
-            signed_in_at: 0,
-            last_seen_at: 0,
-            ends_at: 0,
-        };
+        let user = SignedInUser::test_user("ada", Some("s1"), serde_json::json!({}));
         login.sign_in(user).await.expect("sign in");
         let id = login.id().and_then(|id| id.parse().ok()).expect("an id");
 
