@@ -2,133 +2,32 @@
 //! details, session and token status, claims, Logout, Manage account and Log in again. Element
 //! ids match Authgear's Flask guide (`qsLoginBtn`, `qsLogoutBtn`, `profileDropDown`).
 
-use crate::api::{profile, ApiError, SessionView, UserProfile};
+use crate::api::profile;
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos_authgear::{use_auth, AuthContext, LoginLink, LogoutButton, SignupLink, User};
 
 const SESSION_ENDED: &str = "Your session has ended, please log in again.";
 
-/// What the page shows: the server reads the session before rendering (`routes::page` in the
-/// server crate) and provides the answer as context. It travels inside the HTML, as a JSON data
-/// block, to the browser, which hydrates from it without asking again. No resource and no
-/// `<Suspense>`: the page renders and hydrates synchronously, which keeps the async hydration
-/// machinery out of the WASM bundle (bench/README.md).
-#[derive(Clone, Debug)]
-pub struct PageState(pub Result<SessionView, ApiError>);
-
-/// The id of the element that carries [`PageState`] in the page.
-const PAGE_STATE_ID: &str = "pageState";
-
-impl PageState {
-    /// The state as a JSON data block (`<script type="application/json">`) for the page's
-    /// body: the browser reads it before hydrating and never runs it, so it needs no nonce.
-    /// Every `<` is escaped (JSON only has it inside strings), so that no claim can end the
-    /// element. Written directly: Leptos' `SharedValue` escapes its JSON a second time, into a
-    /// JavaScript string, one character at a time (measured in bench/README.md).
-    #[cfg(feature = "ssr")]
-    pub fn write_data_block(&self, html: &mut String) -> Result<(), serde_json::Error> {
-        let json = serde_json::to_string(&self.0)?;
-        html.push_str(r#"<script type="application/json" id=""#);
-        html.push_str(PAGE_STATE_ID);
-        html.push_str(r#"">"#);
-        if json.contains('<') {
-            html.push_str(&json.replace('<', "\\u003c"));
-        } else {
-            html.push_str(&json);
-        }
-        html.push_str("</script>");
-        Ok(())
-    }
-
-    /// On the server: the state the page handler provided. In the browser: the page's data
-    /// block. Either way, its absence is said on the page rather than panicking.
-    fn current() -> Result<SessionView, ApiError> {
-        #[cfg(feature = "ssr")]
-        let found = use_context::<PageState>().map(|state| state.0);
-        #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-        let found = document()
-            .get_element_by_id(PAGE_STATE_ID)
-            .and_then(|element| element.text_content())
-            .and_then(|json| serde_json::from_str(&json).ok());
-        #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-        let found: Option<Result<SessionView, ApiError>> = None;
-        found.unwrap_or_else(|| {
-            Err(ApiError::Temporary(
-                "The page was sent without its state; reload it.".into(),
-            ))
-        })
-    }
-}
-
+/// `/`: the guest view, or the signed-in user's details. Who is signed in comes from
+/// `leptos-authgear`'s `AuthProvider`: the server rendered the page with it, hydration reads the
+/// same, and it turns to the guest view when the session ends elsewhere.
 #[component]
-pub fn App() -> impl IntoView {
-    let current = PageState::current();
-    // Flips to true once the WASM bundle has hydrated the page (Effects run in the browser only).
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
-
+pub fn Home() -> impl IntoView {
+    let auth = use_auth();
+    let user = auth.user();
+    let ended = auth.session_ended();
     view! {
-        <div class="app" data-hydrated=move || hydrated.get().to_string()>
-            {match current {
-                Ok(current) => Either::Left(view! { <Home current/> }),
-                Err(error) => Either::Right(view! {
-                    <Header signed_in_as=None/>
-                    <main class="page">
-                        <section class="card">
-                            <h1>"Temporarily unavailable"</h1>
-                            <p class="error" id="pageError" role="alert">{error.to_string()}</p>
-                            <p><a class="button" href="/">"Try again"</a></p>
-                        </section>
-                    </main>
-                }),
-            }}
-        </div>
-    }
-}
-
-#[component]
-fn Home(current: SessionView) -> impl IntoView {
-    // Set when the session ends while the page is open: the view turns to the guest one.
-    let ended = RwSignal::new(current.session_ended);
-    let user = current.user;
-    watch_session(ended, user.is_some());
-    let settings_url = current.account_settings_url;
-    let name = user.as_ref().map(|user| user.display_name.clone());
-    view! {
-        {move || {
-            let signed_in_as = name.clone().filter(|_| !ended.get());
-            view! { <Header signed_in_as/> }
+        {auth.demo_provider().then(|| view! {
+            <p class="notice" id="demoNotice">
+                "Using the local demo provider: sign in with any email address and the code \
+                 shown on its page. Set AUTHGEAR_* in .env to use your Authgear project."
+            </p>
+        })}
+        {move || match user.get() {
+            Some(user) => Either::Left(view! { <SignedIn user auth/> }),
+            None => Either::Right(view! { <Guest ended=ended.get()/> }),
         }}
-        <main class="page">
-            {current.local_demo_provider.then(|| view! {
-                <p class="notice" id="demoNotice">
-                    "Using the local demo provider: sign in with any email address and the code \
-                     shown on its page. Set AUTHGEAR_* in .env to use your Authgear project."
-                </p>
-            })}
-            {move || match user.clone() {
-                Some(user) if !ended.get() => {
-                    Either::Left(view! { <SignedIn user ended settings_url=settings_url.clone()/> })
-                }
-                _ => Either::Right(view! { <Guest ended=ended.get()/> }),
-            }}
-        </main>
-    }
-}
-
-/// The app name and who is signed in, on every page.
-#[component]
-fn Header(signed_in_as: Option<String>) -> impl IntoView {
-    view! {
-        <header class="topbar">
-            <a class="brand" href="/">"Log in with Authgear"</a>
-            <span class="login-state" id="loginState">
-                {match signed_in_as {
-                    Some(name) => format!("Signed in as {name}"),
-                    None => "Not signed in".to_owned(),
-                }}
-            </span>
-        </header>
     }
 }
 
@@ -143,20 +42,17 @@ fn Guest(ended: bool) -> impl IntoView {
                  needed."
             </p>
             <div class="actions">
-                <a id="qsLoginBtn" class="button" href="/login">"Login"</a>
+                <LoginLink id="qsLoginBtn" class="button">"Login"</LoginLink>
                 // Opens Authgear's sign-up page directly (`x_page=signup`).
-                <a id="qsSignupBtn" class="button secondary" href="/login?screen=signup">"Sign up"</a>
+                <SignupLink id="qsSignupBtn" class="button secondary">"Sign up"</SignupLink>
             </div>
         </section>
     }
 }
 
 #[component]
-fn SignedIn(
-    user: UserProfile,
-    ended: RwSignal<bool>,
-    settings_url: Option<String>,
-) -> impl IntoView {
+fn SignedIn(user: User, auth: AuthContext) -> impl IntoView {
+    let settings_url = auth.account_settings_url();
     let welcome = format!("Welcome {}!", user.display_name);
     let initial = user
         .display_name
@@ -174,7 +70,7 @@ fn SignedIn(
             error.set(None);
             set_shown.set(fresh);
         }
-        Some(Err(ApiError::SessionEnded | ApiError::NotSignedIn)) => ended.set(true),
+        Some(Err(failure)) if failure.needs_login() => auth.end_session(),
         Some(Err(failure)) => error.set(Some(failure.to_string())),
         None => {}
     });
@@ -197,15 +93,12 @@ fn SignedIn(
                 </div>
             </div>
             <div class="actions">
-                // A POST form, never a link: logout must not be triggerable cross-site.
-                <form method="post" action="/logout">
-                    <button id="qsLogoutBtn" class="button" type="submit">"Logout"</button>
-                </form>
+                <LogoutButton id="qsLogoutBtn" class="button">"Logout"</LogoutButton>
                 {settings_url.map(|url| view! {
-                    <a id="manageAccount" class="button secondary" href=url>"Manage account"</a>
+                    <a id="manageAccount" class="button secondary" href=url rel="external">"Manage account"</a>
                 })}
                 // `prompt=login`: the provider asks again even while its own session lasts.
-                <a id="loginAgain" class="button secondary" href="/login?prompt=login">"Log in again"</a>
+                <a id="loginAgain" class="button secondary" href="/login?prompt=login" rel="external">"Log in again"</a>
             </div>
             <p class="muted" id="sessionEnds">
                 {move || shown.with(|user| format!(
@@ -265,39 +158,8 @@ fn utc_time(unix: i64) -> String {
     )
 }
 
-/// Asks `/session/status` when the tab regains focus and every 30 seconds, so that a session
-/// ended elsewhere (revoked, expired, logged out at the provider) shows as such without a
-/// reload. Browser only; nothing to do for guests.
-#[cfg(feature = "hydrate")]
-fn watch_session(ended: RwSignal<bool>, signed_in: bool) {
-    use leptos::task::spawn_local;
-    use std::time::Duration;
-
-    if !signed_in {
-        return;
-    }
-    let check = move || {
-        spawn_local(async move {
-            if let Some(false) = crate::status::signed_in().await {
-                ended.set(true);
-            }
-        })
-    };
-    let interval = set_interval_with_handle(check, Duration::from_secs(30)).ok();
-    let focus = window_event_listener(leptos::ev::focus, move |_| check());
-    on_cleanup(move || {
-        if let Some(interval) = interval {
-            interval.clear();
-        }
-        focus.remove();
-    });
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn watch_session(_ended: RwSignal<bool>, _signed_in: bool) {}
-
 /// `2026-11-28 14:05 UTC` from Unix time (days to civil date: Howard Hinnant's algorithm).
-fn utc_date_time(unix: i64) -> String {
+pub(crate) fn utc_date_time(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let minutes = unix.rem_euclid(86_400) / 60;
     let z = days + 719_468;
@@ -320,55 +182,6 @@ fn utc_date_time(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ClaimsJson;
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn the_data_block_cannot_be_ended_by_a_claim_and_reads_back() {
-        let hostile = "</script><script>alert(1)</script><!--";
-        let state = PageState(Ok(SessionView {
-            user: Some(UserProfile {
-                display_name: hostile.into(),
-                email: Some("a<b@example.com".into()),
-                email_verified: true,
-                subject: "sub-1".into(),
-                claims_json: ClaimsJson::new(
-                    serde_json::json!({ "name": hostile })
-                        .as_object()
-                        .expect("an object"),
-                ),
-                session_ends_at: 1,
-                access_token_expires_at: None,
-                refreshes: 0,
-                last_refreshed_at: None,
-            }),
-            local_demo_provider: false,
-            account_settings_url: Some("https://example.com/settings".into()),
-            session_ended: false,
-        }));
-        let mut html = String::new();
-        state.write_data_block(&mut html).expect("serializable");
-        let json = html
-            .strip_prefix(r#"<script type="application/json" id="pageState">"#)
-            .and_then(|rest| rest.strip_suffix("</script>"))
-            .expect("one data block");
-        assert!(!json.contains('<'), "{json}");
-        let read: Result<SessionView, ApiError> = serde_json::from_str(json).expect("JSON");
-        assert_eq!(read, state.0);
-        // The claims arrive as the text the page shows: the same JSON, `<` written `\u003c`.
-        let claims = read
-            .ok()
-            .and_then(|view| view.user)
-            .expect("a user")
-            .claims_json;
-        let shown: serde_json::Value = serde_json::from_str(claims.as_str()).expect("JSON");
-        assert_eq!(shown["name"], hostile);
-        assert!(
-            claims.as_str().contains("\n  \"name\": "),
-            "{}",
-            claims.as_str()
-        );
-    }
 
     #[test]
     fn dates_are_civil_utc() {

@@ -1,34 +1,69 @@
-//! The Leptos app: the home view and the server functions it calls.
+//! The Leptos app: its pages and the server function they call. Login comes from
+//! `leptos-authgear`; this crate only uses its public API.
 //!
 //! Built twice: with `ssr` into the server (rendering and server functions), and with
 //! `hydrate` into the WASM bundle that makes the server-rendered page interactive.
 
+// The view types of nested components are deep.
+#![recursion_limit = "256"]
+
+mod account;
 pub mod api;
-mod home;
 #[cfg(feature = "ssr")]
-pub mod session;
-#[cfg(feature = "hydrate")]
-mod status;
+pub mod csp;
+mod home;
+mod layout;
 
-pub use home::{App, PageState};
-
+use layout::Unavailable;
 use leptos::prelude::*;
+use leptos_authgear::AuthProvider;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
 
-/// The document's `<head>`, rendered by the server only. The server writes the document
-/// around it: `<!DOCTYPE html><html lang="en">`, this head, then `<body>` with [`App`]
-/// (`routes::page` in the server crate). The head is the same on every page but for its CSP
-/// nonce, so the server renders it once.
-pub fn head(options: LeptosOptions) -> impl IntoView {
-    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+/// The whole document, rendered by the server: the head, then [`App`] in the body.
+#[cfg(feature = "ssr")]
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    csp::set_header();
     view! {
-        <head>
-            <meta charset="utf-8"/>
-            <meta name="viewport" content="width=device-width, initial-scale=1"/>
-            <title>"Log in with Authgear · Leptos"</title>
-            <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-            <link rel="stylesheet" href=stylesheet/>
-            <AutoReload options=options.clone()/>
-            <HydrationScripts options/>
-        </head>
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>"Log in with Authgear · Leptos"</title>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The app: `/` (everyone) and `/account` (signed-in users only).
+#[component]
+pub fn App() -> impl IntoView {
+    // Flips to true once the WASM bundle has hydrated the page (Effects run in the browser only).
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    view! {
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            <AuthProvider>
+                <Router>
+                    <layout::Header/>
+                    <main class="page">
+                        // The routes are always there (Leptos lists them by rendering this);
+                        // each page says when the server could not read the session.
+                        <Routes fallback=|| view! { <layout::NotFound/> }>
+                            <Route path=path!("/") view=|| view! { <Unavailable><home::Home/></Unavailable> }/>
+                            <Route path=path!("/account") view=|| view! { <Unavailable><account::Account/></Unavailable> }/>
+                        </Routes>
+                    </main>
+                </Router>
+            </AuthProvider>
+        </div>
     }
 }

@@ -28,7 +28,7 @@ test('the signed-in page hydrates and works under its CSP; the nonce is new on e
   // data block, which browsers never run (and CSP does not cover): the only other kind.
   const scripts = await page.locator('script').evaluateAll((all) => all.map((s) => ({ nonce: s.nonce, src: s.src, type: s.type, id: s.id })));
   const data = scripts.filter((s) => s.type === 'application/json');
-  expect(data.map((s) => s.id)).toEqual(['pageState']);
+  expect(data.map((s) => s.id)).toEqual(['authState']);
   const inline = scripts.filter((s) => !s.src && s.type !== 'application/json');
   expect(inline.length).toBeGreaterThan(0);
   for (const script of inline) expect(script.nonce).toBe(nonce);
@@ -58,7 +58,7 @@ test('error pages and static files carry a no-script CSP and the other headers',
   }
 });
 
-test('the guest page (rendered once) gets a new nonce on every response, on every inline script', async ({ page, request }) => {
+test('the guest page gets a new nonce on every response, on every inline script', async ({ page, request }) => {
   const sent = [];
   for (let i = 0; i < 2; i++) {
     const response = await request.get('/');
@@ -68,7 +68,7 @@ test('the guest page (rendered once) gets a new nonce on every response, on ever
     expect(body).toContain('Welcome Guest');
     const scripts = [...body.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
     // The page's state: a JSON data block, never run (see the test above).
-    expect(scripts.filter((attrs) => attrs.includes('type="application/json"'))).toEqual([' type="application/json" id="pageState"']);
+    expect(scripts.filter((attrs) => attrs.includes('type="application/json"'))).toEqual([' type="application/json" id="authState"']);
     const inline = scripts.filter((attrs) => !attrs.includes('src=') && !attrs.includes('type="application/json"'));
     expect(inline.length).toBeGreaterThan(1);
     for (const attrs of inline) expect(attrs).toContain(`nonce="${nonce}"`);

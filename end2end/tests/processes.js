@@ -76,13 +76,18 @@ export async function startProvider(port) {
   return provider;
 }
 
-/** Starts the server on `port` with `sessionStore`; resolves once /healthz answers. */
-export async function startApp({ port, sessionStore, env = {} }) {
-  const app = started(SERVER_BINARY, [], appEnvironment({ port, sessionStore, ...env }));
+/**
+ * Starts the server (or another `binary` built on leptos-authgear) on `port` with
+ * `sessionStore`; resolves once `readyPath` answers.
+ */
+export async function startApp({
+  port, sessionStore, env = {}, binary = SERVER_BINARY, readyPath = '/healthz',
+}) {
+  const app = started(binary, [], appEnvironment({ port, sessionStore, ...env }));
   const url = `http://localhost:${port}`;
   await waitFor(async () => {
     if (app.child.exitCode !== null) throw new Error(`app on ${port} exited: ${app.log()}`);
-    return (await fetch(`${url}/healthz`)).ok;
+    return (await fetch(`${url}${readyPath}`)).ok;
   }, `the app on port ${port}`);
   return { url, log: app.log, stop: app.stop };
 }

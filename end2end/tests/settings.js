@@ -4,6 +4,9 @@ import path from 'node:path';
 /** The server binary under test: scripts/test builds target/debug/server (E2E_SERVER: another). */
 export const SERVER_BINARY = path.resolve(process.env.E2E_SERVER || '../target/debug/server');
 
+/** The minimal consumer of leptos-authgear (examples/minimal), built by scripts/test. */
+export const MINIMAL_BINARY = path.resolve(process.env.E2E_MINIMAL || '../target/debug/minimal');
+
 //
 // Each Playwright worker is a process of its own with a provider and an app of its own on free
 // ports (so that two workers never share the provider's runtime settings); the `stack` fixture

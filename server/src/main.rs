@@ -1,7 +1,6 @@
-use server::configuration::Settings;
-use server::oidc::Provider;
+use leptos_authgear::server::stores::Sessions;
+use leptos_authgear::server::{check_provider, Settings};
 use server::startup::Application;
-use server::stores::Sessions;
 use std::process::ExitCode;
 
 /// mimalloc rather than glibc's malloc: the page and its session cost many small allocations,
@@ -83,16 +82,9 @@ async fn check_config(settings: Settings) -> ExitCode {
             false
         }
     };
-    let provider = match Provider::new(settings.provider, &settings.app_url) {
-        Ok(provider) => provider,
-        Err(error) => {
-            eprintln!("Provider: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let provider = match provider.client().await {
-        Ok(client) => {
-            println!("Provider discovery: OK\n{}", client.describe());
+    let provider = match check_provider(&settings).await {
+        Ok(description) => {
+            println!("Provider discovery: OK\n{description}");
             true
         }
         Err(error) => {

@@ -2,8 +2,8 @@
 //! the identity provider is down, and how the BFF answers bad or hostile requests.
 
 use leptos::prelude::LeptosOptions;
+use leptos_authgear::server::Settings;
 use openidconnect::reqwest;
-use server::configuration::Settings;
 use server::startup::Application;
 use std::collections::HashMap;
 use std::net::TcpListener;

@@ -1,8 +1,3 @@
-//! The BFF's routes, one module per group.
+//! The server's own routes, beside the app's pages and `leptos-authgear`'s login routes.
 
-pub mod auth;
-pub mod backchannel;
 pub mod health;
-pub mod page;
-pub mod server_fns;
-pub mod session;

@@ -1,8 +1,8 @@
 //! The one error type of the BFF's own routes, and the page a person sees for each case.
 
-use crate::oidc::OidcError;
-use crate::return_to::InvalidReturnTo;
-use app::session::SessionError;
+use crate::server::oidc::OidcError;
+use crate::server::return_to::InvalidReturnTo;
+use crate::server::session::SessionError;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 const MAX_PROVIDER_TEXT: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
-pub enum AuthError {
+pub enum RouteError {
     #[error(transparent)]
     Provider(#[from] OidcError),
     #[error("the identity provider returned error `{code}`")]
@@ -41,9 +41,9 @@ struct ErrorPage {
     message: String,
 }
 
-impl AuthError {
+impl RouteError {
     fn page(&self) -> ErrorPage {
-        use AuthError::*;
+        use RouteError::*;
         let (status, title, message) = match self {
             Provider(OidcError::Unavailable(_)) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -122,7 +122,7 @@ impl AuthError {
     }
 }
 
-impl IntoResponse for AuthError {
+impl IntoResponse for RouteError {
     fn into_response(self) -> Response {
         let page = self.page();
         // One line naming the reason. Error texts never contain token strings: openidconnect's
@@ -171,7 +171,16 @@ fn render(page: &ErrorPage) -> String {
         title = escape(page.title),
         message = escape(&page.message),
         status = page.status.as_u16(),
-        stylesheet = crate::startup::STYLESHEET_PATH,
+        stylesheet = stylesheet_path(),
+    )
+}
+
+/// The app's stylesheet, where Leptos' build puts it: `/pkg/<LEPTOS_OUTPUT_NAME>.css` (the name
+/// is set when the app is compiled, by cargo-leptos or `.cargo/config.toml`).
+fn stylesheet_path() -> String {
+    format!(
+        "/pkg/{}.css",
+        option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("app")
     )
 }
 
@@ -200,9 +209,9 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oidc::IdTokenError;
+    use crate::server::oidc::IdTokenError;
 
-    fn status_and_body(error: AuthError) -> (StatusCode, String) {
+    fn status_and_body(error: RouteError) -> (StatusCode, String) {
         let page = error.page();
         (page.status, render(&page))
     }
@@ -211,26 +220,26 @@ mod tests {
     fn each_error_maps_to_a_clear_status() {
         let cases = [
             (
-                AuthError::Provider(OidcError::Unavailable("down".into())),
+                RouteError::Provider(OidcError::Unavailable("down".into())),
                 503,
             ),
             (
-                AuthError::Provider(OidcError::IdToken(IdTokenError::Invalid(
+                RouteError::Provider(OidcError::IdToken(IdTokenError::Invalid(
                     "bad nonce".into(),
                 ))),
                 502,
             ),
             (
-                AuthError::Provider(OidcError::TokenExchange("500".into())),
+                RouteError::Provider(OidcError::TokenExchange("500".into())),
                 502,
             ),
-            (AuthError::Provider(OidcError::UserInfo("sub".into())), 502),
-            (AuthError::UnknownLoginAttempt, 400),
-            (AuthError::MissingCode, 400),
-            (AuthError::IssuerMismatch, 400),
-            (AuthError::MalformedQuery("x".into()), 400),
-            (AuthError::InvalidReturnTo(InvalidReturnTo), 400),
-            (AuthError::CrossSite, 403),
+            (RouteError::Provider(OidcError::UserInfo("sub".into())), 502),
+            (RouteError::UnknownLoginAttempt, 400),
+            (RouteError::MissingCode, 400),
+            (RouteError::IssuerMismatch, 400),
+            (RouteError::MalformedQuery("x".into()), 400),
+            (RouteError::InvalidReturnTo(InvalidReturnTo), 400),
+            (RouteError::CrossSite, 403),
         ];
         for (error, status) in cases {
             let name = format!("{error:?}");
@@ -240,7 +249,7 @@ mod tests {
 
     #[test]
     fn denied_login_is_forbidden_and_other_provider_errors_are_bad_gateway() {
-        let denied = AuthError::ProviderRejected {
+        let denied = RouteError::ProviderRejected {
             code: "access_denied".into(),
             description: Some("The user cancelled".into()),
         };
@@ -249,7 +258,7 @@ mod tests {
         assert!(body.contains("The user cancelled"));
         assert!(body.contains(r#"href="/login""#), "a way to try again");
 
-        let server_error = AuthError::ProviderRejected {
+        let server_error = RouteError::ProviderRejected {
             code: "server_error".into(),
             description: None,
         };
@@ -258,7 +267,7 @@ mod tests {
 
     #[test]
     fn provider_text_is_escaped_and_truncated() {
-        let hostile = AuthError::ProviderRejected {
+        let hostile = RouteError::ProviderRejected {
             code: "access_denied".into(),
             description: Some(format!("<script>alert(1)</script>{}", "x".repeat(500))),
         };

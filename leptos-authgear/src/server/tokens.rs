@@ -6,14 +6,11 @@
 //! use them. So the provider sees one refresh grant, which matters when refresh tokens rotate
 //! (a rotated token dies on first use).
 
-use crate::oidc::{OidcError, Provider, RefreshError};
-use crate::stores::refresh_lock::{LockError, RefreshLocks};
-use app::api::server::Accounts;
-use app::api::{ApiError, UserProfile};
-use app::session::{unix_now, AuthSession, SessionError, SignedInUser, UserClaims};
+use crate::server::oidc::{OidcError, Provider, RefreshError};
+use crate::server::session::{unix_now, AuthSession, SessionError, SignedInUser, UserClaims};
+use crate::server::stores::refresh_lock::{LockError, RefreshLocks};
+use crate::{AuthError, User};
 use openidconnect::{AccessToken, SubjectIdentifier};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 pub struct TokenManager {
@@ -93,8 +90,8 @@ impl TokenManager {
         }
     }
 
-    async fn fresh_profile(&self, session: AuthSession) -> Result<UserProfile, ApiError> {
-        let user = self.fresh_user(&session).await.map_err(ApiError::from)?;
+    pub async fn fresh_profile(&self, session: &AuthSession) -> Result<User, AuthError> {
+        let user = self.fresh_user(session).await.map_err(AuthError::from)?;
         let client = self.provider.client().await.map_err(temporary)?;
         let subject = SubjectIdentifier::new(user.subject.clone());
         let access_token = AccessToken::new(user.tokens.access_token.clone());
@@ -103,13 +100,13 @@ impl TokenManager {
             .await
             .map_err(temporary)?
         else {
-            return Ok(UserProfile::from_user(&user));
+            return Ok(User::from_signed_in(&user));
         };
         let user = self
-            .update_claims(&session, claims)
+            .update_claims(session, claims)
             .await
-            .map_err(ApiError::from)?;
-        Ok(UserProfile::from_user(&user))
+            .map_err(AuthError::from)?;
+        Ok(User::from_signed_in(&user))
     }
 
     /// Stores fresh claims into the session as it is now in the store, under the session's
@@ -134,32 +131,23 @@ impl TokenManager {
     }
 }
 
-impl Accounts for TokenManager {
-    fn fresh_profile(
-        &self,
-        session: AuthSession,
-    ) -> Pin<Box<dyn Future<Output = Result<UserProfile, ApiError>> + Send + '_>> {
-        Box::pin(TokenManager::fresh_profile(self, session))
-    }
-}
-
 const PROVIDER_UNREACHABLE: &str =
     "The sign-in service could not be reached. You are still signed in; please try again.";
 
-fn temporary(error: OidcError) -> ApiError {
+fn temporary(error: OidcError) -> AuthError {
     tracing::warn!(%error, "provider call failed");
-    ApiError::Temporary(PROVIDER_UNREACHABLE.into())
+    AuthError::Temporary(PROVIDER_UNREACHABLE.into())
 }
 
-impl From<FreshTokenError> for ApiError {
+impl From<FreshTokenError> for AuthError {
     fn from(error: FreshTokenError) -> Self {
         match error {
-            FreshTokenError::NotSignedIn => ApiError::NotSignedIn,
-            FreshTokenError::SessionEnded(_) => ApiError::SessionEnded,
+            FreshTokenError::NotSignedIn => AuthError::NotSignedIn,
+            FreshTokenError::SessionEnded(_) => AuthError::SessionEnded,
             // Logged where it happened.
-            FreshTokenError::Temporary(_) => ApiError::Temporary(PROVIDER_UNREACHABLE.into()),
-            FreshTokenError::Store(error) => app::api::server::store_error(error),
-            FreshTokenError::Lock(error) => app::api::server::store_error(error),
+            FreshTokenError::Temporary(_) => AuthError::Temporary(PROVIDER_UNREACHABLE.into()),
+            FreshTokenError::Store(error) => super::functions::store_error(error),
+            FreshTokenError::Lock(error) => super::functions::store_error(error),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! logout token; every session it names is deleted, so that browser's next request is a guest.
 //! Authgear sends no back-channel logouts (it has webhooks instead), other providers do.
 
-use crate::startup::AppState;
-use app::session::unix_now;
+use crate::server::session::unix_now;
+use crate::server::Auth;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -29,19 +29,19 @@ impl SeenTokenIds {
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        seen.retain(|_, at| now - *at <= crate::logout_token::MAX_AGE_SECS * 2);
+        seen.retain(|_, at| now - *at <= crate::server::logout_token::MAX_AGE_SECS * 2);
         seen.insert(jti.to_owned(), now).is_none()
     }
 }
 
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     form: Result<Form<LogoutRequest>, FormRejection>,
 ) -> Response {
     let Ok(Form(request)) = form else {
         return refuse("no logout_token");
     };
-    let client = match state.provider.client().await {
+    let client = match state.0.provider.client().await {
         Ok(client) => client,
         Err(error) => {
             tracing::warn!(%error, "back-channel logout: provider unavailable");
@@ -53,10 +53,11 @@ pub async fn logout(
         Ok(claims) => claims,
         Err(error) => return refuse(&error.to_string()),
     };
-    if !state.seen_logout_tokens.first_use(&claims.jti, now) {
+    if !state.0.seen_logout_tokens.first_use(&claims.jti, now) {
         return refuse("replayed logout token (jti seen before)");
     }
     match state
+        .0
         .sessions
         .delete_matching(claims.sub.as_deref(), claims.sid.as_deref())
         .await

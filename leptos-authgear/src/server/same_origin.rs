@@ -4,46 +4,31 @@
 //! SameSite=Lax alone is not enough: every non-GET request must come from this site, as the
 //! browser's `Sec-Fetch-Site` or `Origin` header says. Anything else gets 403.
 
-use crate::error::AuthError;
+use super::error::RouteError;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use futures::future::{Either, Ready};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tower::{Layer, Service};
+use tower::Service;
 
-/// Refuses (403) a request that is not a GET, HEAD or OPTIONS and not from `app_origin`.
-/// A tower layer rather than `axum::middleware::from_fn`, which boxes two things per request;
-/// this one decides before calling the inner service and boxes nothing.
-#[derive(Clone)]
-pub struct RequireSameOriginLayer {
-    app_origin: Arc<str>,
-}
-
-impl RequireSameOriginLayer {
-    pub fn new(app_origin: &str) -> Self {
-        Self {
-            app_origin: app_origin.into(),
-        }
-    }
-}
-
-impl<S> Layer<S> for RequireSameOriginLayer {
-    type Service = RequireSameOrigin<S>;
-
-    fn layer(&self, inner: S) -> RequireSameOrigin<S> {
-        RequireSameOrigin {
-            inner,
-            app_origin: self.app_origin.clone(),
-        }
-    }
-}
-
+/// Refuses (403) a request that is not a GET, HEAD or OPTIONS and not from the app's origin,
+/// except a back-channel logout (the provider's server posts it). A tower service that decides
+/// before calling the inner service and boxes nothing.
 #[derive(Clone)]
 pub struct RequireSameOrigin<S> {
     inner: S,
     app_origin: Arc<str>,
+}
+
+impl<S> RequireSameOrigin<S> {
+    pub(crate) fn new(inner: S, app_origin: &str) -> Self {
+        Self {
+            inner,
+            app_origin: app_origin.into(),
+        }
+    }
 }
 
 impl<S> Service<Request> for RequireSameOrigin<S>
@@ -63,11 +48,14 @@ where
             *request.method(),
             Method::GET | Method::HEAD | Method::OPTIONS
         );
-        if safe || is_same_origin(request.headers(), &self.app_origin) {
+        if safe
+            || request.uri().path() == super::routes::BACKCHANNEL_LOGOUT_PATH
+            || is_same_origin(request.headers(), &self.app_origin)
+        {
             Either::Left(self.inner.call(request))
         } else {
             Either::Right(futures::future::ready(Ok(
-                AuthError::CrossSite.into_response()
+                RouteError::CrossSite.into_response()
             )))
         }
     }

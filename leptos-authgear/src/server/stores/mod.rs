@@ -14,10 +14,10 @@
 mod cache;
 mod memory;
 mod owners;
-pub mod refresh_lock;
+pub(crate) mod refresh_lock;
 
-use crate::configuration::{SessionSettings, StoreUrl};
-use app::session::DecodedSessions;
+use crate::server::configuration::{SessionSettings, StoreUrl};
+use crate::server::session::DecodedSessions;
 use cache::SessionCache;
 use fred::prelude::{ClientLike, Config as RedisConfig, Pool as RedisPool, ReconnectPolicy};
 use memory::MemoryStore;
@@ -162,7 +162,7 @@ impl Sessions {
         });
     }
 
-    /// Sessions held decoded, for [`app::session::AuthSession`] to read without decoding a
+    /// Sessions held decoded, for [`crate::server::session::AuthSession`] to read without decoding a
     /// record: the SQLite store's cache. (Redis has none: other instances write it too.)
     pub fn decoded(&self) -> Option<Arc<dyn DecodedSessions>> {
         self.cache
@@ -322,7 +322,7 @@ impl ExpiredDeletion for Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::session::{AuthSession, SessionLifetimes, SignedInUser};
+    use crate::server::session::{AuthSession, SessionLifetimes, SignedInUser};
     use std::collections::HashMap;
     use std::path::PathBuf;
     use tower_sessions::cookie::time::{self, OffsetDateTime};
@@ -526,7 +526,7 @@ mod tests {
             max_lifetime: 7200,
         };
         let session = tower_sessions::Session::new(id, store.clone(), None);
-        AuthSession::new(session, lifetimes, store.decoded())
+        AuthSession::with_parts(session, lifetimes, store.decoded())
     }
 
     #[tokio::test]

@@ -3,9 +3,9 @@
 //! without a reload. Refreshes the access token when it is due, which is how a revoked grant
 //! is found out.
 
-use crate::startup::AppState;
-use crate::tokens::FreshTokenError;
-use app::session::AuthSession;
+use crate::server::session::AuthSession;
+use crate::server::tokens::FreshTokenError;
+use crate::server::Auth;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -17,10 +17,10 @@ pub struct SessionStatus {
 }
 
 pub async fn status(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     session: AuthSession,
 ) -> Result<Json<SessionStatus>, StatusCode> {
-    let signed_in = match state.tokens.fresh_user(&session).await {
+    let signed_in = match state.0.tokens.fresh_user(&session).await {
         Ok(_) => true,
         Err(FreshTokenError::NotSignedIn | FreshTokenError::SessionEnded(_)) => false,
         // The provider is unreachable for now: the session stands until it says otherwise.

@@ -9,7 +9,7 @@
 //! strings cost more memory per session than the rest of the entry's overhead).
 
 use super::owners::names;
-use app::session::record_identity;
+use crate::server::session::record_identity;
 use miniz_oxide::deflate::core::{
     compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
 };

@@ -33,7 +33,8 @@ pub enum RefreshLocks {
 /// Held while refreshing; give it back with [`RefreshGuard::release`] (a Redis lock that is
 /// not released expires after `LOCK_TTL`).
 pub enum RefreshGuard {
-    Local(tokio::sync::OwnedMutexGuard<()>),
+    /// Held, not read: dropping it unlocks.
+    Local(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>),
     Redis {
         pool: RedisPool,
         key: String,

@@ -3,7 +3,7 @@
 //! decoding anything. Records that are not this app's shape are not kept; they are read from
 //! SQLite each time.
 
-use app::session::{DecodedSession, DecodedSessions};
+use crate::server::session::{DecodedSession, DecodedSessions};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use tower_sessions::cookie::time::OffsetDateTime;
@@ -120,8 +120,11 @@ pub(super) mod tests {
     }
 
     /// Session data as this app writes it, for `sub` signed in with provider session `sid`.
-    pub(in crate::stores) fn signed_in_as(sub: &str, sid: Option<&str>) -> serde_json::Value {
-        let user = app::session::SignedInUser::test_user(sub, sid, serde_json::json!({}));
+    pub(in crate::server::stores) fn signed_in_as(
+        sub: &str,
+        sid: Option<&str>,
+    ) -> serde_json::Value {
+        let user = crate::server::session::SignedInUser::test_user(sub, sid, serde_json::json!({}));
         serde_json::json!({ "user": user })
     }
 

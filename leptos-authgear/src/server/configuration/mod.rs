@@ -18,20 +18,29 @@ const FORBIDDEN_SCOPE: &str = "https://authgear.com/scopes/full-access";
 
 const MIN_SECRET_KEY_BYTES: usize = 32;
 
+/// Everything the login needs, read from the environment: see [`Settings::from_env`].
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The provider and this app's client registration at it.
     pub provider: ProviderSettings,
+    /// The app's public origin (`APP_URL`).
     pub app_url: AppUrl,
     /// At least 32 bytes; the session cookie's signing and encryption key is derived from it.
     pub secret_key: SecretKey,
+    /// Where the server listens: `LEPTOS_SITE_ADDR`, its port replaced by `PORT` if set.
     pub listen_addr: SocketAddr,
+    /// The session store and the session lifetimes.
     pub session: SessionSettings,
 }
 
+/// The provider and this app's client registration at it.
 #[derive(Debug, Clone)]
 pub struct ProviderSettings {
+    /// The issuer: `https://<AUTHGEAR_DOMAIN>` (discovery at `/.well-known/openid-configuration`).
     pub issuer: IssuerUrl,
+    /// `AUTHGEAR_CLIENT_ID`.
     pub client_id: ClientId,
+    /// `AUTHGEAR_CLIENT_SECRET`.
     pub client_secret: ClientSecret,
     /// Scopes asked for on top of `openid offline_access`.
     pub extra_scopes: Vec<String>,
@@ -51,24 +60,30 @@ const MAX_DISCOVERY_MAX_AGE: std::time::Duration = std::time::Duration::from_sec
 pub struct AppUrl(String);
 
 impl AppUrl {
+    /// `scheme://host[:port]`.
     pub fn origin(&self) -> &str {
         &self.0
     }
+    /// `<origin>/callback`, to register at the provider.
     pub fn redirect_uri(&self) -> String {
         format!("{}/callback", self.0)
     }
+    /// `<origin>/`, where the provider sends the browser after logout.
     pub fn post_logout_redirect_uri(&self) -> String {
         format!("{}/", self.0)
     }
+    /// Served over HTTPS: the cookie is `Secure` and named `__Host-session`.
     pub fn is_https(&self) -> bool {
         self.0.starts_with("https://")
     }
 }
 
+/// `APP_SECRET_KEY`: never printed.
 #[derive(Clone)]
 pub struct SecretKey(Vec<u8>);
 
 impl SecretKey {
+    /// The key's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -83,7 +98,9 @@ impl fmt::Debug for SecretKey {
 /// One problem with one variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
+    /// The environment variable.
     pub variable: &'static str,
+    /// What is wrong with it, and the fix.
     pub message: String,
 }
 

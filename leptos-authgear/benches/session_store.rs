@@ -2,8 +2,8 @@
 //! in-process memory store as the bare baseline of the same run. Run by `bench/session-store`,
 //! which starts a scratch redis-server and passes its URL in `BENCH_REDIS_URL`.
 
-use server::configuration::{SessionSettings, StoreUrl};
-use server::stores::Sessions;
+use leptos_authgear::server::stores::Sessions;
+use leptos_authgear::server::{SessionSettings, StoreUrl};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tower_sessions::cookie::time::OffsetDateTime;

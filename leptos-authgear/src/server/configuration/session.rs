@@ -11,12 +11,15 @@ use std::time::Duration;
 const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(364 * 24 * 3600);
 const REFRESH_TOKEN_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
 
+/// `SESSION_STORE` when unset.
 pub const DEFAULT_STORE: &str = "sqlite://data/sessions.db";
 const DEFAULT_IDLE_TIMEOUT: &str = "24h";
 const DEFAULT_MAX_LIFETIME: &str = "7d";
 
+/// Where sessions are stored and how long they live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionSettings {
+    /// `SESSION_STORE`.
     pub store: StoreUrl,
     /// A session ends after this long without a request.
     pub idle_timeout: Duration,
@@ -59,6 +62,7 @@ impl fmt::Display for StoreUrl {
 }
 
 impl StoreUrl {
+    /// `memory`, `sqlite://<path>` or `redis://…`; an error says what was expected.
     pub fn parse(value: &str) -> Result<Self, String> {
         const EXPECTED: &str = "expected `sqlite://<path>`, `redis://host:port[/db]` or `memory`";
         if value == "memory" {

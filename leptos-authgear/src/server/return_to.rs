@@ -33,6 +33,7 @@ impl ReturnTo {
         Ok(Self(raw.to_owned()))
     }
 
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -9,7 +9,7 @@
 //! the set expires) is harmless: deleting a session that is gone does nothing.
 
 use super::memory::MemoryStore;
-use app::session::record_identity;
+use crate::server::session::record_identity;
 use fred::prelude::{KeysInterface, Pool as RedisPool, SetsInterface};
 use std::collections::HashSet;
 use std::str::FromStr;

@@ -1,10 +1,10 @@
 //! `/login`, `/callback` and `/logout`: the browser's side of the OpenID Connect flow.
 
-use crate::error::AuthError;
-use crate::oidc::AuthorizeOptions;
-use crate::return_to::ReturnTo;
-use crate::startup::AppState;
-use app::session::AuthSession;
+use crate::server::error::RouteError;
+use crate::server::oidc::AuthorizeOptions;
+use crate::server::return_to::ReturnTo;
+use crate::server::session::AuthSession;
+use crate::server::Auth;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Redirect;
@@ -34,16 +34,16 @@ pub enum Prompt {
 /// `GET /login[?return_to=/path][&screen=signup][&prompt=login]`: remember a new login
 /// attempt, then off to the provider.
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     session: AuthSession,
     query: Result<Query<LoginQuery>, QueryRejection>,
-) -> Result<Redirect, AuthError> {
-    let Query(query) = query.map_err(|error| AuthError::MalformedQuery(error.body_text()))?;
+) -> Result<Redirect, RouteError> {
+    let Query(query) = query.map_err(|error| RouteError::MalformedQuery(error.body_text()))?;
     let return_to = match query.return_to.as_deref() {
         Some(raw) => ReturnTo::parse(raw)?,
         None => ReturnTo::home(),
     };
-    let client = state.provider.client().await?;
+    let client = state.0.provider.client().await?;
     let options = AuthorizeOptions {
         signup: matches!(query.screen, Some(Screen::Signup)),
         fresh_login: matches!(query.prompt, Some(Prompt::Login)),
@@ -65,29 +65,29 @@ pub struct CallbackQuery {
 
 /// `GET /callback`: finish the login attempt named by `state`, sign in under a new session id.
 pub async fn callback(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     session: AuthSession,
     query: Result<Query<CallbackQuery>, QueryRejection>,
-) -> Result<Redirect, AuthError> {
-    let Query(query) = query.map_err(|error| AuthError::MalformedQuery(error.body_text()))?;
+) -> Result<Redirect, RouteError> {
+    let Query(query) = query.map_err(|error| RouteError::MalformedQuery(error.body_text()))?;
     // Taken (and so used up) before anything else: a replayed state finds nothing.
     let transaction = match query.state.as_deref() {
         Some(login_state) => session.take_login(login_state).await?,
         None => None,
     };
     if let Some(code) = query.error {
-        return Err(AuthError::ProviderRejected {
+        return Err(RouteError::ProviderRejected {
             code,
             description: query.error_description,
         });
     }
-    let transaction = transaction.ok_or(AuthError::UnknownLoginAttempt)?;
-    let client = state.provider.client().await?;
+    let transaction = transaction.ok_or(RouteError::UnknownLoginAttempt)?;
+    let client = state.0.provider.client().await?;
     if query.iss.is_some_and(|iss| !client.is_issuer(&iss)) {
-        return Err(AuthError::IssuerMismatch);
+        return Err(RouteError::IssuerMismatch);
     }
-    let code = query.code.ok_or(AuthError::MissingCode)?;
-    let user = state.provider.finish_login(&transaction, code).await?;
+    let code = query.code.ok_or(RouteError::MissingCode)?;
+    let user = state.0.provider.finish_login(&transaction, code).await?;
     tracing::info!(subject = %user.subject, "signed in");
     session.sign_in(user).await?;
     Ok(Redirect::to(&transaction.return_to))
@@ -97,15 +97,15 @@ pub async fn callback(
 /// token (RFC 7009, best effort), then log out at the provider, which sends the browser back to
 /// `<APP_URL>/`.
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<Auth>,
     session: AuthSession,
-) -> Result<Redirect, AuthError> {
+) -> Result<Redirect, RouteError> {
     let Some(user) = session.sign_out().await? else {
         return Ok(Redirect::to("/"));
     };
     tracing::info!(subject = %user.subject, "signed out");
     // The local session is gone either way; without the provider we can only go home.
-    let end_session = match state.provider.client().await {
+    let end_session = match state.0.provider.client().await {
         Ok(client) => {
             if let Some(refresh_token) = &user.tokens.refresh_token {
                 client.revoke(refresh_token).await;

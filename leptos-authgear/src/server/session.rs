@@ -5,7 +5,8 @@
 //! in, the user's claims and token set. Handlers never touch string keys; they call
 //! [`AuthSession`].
 
-use crate::api::ClaimsJson;
+use crate::server::Auth;
+use crate::ClaimsJson;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -80,6 +81,7 @@ impl fmt::Debug for TokenSet {
 /// A signed-in user: the verified subject, the claims to show, and the tokens.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignedInUser {
+    /// The provider's identifier for the user (`sub`).
     pub subject: String,
     /// The provider's session id (`sid` of the ID token), when it gives one: back-channel
     /// logout may name it.
@@ -87,16 +89,20 @@ pub struct SignedInUser {
     pub sid: Option<String>,
     /// The userinfo (else ID-token) claims, as the page shows them.
     pub claims: UserClaims,
+    /// The tokens: never sent to the browser, never logged.
     pub tokens: TokenSet,
-    /// How many times the access token was refreshed in this session, and when last.
+    /// How many times the access token was refreshed in this session.
     pub refreshes: u32,
+    /// When the access token was last refreshed (Unix time).
     pub last_refreshed_at: Option<i64>,
     /// Unix times: login, the last request that counted as activity, and when the session
     /// ends unless there is more activity (idle timeout, capped by the absolute lifetime).
     #[serde(default)]
     pub signed_in_at: i64,
+    /// The last request that counted as activity (Unix time).
     #[serde(default)]
     pub last_seen_at: i64,
+    /// When the session ends unless there is more activity (Unix time).
     #[serde(default)]
     pub ends_at: i64,
 }
@@ -147,7 +153,7 @@ pub struct UserClaims {
 }
 
 mod claims_as_text {
-    use crate::api::ClaimsJson;
+    use crate::ClaimsJson;
     use serde::de::Error;
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -278,9 +284,8 @@ pub struct AuthSession {
     decoded: Option<Arc<dyn DecodedSessions>>,
 }
 
-/// Handlers and server functions take an `AuthSession` as an extractor; it needs the session
-/// layer and the [`SessionLifetimes`] extension that the server installs (and uses its
-/// [`DecodedSessions`] extension when there is one).
+/// Handlers take an `AuthSession` as an extractor; it needs the auth layer (the session and the
+/// [`Auth`] in the request's extensions).
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AuthSession {
     type Rejection = (axum::http::StatusCode, &'static str);
 
@@ -289,17 +294,22 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AuthSession {
         state: &S,
     ) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
-        let lifetimes = parts.extensions.get::<SessionLifetimes>().copied().ok_or((
+        let auth = parts.extensions.get::<Auth>().ok_or((
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "session lifetimes are not configured",
+            "the auth layer is not installed",
         ))?;
-        let decoded = parts.extensions.get::<Arc<dyn DecodedSessions>>().cloned();
-        Ok(Self::new(session, lifetimes, decoded))
+        Ok(Self::new(session, auth))
     }
 }
 
 impl AuthSession {
-    pub fn new(
+    /// The typed view of `session`, with `auth`'s lifetimes and decoded sessions.
+    pub fn new(session: Session, auth: &Auth) -> Self {
+        Self::with_parts(session, auth.0.lifetimes, auth.0.decoded.clone())
+    }
+
+    /// The typed view of `session`, from its parts (for tests without an [`Auth`]).
+    pub fn with_parts(
         session: Session,
         lifetimes: SessionLifetimes,
         decoded: Option<Arc<dyn DecodedSessions>>,
@@ -527,7 +537,7 @@ mod tests {
     #[tokio::test]
     async fn a_signed_in_record_reads_back_and_names_its_owner() {
         let session = fresh_session();
-        let auth = AuthSession::new(session.clone(), lifetimes(), None);
+        let auth = AuthSession::with_parts(session.clone(), lifetimes(), None);
         auth.sign_in(signed_in_user()).await.unwrap();
         let stored = session
             .get_value(SESSION_KEY)
@@ -554,7 +564,7 @@ mod tests {
         ] {
             let session = fresh_session();
             session.insert(SESSION_KEY, stored).await.unwrap();
-            let auth = AuthSession::new(session, lifetimes(), None);
+            let auth = AuthSession::with_parts(session, lifetimes(), None);
             assert!(auth.user().await.unwrap().is_none());
             // And the next login works in it.
             auth.sign_in(signed_in_user()).await.unwrap();

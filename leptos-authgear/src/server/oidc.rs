@@ -2,9 +2,9 @@
 //! verification, userinfo, and the end-session URL. Uses the `openidconnect` crate as a
 //! confidential client.
 
-use crate::configuration::{AppUrl, ProviderSettings};
-use crate::provider_http::ProviderHttp;
-use app::session::{unix_now, LoginTransaction, SignedInUser, TokenSet, UserClaims};
+use crate::server::configuration::{AppUrl, ProviderSettings};
+use crate::server::provider_http::ProviderHttp;
+use crate::server::session::{unix_now, LoginTransaction, SignedInUser, TokenSet, UserClaims};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClient,
     CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
@@ -313,7 +313,7 @@ pub fn choose_auth_type(methods: Option<&Vec<CoreClientAuthMethod>>) -> AuthType
 /// What the login link asked for.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AuthorizeOptions {
-    /// Open the provider's sign-up page (`x_page=signup`).
+    /// Open the provider's sign-up page ([`crate::authgear::SIGNUP_PAGE`]).
     pub signup: bool,
     /// Make the provider ask again even if its own session is alive (`prompt=login`).
     pub fresh_login: bool,
@@ -382,8 +382,8 @@ impl OidcClient {
             .add_scopes(scopes)
             .set_pkce_challenge(pkce_challenge);
         if options.signup {
-            // Authgear opens its sign-up page instead of the login page.
-            request = request.add_extra_param("x_page", "signup");
+            let (name, value) = crate::authgear::SIGNUP_PAGE;
+            request = request.add_extra_param(name, value);
         }
         if options.fresh_login {
             request = request.add_prompt(CoreAuthPrompt::Login);
@@ -451,7 +451,7 @@ impl OidcClient {
             claims: UserClaims::new(subject.as_str(), &claims),
             subject: subject.to_string(),
             // The verified ID token's `sid`, which openidconnect's core claims do not carry.
-            sid: crate::logout_token::payload_claim(&id_token.to_string(), "sid"),
+            sid: crate::server::logout_token::payload_claim(&id_token.to_string(), "sid"),
             tokens: token_set(token_response, None, id_token.to_string()),
             refreshes: 0,
             last_refreshed_at: None,
@@ -564,10 +564,13 @@ impl OidcClient {
         &self,
         token: &str,
         now: i64,
-    ) -> Result<crate::logout_token::LogoutClaims, crate::logout_token::LogoutTokenError> {
-        crate::logout_token::verify(
+    ) -> Result<
+        crate::server::logout_token::LogoutClaims,
+        crate::server::logout_token::LogoutTokenError,
+    > {
+        crate::server::logout_token::verify(
             token,
-            crate::logout_token::Expected {
+            crate::server::logout_token::Expected {
                 issuer: self.issuer.as_str(),
                 client_id: self.client_id.as_str(),
                 keys: self.jwks.keys(),
@@ -725,8 +728,9 @@ mod tests {
             ),
             ("AUTHGEAR_DISCOVERY_MAX_AGE", "1s".to_owned()),
         ]);
-        let settings = crate::configuration::Settings::from_lookup(|name| vars.get(name).cloned())
-            .expect("valid settings");
+        let settings =
+            crate::server::configuration::Settings::from_lookup(|name| vars.get(name).cloned())
+                .expect("valid settings");
         let provider = Provider::new(settings.provider, &settings.app_url).unwrap();
         let too_old = || tokio::time::sleep(std::time::Duration::from_millis(1100));
 

@@ -1,0 +1,49 @@
+// The protected page (/account, `RequireUser`) and the typed 401 of server functions: what the
+// `leptos-authgear` crate gives any app, seen through this one.
+import {
+  test, expect, TEST, logIn, enterEmailAndCode, expectHydrated,
+} from './support.js';
+
+test('a guest who opens /account is redirected by the server to the login, and lands on /account', async ({ page, request }) => {
+  const response = await request.get('/account', { maxRedirects: 0 });
+  expect(response.status()).toBe(302);
+  expect(response.headers().location).toBe('/login?return_to=/account');
+  expect(await response.text()).not.toContain('Your account');
+
+  await page.goto('/account');
+  await expect(page).toHaveURL(new RegExp(`^${TEST.issuer}/interaction/`));
+  await enterEmailAndCode(page, 'account@example.com');
+  await expect(page).toHaveURL(`${TEST.appUrl}/account`);
+  await expect(page.locator('#accountTitle')).toHaveText('Your account');
+  await expect(page.locator('#accountEmail')).toHaveText('account@example.com');
+  await expect(page.locator('#loginState')).toHaveText('Signed in as account@example.com');
+});
+
+test('signed in, the Account link opens /account without a reload; a guest\'s goes to the login', async ({ page }) => {
+  await logIn(page, 'nav@example.com');
+  await expectHydrated(page);
+  await page.evaluate(() => { window.notReloaded = true; });
+  await page.locator('#accountLink').click();
+  await expect(page).toHaveURL(`${TEST.appUrl}/account`);
+  await expect(page.locator('#accountEmail')).toHaveText('nav@example.com');
+  expect(await page.evaluate(() => window.notReloaded)).toBe(true);
+
+  // Logged out: the same link, followed in the browser, leads to the login and back.
+  await page.locator('#accountLogout').click();
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  await expectHydrated(page);
+  await page.locator('#accountLink').click();
+  await expect(page).toHaveURL(new RegExp(`^${TEST.issuer}/`));
+});
+
+test('a server function without a session answers 401 with the typed error, never a redirect', async ({ request }) => {
+  for (const path of ['/api/profile']) {
+    const response = await request.post(path, { headers: { origin: TEST.appUrl }, maxRedirects: 0 });
+    expect(response.status(), path).toBe(401);
+    expect(await response.json(), path).toBe('NotSignedIn');
+  }
+  // Who is signed in is not an error for a guest.
+  const who = await request.post('/api/current_user', { headers: { origin: TEST.appUrl } });
+  expect(who.status()).toBe(200);
+  expect((await who.json()).user).toBeNull();
+});

@@ -1,0 +1,18 @@
+//! What is Authgear's own, kept here so that the rest works with any OpenID Connect provider.
+//!
+//! - Sign-up: Authgear opens its sign-up page rather than its login page when the authorization
+//!   request carries `x_page=signup` ([`SignupLink`](crate::SignupLink)).
+//! - Account settings: a signed-in user manages their account (email, sessions, passkeys) at
+//!   `<issuer>/settings` ([`AuthContext::account_settings_url`](crate::AuthContext::account_settings_url)).
+//! - Authgear sends no back-channel logout; its webhooks are how it tells an app that a session
+//!   ended (see the project's issues).
+
+/// The extra authorization parameter that opens Authgear's sign-up page.
+#[cfg(feature = "ssr")]
+pub(crate) const SIGNUP_PAGE: (&str, &str) = ("x_page", "signup");
+
+/// Authgear's account settings page for `issuer`.
+#[cfg(feature = "ssr")]
+pub(crate) fn settings_url(issuer: &str) -> String {
+    format!("{}/settings", issuer.trim_end_matches('/'))
+}

@@ -1,0 +1,347 @@
+//! The page's side: who is signed in ([`use_user`]), and ready links and buttons for logging
+//! in and out. All of it works under an [`AuthProvider`], which the server seeds with the
+//! session it read for this request and which the browser hydrates from without asking again.
+
+use crate::{AuthError, AuthState, User};
+use leptos::prelude::*;
+
+/// The path of the login route (`GET`, see [`login_url`]).
+pub const LOGIN_PATH: &str = "/login";
+/// The path of the logout route (`POST`, same-origin only).
+pub const LOGOUT_PATH: &str = "/logout";
+/// The path the browser asks whether its session still stands (`GET`, JSON).
+pub const STATUS_PATH: &str = "/session/status";
+
+/// The id of the `<script type="application/json">` element that carries the [`AuthState`]
+/// from the server's render to the browser's hydration.
+const STATE_ELEMENT_ID: &str = "authState";
+
+/// The auth state of the page, shared by every component under [`AuthProvider`]: get it with
+/// [`use_auth`].
+#[derive(Clone, Copy)]
+pub struct AuthContext {
+    state: StoredValue<Result<AuthState, AuthError>>,
+    /// Set when the session ends while the page is open.
+    ended: RwSignal<bool>,
+}
+
+impl AuthContext {
+    /// The signed-in user, `None` for a guest or once the session has ended.
+    pub fn user(&self) -> Signal<Option<User>> {
+        let (state, ended) = (self.state, self.ended);
+        Signal::derive(move || {
+            if ended.get() {
+                return None;
+            }
+            state.with_value(|state| state.as_ref().ok().and_then(|state| state.user.clone()))
+        })
+    }
+
+    /// True when a session ended without the user asking: while the page was open, or before
+    /// this page (the server says so once).
+    pub fn session_ended(&self) -> Signal<bool> {
+        let (state, ended) = (self.state, self.ended);
+        Signal::derive(move || {
+            ended.get()
+                || state.with_value(|state| state.as_ref().is_ok_and(|state| state.session_ended))
+        })
+    }
+
+    /// Marks the session as ended (a server function answered [`AuthError::needs_login`]): every
+    /// [`use_user`] turns to `None`.
+    pub fn end_session(&self) {
+        self.ended.set(true);
+    }
+
+    /// Why the server could not tell who is signed in (its session store is down): the page
+    /// should say so. `None` when it could.
+    pub fn unavailable(&self) -> Option<AuthError> {
+        self.state.with_value(|state| state.as_ref().err().cloned())
+    }
+
+    /// Where the user manages their account at the provider, when signed in.
+    pub fn account_settings_url(&self) -> Option<String> {
+        self.state.with_value(|state| {
+            state
+                .as_ref()
+                .ok()
+                .and_then(|state| state.account_settings_url.clone())
+        })
+    }
+
+    /// True when the server talks to the bundled local demo provider, not to Authgear.
+    pub fn demo_provider(&self) -> bool {
+        self.state
+            .with_value(|state| state.as_ref().is_ok_and(|state| state.demo_provider))
+    }
+}
+
+/// Provides [`use_auth`] and [`use_user`] to its children and carries the server's answer to
+/// the browser. Put it around the app, inside `<Router>` or outside it.
+///
+/// On the server it reads what the auth layer found for this request (and answers 503 when the
+/// session store is down); in the browser it reads the same state from the page, so hydration
+/// shows the same user with no request and no flash. While someone is signed in, it asks the
+/// server every 30 seconds and whenever the tab regains focus whether the session still
+/// stands, so a session ended elsewhere shows as the guest view without a reload.
+#[component]
+pub fn AuthProvider(children: Children) -> impl IntoView {
+    let state = initial_state();
+    let json = serde_json::to_string(&state)
+        .map(|json| json.replace('<', "\\u003c"))
+        .unwrap_or_default();
+    let signed_in = state.as_ref().is_ok_and(|state| state.user.is_some());
+    let auth = AuthContext {
+        state: StoredValue::new(state),
+        ended: RwSignal::new(false),
+    };
+    provide_context(auth);
+    watch_session(auth, signed_in);
+    view! {
+        <script type="application/json" id=STATE_ELEMENT_ID inner_html=json></script>
+        {children()}
+    }
+}
+
+/// The page's auth state. Outside an [`AuthProvider`] it is that of a page whose state is
+/// missing: no user, and [`AuthContext::unavailable`] says why.
+pub fn use_auth() -> AuthContext {
+    use_context::<AuthContext>().unwrap_or_else(|| AuthContext {
+        state: StoredValue::new(Err(missing_provider())),
+        ended: RwSignal::new(false),
+    })
+}
+
+/// The signed-in user: seeded by the server's render, the same in the browser after hydration,
+/// and `None` once the session ends elsewhere (noticed without a reload).
+pub fn use_user() -> Signal<Option<User>> {
+    use_auth().user()
+}
+
+/// `/login?return_to=<path>`: the login that comes back to `return_to` (a local path; the
+/// server refuses any other), or to `/` when `None`.
+pub fn login_url(return_to: Option<&str>) -> String {
+    match return_to {
+        Some(path) => format!("{LOGIN_PATH}?return_to={}", encode_query_value(path)),
+        None => LOGIN_PATH.to_owned(),
+    }
+}
+
+/// A link that logs in and comes back to `return_to` (default: the home page). It is
+/// `rel="external"`, so that `leptos_router` lets the browser load it (the login is a server
+/// route, not one of the app's pages).
+#[component]
+pub fn LoginLink(
+    /// The local path to come back to after login, e.g. `/account`.
+    #[prop(optional, into)]
+    return_to: Option<String>,
+    /// The element's id.
+    #[prop(optional, into)]
+    id: Option<String>,
+    /// The element's class.
+    #[prop(optional, into)]
+    class: Option<String>,
+    /// The link's content, e.g. `"Login"`.
+    children: Children,
+) -> impl IntoView {
+    let href = login_url(return_to.as_deref());
+    view! { <a href=href id=id class=class rel="external">{children()}</a> }
+}
+
+/// A link that opens the provider's sign-up page (Authgear: `x_page=signup`) and comes back to
+/// `return_to` (default: the home page).
+#[component]
+pub fn SignupLink(
+    /// The local path to come back to after sign-up.
+    #[prop(optional, into)]
+    return_to: Option<String>,
+    /// The element's id.
+    #[prop(optional, into)]
+    id: Option<String>,
+    /// The element's class.
+    #[prop(optional, into)]
+    class: Option<String>,
+    /// The link's content, e.g. `"Sign up"`.
+    children: Children,
+) -> impl IntoView {
+    let href = format!(
+        "{}&screen=signup",
+        login_url(Some(return_to.as_deref().unwrap_or("/")))
+    );
+    view! { <a href=href id=id class=class rel="external">{children()}</a> }
+}
+
+/// A button that logs out: a same-origin `POST` form (a link could be triggered cross-site).
+/// The server ends the session here and at the provider, then comes back to `/`.
+#[component]
+pub fn LogoutButton(
+    /// The button's id.
+    #[prop(optional, into)]
+    id: Option<String>,
+    /// The button's class.
+    #[prop(optional, into)]
+    class: Option<String>,
+    /// The button's content, e.g. `"Logout"`.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=LOGOUT_PATH>
+            <button type="submit" id=id class=class>{children()}</button>
+        </form>
+    }
+}
+
+/// Shows its children to a signed-in user only. A guest is sent to the login, which comes back
+/// to this page: on the server with a redirect (the first request of `/account`, say), in the
+/// browser by loading the login page (client-side navigation, or the session ended while the
+/// page was open).
+///
+/// When the server could not read the session (its store is down), it shows why instead, and
+/// sends nobody anywhere.
+#[component]
+pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    if let Some(error) = auth.unavailable() {
+        return view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any();
+    }
+    let user = auth.user();
+    let login = login_url(Some(&current_path()));
+    // The server answers a guest's request with a redirect; the browser goes to the login page
+    // when the user is (or becomes) a guest (the effect runs in the browser only).
+    #[cfg(feature = "ssr")]
+    if user.get_untracked().is_none() {
+        send_to_login(&login);
+    }
+    let fallback = {
+        let login = login.clone();
+        move || view! { <p class="notice">"Please " <a href=login.clone() rel="external">"log in"</a> " to see this page."</p> }
+    };
+    Effect::new(move |_| {
+        if user.get().is_none() {
+            send_to_login(&login);
+        }
+    });
+    view! { <Show when=move || user.get().is_some() fallback>{children()}</Show> }.into_any()
+}
+
+/// Loads the login page, to come back to the current page. For a server function that
+/// answered [`AuthError::needs_login`]. Browser only; nothing on the server.
+pub fn login_here() {
+    send_to_login(&login_url(Some(&current_path())));
+}
+
+/// The current path and query: the request's on the server, the location's in the browser.
+fn current_path() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .uri
+                    .path_and_query()
+                    .map(|path| path.as_str().to_owned())
+            })
+            .unwrap_or_else(|| "/".to_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let location = window().location();
+        let path = location.pathname().unwrap_or_else(|_| "/".into());
+        path + &location.search().unwrap_or_default()
+    }
+}
+
+fn send_to_login(login: &str) {
+    // A 302 whatever the request accepts (`leptos_axum::redirect` sets it for HTML requests
+    // only).
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(location)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(login),
+    ) {
+        response.set_status(axum::http::StatusCode::FOUND);
+        response.insert_header(axum::http::header::LOCATION, location);
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    if let Err(error) = window().location().assign(login) {
+        leptos::logging::warn!("cannot go to the login page: {error:?}");
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let _ = login;
+}
+
+/// Percent-encodes everything but unreserved characters and `/` (a path stays readable).
+fn encode_query_value(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+fn missing_provider() -> AuthError {
+    AuthError::Temporary("The page was sent without its sign-in state; reload it.".into())
+}
+
+/// On the server: what the auth layer found for this request. In the browser: the page's data
+/// block.
+fn initial_state() -> Result<AuthState, AuthError> {
+    #[cfg(feature = "ssr")]
+    let found = crate::server::page_state();
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    let found = document()
+        .get_element_by_id(STATE_ELEMENT_ID)
+        .and_then(|element| element.text_content())
+        .and_then(|json| serde_json::from_str(&json).ok());
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let found: Option<Result<AuthState, AuthError>> = None;
+    found.unwrap_or_else(|| Err(missing_provider()))
+}
+
+/// Asks [`STATUS_PATH`] when the tab regains focus and every 30 seconds while signed in.
+#[cfg(feature = "hydrate")]
+fn watch_session(auth: AuthContext, signed_in: bool) {
+    use leptos::task::spawn_local;
+    use std::time::Duration;
+
+    if !signed_in {
+        return;
+    }
+    let check = move || {
+        spawn_local(async move {
+            if let Some(false) = crate::status::signed_in().await {
+                auth.end_session();
+            }
+        })
+    };
+    let interval = set_interval_with_handle(check, Duration::from_secs(30)).ok();
+    let focus = window_event_listener(leptos::ev::focus, move |_| check());
+    on_cleanup(move || {
+        if let Some(interval) = interval {
+            interval.clear();
+        }
+        focus.remove();
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn watch_session(_auth: AuthContext, _signed_in: bool) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_urls_encode_the_return_path() {
+        assert_eq!(login_url(None), "/login");
+        assert_eq!(login_url(Some("/account")), "/login?return_to=/account");
+        assert_eq!(
+            login_url(Some("/a?b=c&d=é")),
+            "/login?return_to=/a%3Fb%3Dc%26d%3D%C3%A9"
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! Log in with Authgear, or any OpenID Connect provider, in a Leptos app: a backend-for-frontend
+//! (BFF) that runs the authorization-code flow as a confidential client and keeps every token in
+//! a server-side session behind an HTTP-only cookie. The page sees who is signed in, never a
+//! token.
+//!
+//! One crate for both sides, like Leptos' own: feature `ssr` for the server (routes, session
+//! layer, stores, server-function helpers), `hydrate` for the browser (the session watcher).
+//!
+//! # Quick start
+//!
+//! In the server's `main` (an app from Leptos' `start-axum-workspace` template):
+//!
+//! ```no_run
+//! # #[cfg(feature = "ssr")]
+//! # mod quick_start {
+//! use axum::Router;
+//! use leptos::prelude::*;
+//! use leptos_authgear::server::Auth;
+//! use leptos_axum::{generate_route_list, LeptosRoutes};
+//!
+//! # #[component] fn App() -> impl IntoView { view! { <p>"app"</p> } }
+//! # fn shell(_options: LeptosOptions) -> impl IntoView { view! { <App/> } }
+//! # pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let options = get_configuration(None)?.leptos_options;
+//! // AUTHGEAR_DOMAIN, AUTHGEAR_CLIENT_ID, AUTHGEAR_CLIENT_SECRET, APP_SECRET_KEY, APP_URL.
+//! let auth = Auth::from_env().await?;
+//! let app = Router::new()
+//!     .leptos_routes(&options, generate_route_list(App), {
+//!         let options = options.clone();
+//!         move || shell(options.clone())
+//!     })
+//!     .merge(auth.routes()) // /login, /callback, /logout, /session/status, ...
+//!     .fallback(leptos_axum::file_and_error_handler(shell))
+//!     .layer(auth.layer()) // the session cookie, the same-origin check, the page's user
+//!     .with_state(options.clone());
+//! let listener = tokio::net::TcpListener::bind(&options.site_addr).await?;
+//! axum::serve(listener, app.into_make_service()).await?;
+//! # Ok(()) }
+//! # }
+//! ```
+//!
+//! In components, under an [`AuthProvider`]:
+//!
+//! ```
+//! use leptos::prelude::*;
+//! use leptos_authgear::{use_user, AuthProvider, LoginLink, LogoutButton};
+//!
+//! #[component]
+//! fn App() -> impl IntoView {
+//!     view! { <AuthProvider><Greeting/></AuthProvider> }
+//! }
+//!
+//! #[component]
+//! fn Greeting() -> impl IntoView {
+//!     let user = use_user();
+//!     move || match user.get() {
+//!         Some(user) => view! {
+//!             <p>"Signed in as " {user.display_name}</p>
+//!             <LogoutButton>"Logout"</LogoutButton>
+//!         }
+//!         .into_any(),
+//!         None => view! { <LoginLink return_to="/">"Login"</LoginLink> }.into_any(),
+//!     }
+//! }
+//! ```
+//!
+//! In a server function:
+//!
+//! ```
+//! use leptos::prelude::*;
+//! use leptos_authgear::AuthError;
+//!
+//! #[server]
+//! pub async fn greeting() -> Result<String, AuthError> {
+//!     // 401 and `AuthError::NotSignedIn` without a session, never a redirect.
+//!     let user = leptos_authgear::server::require_user().await?;
+//!     // Refreshed first if it is about to expire, once however many calls ask.
+//!     let token = leptos_authgear::server::access_token().await?;
+//!     let _ = token.secret(); // for `Authorization: Bearer …` to your API
+//!     Ok(format!("Hello, {}", user.display_name))
+//! }
+//! ```
+//!
+//! A page only for signed-in users: wrap it in [`RequireUser`]; a guest is redirected to the
+//! login, which comes back to that page.
+
+#![warn(missing_docs)]
+
+pub mod authgear;
+mod components;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "hydrate")]
+mod status;
+mod user;
+
+pub use components::{
+    login_here, login_url, use_auth, use_user, AuthContext, AuthProvider, LoginLink, LogoutButton,
+    RequireUser, SignupLink, LOGIN_PATH, LOGOUT_PATH, STATUS_PATH,
+};
+pub use user::{AuthError, AuthState, ClaimsJson, User};
+
+use leptos::prelude::*;
+
+/// Who is signed in to this browser: the user (or none), and whether a session ended
+/// elsewhere. A server function at `POST /api/current_user`, like Duende.BFF's `/bff/user`;
+/// reading it counts as activity.
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<AuthState, AuthError> {
+    server::current_auth_state().await
+}

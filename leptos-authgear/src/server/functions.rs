@@ -1,0 +1,151 @@
+//! What a server function calls: [`require_user`], [`access_token`], [`refresh_profile`]. Each
+//! reads the session the auth layer attached to this request; none of them redirects: a call
+//! without a session answers 401 with [`AuthError::NotSignedIn`], which the page turns into a
+//! login ([`login_here`](crate::login_here)).
+
+use super::layer::PageState;
+use super::session::{AuthSession, SignedInUser};
+use super::Auth;
+use crate::{AuthError, AuthState, User};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use std::fmt;
+use tower_sessions::Session;
+
+/// The signed-in user, or [`AuthError::NotSignedIn`] (and status 401). Counts as activity: the
+/// idle timeout starts again.
+pub async fn require_user() -> Result<User, AuthError> {
+    let (_, session) = request_session()?;
+    let user = session.active_user().await.map_err(store_error)?;
+    match user {
+        Some(user) => Ok(User::from_signed_in(&user)),
+        None => Err(not_signed_in(AuthError::NotSignedIn)),
+    }
+}
+
+/// An access token good for a call to an API now: refreshed first when it is about to expire,
+/// once per session however many calls ask at the same time. [`AuthError::NotSignedIn`] or
+/// [`AuthError::SessionEnded`] (the provider refused the refresh) answer 401.
+pub async fn access_token() -> Result<AccessToken, AuthError> {
+    let (auth, session) = request_session()?;
+    session.active_user().await.map_err(store_error)?;
+    match auth.0.tokens.fresh_user(&session).await {
+        Ok(user) => Ok(AccessToken(user.tokens.access_token.clone())),
+        Err(error) => Err(not_signed_in(error.into())),
+    }
+}
+
+/// The user's claims fresh from the provider's userinfo endpoint (the access token refreshed
+/// first when due), kept in the session for the next page.
+pub async fn refresh_profile() -> Result<User, AuthError> {
+    let (auth, session) = request_session()?;
+    session.active_user().await.map_err(store_error)?;
+    auth.0
+        .tokens
+        .fresh_profile(&session)
+        .await
+        .map_err(not_signed_in)
+}
+
+/// Who is signed in, as `/api/current_user` answers: the user (or none) and whether a session
+/// ended elsewhere.
+pub(crate) async fn current_auth_state() -> Result<AuthState, AuthError> {
+    let (auth, session) = request_session()?;
+    super::auth_state(&auth, &session)
+        .await
+        .map_err(store_error)
+}
+
+/// An OAuth access token, for the `Authorization: Bearer` header of an API call. Never printed
+/// by `Debug`.
+#[derive(Clone)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    /// The token itself. Send it only to the API it is for.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([redacted])")
+    }
+}
+
+/// What the auth layer found for the page being rendered (see
+/// [`AuthProvider`](crate::AuthProvider)); `None` outside a request it saw.
+pub(crate) fn page_state() -> Option<Result<AuthState, AuthError>> {
+    let parts = use_context::<Parts>()?;
+    let state = parts.extensions.get::<PageState>()?.0.clone();
+    if let Some(response) = use_context::<ResponseOptions>() {
+        // The page shows who is signed in: no cache may keep it.
+        response.insert_header(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        if state.is_err() {
+            response.set_status(StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+    Some(state)
+}
+
+/// The [`Auth`] and the browser's session for this call, from the request the auth layer saw.
+fn request_session() -> Result<(Auth, AuthSession), AuthError> {
+    let parts = use_context::<Parts>();
+    let found = parts.as_ref().and_then(|parts| {
+        let auth = parts.extensions.get::<Auth>()?;
+        let session = parts.extensions.get::<Session>()?;
+        Some((auth.clone(), AuthSession::new(session.clone(), auth)))
+    });
+    found.ok_or_else(|| {
+        tracing::error!("no session for this call: is `Auth::layer` around the router?");
+        AuthError::Temporary("The server could not read your session.".into())
+    })
+}
+
+/// 401 for an error that needs a login; the error as it is.
+fn not_signed_in(error: AuthError) -> AuthError {
+    if error.needs_login() {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(StatusCode::UNAUTHORIZED);
+        }
+    }
+    error
+}
+
+/// Logs the cause on the server and answers 503 (for the page and for a server function call
+/// alike); the browser only learns that it was temporary. The session is left as it is: it
+/// works again once the store is back.
+pub(crate) fn store_error(error: impl fmt::Display) -> AuthError {
+    tracing::error!(%error, "session store failed");
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(StatusCode::SERVICE_UNAVAILABLE);
+    }
+    AuthError::Temporary(STORE_UNAVAILABLE.into())
+}
+
+const STORE_UNAVAILABLE: &str = "The server cannot reach its session store right now. Nothing \
+     was lost; please try again in a moment.";
+
+impl User {
+    /// The page's view of a signed-in user: no token.
+    pub(crate) fn from_signed_in(user: &SignedInUser) -> Self {
+        let claims = &user.claims;
+        Self {
+            display_name: claims.display_name.clone(),
+            email: claims.email.clone(),
+            email_verified: claims.email_verified,
+            subject: user.subject.clone(),
+            claims_json: claims.pretty_json.clone(),
+            session_ends_at: user.ends_at,
+            access_token_expires_at: user.tokens.access_token_expires_at,
+            refreshes: user.refreshes,
+            last_refreshed_at: user.last_refreshed_at,
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! [`AuthLayer`]: what every request of the app goes through. Tower services rather than
+//! `axum::middleware::from_fn`, which boxes two things per request; only a page request, which
+//! reads the session store, is boxed.
+
+use super::same_origin::RequireSameOrigin;
+use super::session::AuthSession;
+use super::{auth_state, Auth};
+use crate::components::{LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
+use crate::{AuthError, AuthState};
+use axum::extract::Request;
+use axum::http::Method;
+use axum::response::Response;
+use futures::future::{BoxFuture, Either};
+use std::task::{Context, Poll};
+use tower::{Layer, Service};
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::service::PrivateCookie;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+/// The layer [`Auth::layer`] returns.
+#[derive(Clone)]
+pub struct AuthLayer {
+    auth: Auth,
+    sessions: SessionManagerLayer<super::stores::Sessions, PrivateCookie>,
+}
+
+/// The service [`AuthLayer`] wraps a router in.
+pub type AuthService<S> =
+    RequireSameOrigin<
+        axum::middleware::AddExtension<
+            <SessionManagerLayer<super::stores::Sessions, PrivateCookie> as Layer<
+                LoadPageState<S>,
+            >>::Service,
+            Auth,
+        >,
+    >;
+
+impl AuthLayer {
+    pub(crate) fn new(auth: Auth) -> Self {
+        let settings = &auth.0.settings;
+        let secure = settings.app_url.is_https();
+        // `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
+        let name = if secure { "__Host-session" } else { "session" };
+        // One HTTP-only, SameSite=Lax cookie holding an opaque, encrypted session id; everything
+        // else stays on the server.
+        let sessions = SessionManagerLayer::new(auth.0.sessions.clone())
+            .with_name(name)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(secure)
+            .with_path("/")
+            // Signed-in records set their own expiry (idle timeout capped by the absolute
+            // lifetime, see `AuthSession`); this is the default for the rest.
+            .with_expiry(Expiry::OnInactivity(Duration::seconds(
+                settings.session.idle_timeout.as_secs() as i64,
+            )))
+            .with_private(Key::derive_from(settings.secret_key.as_bytes()));
+        Self { auth, sessions }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        let sessions = self.sessions.layer(LoadPageState { inner });
+        let with_auth = axum::Extension(self.auth.clone()).layer(sessions);
+        RequireSameOrigin::new(with_auth, self.auth.0.settings.app_url.origin())
+    }
+}
+
+/// What the auth layer found for a page request: read by [`AuthProvider`](crate::AuthProvider)
+/// while the page renders.
+#[derive(Clone)]
+pub(crate) struct PageState(pub(crate) Result<AuthState, AuthError>);
+
+/// Reads who is signed in before a page renders (rendering is synchronous; the store is not).
+#[derive(Clone)]
+pub struct LoadPageState<S> {
+    inner: S,
+}
+
+impl<S, E> Service<Request> for LoadPageState<S>
+where
+    S: Service<Request, Response = Response, Error = E> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = E;
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response, E>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        if !is_page_request(&request) {
+            return Either::Left(self.inner.call(request));
+        }
+        // The clone that is ready is the one to call (tower's rule for services in futures).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Either::Right(Box::pin(async move {
+            let extensions = request.extensions();
+            let state = match (extensions.get::<Auth>(), extensions.get::<Session>()) {
+                (Some(auth), Some(session)) => {
+                    let session = AuthSession::new(session.clone(), auth);
+                    auth_state(auth, &session)
+                        .await
+                        .map_err(super::functions::store_error)
+                }
+                _ => Err(AuthError::Temporary(
+                    "The auth layer is not installed.".into(),
+                )),
+            };
+            request.extensions_mut().insert(PageState(state));
+            inner.call(request).await
+        }))
+    }
+}
+
+/// A `GET` of what may be a page: not a file (a last segment with a dot: `/pkg/app.js`,
+/// `/favicon.svg`), not a server function (`/api/…`), not one of this crate's own routes.
+fn is_page_request(request: &Request) -> bool {
+    if request.method() != Method::GET {
+        return false;
+    }
+    let path = request.uri().path();
+    let last_segment = path.rsplit('/').next().unwrap_or_default();
+    !last_segment.contains('.')
+        && !path.starts_with("/api/")
+        && ![LOGIN_PATH, "/callback", LOGOUT_PATH, STATUS_PATH].contains(&path)
+}

@@ -1,0 +1,212 @@
+//! The server side (feature `ssr`): [`Auth`] builds everything from the environment; its
+//! [`routes`](Auth::routes) and [`layer`](Auth::layer) go into the app's axum router; server
+//! functions call [`require_user`] and [`access_token`].
+
+pub(crate) mod configuration;
+pub(crate) mod error;
+mod functions;
+pub mod layer;
+pub(crate) mod logout_token;
+pub(crate) mod oidc;
+pub(crate) mod provider_http;
+pub(crate) mod return_to;
+mod routes;
+pub mod same_origin;
+pub(crate) mod session;
+pub mod stores;
+pub(crate) mod tokens;
+
+pub use configuration::{
+    AppUrl, ConfigError, ConfigProblem, ProviderSettings, SecretKey, SessionSettings, Settings,
+    StoreUrl,
+};
+pub use error::not_found;
+pub use functions::{access_token, refresh_profile, require_user, AccessToken};
+pub use layer::{AuthLayer, AuthService};
+#[cfg(any(test, feature = "test-fixtures"))]
+pub use session::SignedInUser;
+
+pub(crate) use functions::{current_auth_state, page_state};
+
+use crate::AuthState;
+use oidc::Provider;
+use routes::backchannel::SeenTokenIds;
+use session::{AuthSession, DecodedSessions, SessionLifetimes};
+use std::sync::Arc;
+use stores::refresh_lock::RefreshLocks;
+use stores::Sessions;
+use tokens::TokenManager;
+
+/// The login, built from [`Settings`]: the provider, the session store, the routes and the
+/// layer. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct Auth(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) settings: Settings,
+    pub(crate) provider: Arc<Provider>,
+    pub(crate) tokens: TokenManager,
+    pub(crate) sessions: Sessions,
+    pub(crate) seen_logout_tokens: SeenTokenIds,
+    pub(crate) lifetimes: SessionLifetimes,
+    pub(crate) decoded: Option<Arc<dyn DecodedSessions>>,
+    /// The state of a page for a visitor without a session.
+    pub(crate) guest: AuthState,
+    pub(crate) account_settings_url: String,
+}
+
+/// Why [`Auth`] could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A variable is missing or invalid; the message names each and its fix.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The session store (`SESSION_STORE`) could not be opened.
+    #[error("SESSION_STORE ({store}): {message}")]
+    Store {
+        /// The store as configured (without its password).
+        store: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The provider's settings cannot make a client (e.g. an unusable issuer URL).
+    #[error("{0}")]
+    Provider(String),
+}
+
+/// Expired SQLite sessions are deleted this often (or every idle timeout, if shorter).
+const EXPIRED_DELETION_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Auth {
+    /// Reads [`Settings`] from the environment (`AUTHGEAR_*`, `APP_URL`, `APP_SECRET_KEY`,
+    /// `SESSION_*`; see the README) and opens the session store. Call it inside the tokio
+    /// runtime. Does not wait for the provider: discovery starts in the background and is
+    /// retried on the first login if the provider is down.
+    pub async fn from_env() -> Result<Self, StartError> {
+        Self::new(Settings::from_env()?).await
+    }
+
+    /// As [`Auth::from_env`], from settings already read.
+    pub async fn new(settings: Settings) -> Result<Self, StartError> {
+        let sessions = Sessions::connect(&settings.session)
+            .await
+            .map_err(|message| StartError::Store {
+                store: settings.session.store.to_string(),
+                message,
+            })?;
+        let provider = Provider::new(settings.provider.clone(), &settings.app_url)
+            .map_err(StartError::Provider)?;
+        let provider = Arc::new(provider);
+        // Discover in the background: a provider that is down must not stop the app starting.
+        tokio::spawn({
+            let provider = provider.clone();
+            async move {
+                if let Err(error) = provider.client().await {
+                    tracing::warn!(%error, "provider discovery failed; will retry on the next login");
+                }
+            }
+        });
+        sessions.spawn_expired_deletion(settings.session.idle_timeout.min(EXPIRED_DELETION_PERIOD));
+        let tokens = TokenManager::new(provider.clone(), RefreshLocks::new(sessions.redis()));
+        let lifetimes = SessionLifetimes {
+            idle_timeout: settings.session.idle_timeout.as_secs() as i64,
+            max_lifetime: settings.session.max_lifetime.as_secs() as i64,
+        };
+        Ok(Self(Arc::new(Inner {
+            account_settings_url: crate::authgear::settings_url(settings.provider.issuer.as_str()),
+            guest: AuthState {
+                user: None,
+                session_ended: false,
+                account_settings_url: None,
+                demo_provider: settings.provider.local_demo,
+            },
+            decoded: sessions.decoded(),
+            settings,
+            provider,
+            tokens,
+            sessions,
+            seen_logout_tokens: SeenTokenIds::default(),
+            lifetimes,
+        })))
+    }
+
+    /// The settings it was built from.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// The routes of the login: `GET /login`, `GET /callback`, `POST /logout`,
+    /// `GET /session/status`, `POST /backchannel-logout` and the server function
+    /// `POST /api/current_user`. Merge them into the app's router, then add [`Auth::layer`]
+    /// around the whole router.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
+        routes::router(self.clone())
+    }
+
+    /// The layer every route of the app goes through: the session cookie (HTTP-only,
+    /// `SameSite=Lax`, an encrypted opaque id; every token stays on the server), the refusal of
+    /// cross-site requests that change state (403), and, for a page, who is signed in (read by
+    /// [`AuthProvider`](crate::AuthProvider)).
+    pub fn layer(&self) -> AuthLayer {
+        AuthLayer::new(self.clone())
+    }
+
+    /// Whether logins can be served now: the provider's discovery loads and the session store
+    /// answers. Each part `Ok` or its error, for a readiness probe.
+    pub async fn readiness(&self) -> Readiness {
+        Readiness {
+            provider: self
+                .0
+                .provider
+                .client()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            session_store: self.0.sessions.ping().await,
+        }
+    }
+}
+
+/// Loads the provider's discovery document and keys for `settings` and says what it found, in
+/// readable lines (for a `--check-config`), or why it failed.
+pub async fn check_provider(settings: &Settings) -> Result<String, String> {
+    let provider = Provider::new(settings.provider.clone(), &settings.app_url)?;
+    let client = provider.client().await.map_err(|error| error.to_string())?;
+    Ok(client.describe())
+}
+
+/// The answer of [`Auth::readiness`].
+#[derive(Debug)]
+pub struct Readiness {
+    /// The provider's discovery document and keys load.
+    pub provider: Result<(), String>,
+    /// The session store answers.
+    pub session_store: Result<(), String>,
+}
+
+impl Readiness {
+    /// Both parts are ready.
+    pub fn is_ready(&self) -> bool {
+        self.provider.is_ok() && self.session_store.is_ok()
+    }
+}
+
+/// Who is signed in to `session`, for the page and for `current_user` alike. Reading it counts
+/// as activity; a session that ended elsewhere is reported once.
+pub(crate) async fn auth_state(
+    auth: &Auth,
+    session: &AuthSession,
+) -> Result<AuthState, session::SessionError> {
+    // No session cookie: a guest, with nothing to read (the common case for a page).
+    if !session.has_cookie() {
+        return Ok(auth.0.guest.clone());
+    }
+    let user = session.active_user().await?;
+    let session_ended = user.is_none() && session.take_ended_elsewhere().await?;
+    Ok(AuthState {
+        account_settings_url: user.as_ref().map(|_| auth.0.account_settings_url.clone()),
+        user: user.as_deref().map(crate::User::from_signed_in),
+        session_ended,
+        demo_provider: auth.0.guest.demo_provider,
+    })
+}
