@@ -2,15 +2,8 @@
 //! in and out. All of it works under an [`AuthProvider`], which the server seeds with the
 //! session it read for this request and which the browser hydrates from without asking again.
 
-use crate::{AuthError, AuthState, User};
+use crate::{AuthError, AuthState, User, LOGIN_PATH, LOGOUT_PATH};
 use leptos::prelude::*;
-
-/// The path of the login route (`GET`, see [`login_url`]).
-pub const LOGIN_PATH: &str = "/login";
-/// The path of the logout route (`POST`, same-origin only).
-pub const LOGOUT_PATH: &str = "/logout";
-/// The path the browser asks whether its session still stands (`GET`, JSON).
-pub const STATUS_PATH: &str = "/session/status";
 
 /// The id of the `<script type="application/json">` element that carries the [`AuthState`]
 /// from the server's render to the browser's hydration.
@@ -302,7 +295,7 @@ fn initial_state() -> Result<AuthState, AuthError> {
     found.unwrap_or_else(|| Err(missing_provider()))
 }
 
-/// Asks [`STATUS_PATH`] when the tab regains focus and every 30 seconds while signed in.
+/// Asks [`STATUS_PATH`](crate::STATUS_PATH) when the tab regains focus and every 30 seconds while signed in.
 #[cfg(feature = "hydrate")]
 fn watch_session(auth: AuthContext, signed_in: bool) {
     use leptos::task::spawn_local;

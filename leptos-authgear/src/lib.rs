@@ -96,11 +96,18 @@ mod user;
 
 pub use components::{
     login_here, login_url, use_auth, use_user, AuthContext, AuthProvider, LoginLink, LogoutButton,
-    RequireUser, SignupLink, LOGIN_PATH, LOGOUT_PATH, STATUS_PATH,
+    RequireUser, SignupLink,
 };
 pub use user::{AuthError, AuthState, ClaimsJson, User};
 
 use leptos::prelude::*;
+
+/// The path of the login route (`GET`, see [`login_url`]; `?return_to=`, `?screen=signup`, `?prompt=login`).
+pub const LOGIN_PATH: &str = "/login";
+/// The path of the logout route (`POST`, same-origin only).
+pub const LOGOUT_PATH: &str = "/logout";
+/// The path the browser asks whether its session still stands (`GET`, JSON).
+pub const STATUS_PATH: &str = "/session/status";
 
 /// Who is signed in to this browser: the user (or none), and whether a session ended
 /// elsewhere. A server function at `POST /api/current_user`, like Duende.BFF's `/bff/user`;

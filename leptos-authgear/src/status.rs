@@ -11,7 +11,7 @@ struct SessionStatus {
 /// `Some(signed_in)`, or `None` when the server could not be asked (offline, restarting):
 /// then nothing is concluded.
 pub async fn signed_in() -> Option<bool> {
-    let response = gloo_net::http::Request::get("/session/status")
+    let response = gloo_net::http::Request::get(crate::STATUS_PATH)
         .send()
         .await
         .ok()?;

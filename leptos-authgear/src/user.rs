@@ -86,11 +86,9 @@ pub struct AuthState {
 }
 
 /// What a call that needs the user can fail with, as a page needs to tell the cases apart.
-/// The error type of this crate's server functions and of [`require_user`] and
-/// [`access_token`]; [`AuthError::NotSignedIn`] is answered with status 401.
-///
-/// [`require_user`]: crate::server::require_user
-/// [`access_token`]: crate::server::access_token
+/// The error type of this crate's server functions and of `server::require_user` and
+/// `server::access_token` (feature `ssr`); [`AuthError::NotSignedIn`] is answered with status
+/// 401.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum AuthError {
     /// Nobody is signed in to this browser (status 401): log in, then try again.

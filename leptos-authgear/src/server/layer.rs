@@ -5,8 +5,8 @@
 use super::same_origin::RequireSameOrigin;
 use super::session::AuthSession;
 use super::{auth_state, Auth};
-use crate::components::{LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
 use crate::{AuthError, AuthState};
+use crate::{LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;

@@ -5,7 +5,7 @@ pub(crate) mod backchannel;
 mod status;
 
 use super::Auth;
-use crate::components::{LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
+use crate::{LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
 use axum::routing::{get, post};
 use axum::Router;
 

@@ -162,7 +162,7 @@ impl Sessions {
         });
     }
 
-    /// Sessions held decoded, for [`crate::server::session::AuthSession`] to read without decoding a
+    /// Sessions held decoded, for `AuthSession` to read without decoding a
     /// record: the SQLite store's cache. (Redis has none: other instances write it too.)
     pub fn decoded(&self) -> Option<Arc<dyn DecodedSessions>> {
         self.cache
