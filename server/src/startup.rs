@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Router, ServiceExt};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_authgear::server::{not_found, Auth, Settings};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::generate_route_list;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 
@@ -64,16 +64,18 @@ pub fn app(auth: Auth, options: LeptosOptions) -> App {
         let auth = auth.clone();
         move || health::readyz(auth.clone())
     };
+    // The pages and server functions through leptos-authgear's renderer and dispatcher: the
+    // same contexts as `leptos_routes_with_context`, several times cheaper (docs/decisions/0002).
+    let pages = auth.leptos_routes(
+        generate_route_list(LeptosApp),
+        move || provide_context(policy.clone()),
+        {
+            let options = options.clone();
+            move || shell(options.clone())
+        },
+    );
     let router = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            generate_route_list(LeptosApp),
-            move || provide_context(policy.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .merge(pages)
         .merge(auth.routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(readyz))

@@ -4,6 +4,7 @@
 //! login ([`login_here`](crate::login_here)).
 
 use super::layer::PageState;
+use super::pages::RequestAuth;
 use super::session::{AuthSession, SignedInUser};
 use super::Auth;
 use crate::{AuthError, AuthState, User};
@@ -94,8 +95,14 @@ pub(crate) fn page_state() -> Option<Result<AuthState, AuthError>> {
     Some(state)
 }
 
-/// The [`Auth`] and the browser's session for this call, from the request the auth layer saw.
+/// The [`Auth`] and the browser's session for this call, from the request the auth layer saw:
+/// in the context [`Auth::leptos_routes`] provides, or in the request's parts that
+/// `leptos_axum` provides.
 fn request_session() -> Result<(Auth, AuthSession), AuthError> {
+    if let Some(RequestAuth { auth, session }) = use_context::<RequestAuth>() {
+        let session = AuthSession::new(session, &auth);
+        return Ok((auth, session));
+    }
     let parts = use_context::<Parts>();
     let found = parts.as_ref().and_then(|parts| {
         let auth = parts.extensions.get::<Auth>()?;

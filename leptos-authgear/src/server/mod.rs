@@ -8,6 +8,7 @@ mod functions;
 pub mod layer;
 pub(crate) mod logout_token;
 pub(crate) mod oidc;
+mod pages;
 pub(crate) mod provider_http;
 pub(crate) mod return_to;
 mod routes;
@@ -23,6 +24,7 @@ pub use configuration::{
 pub use error::not_found;
 pub use functions::{access_token, refresh_profile, require_user, AccessToken};
 pub use layer::{AuthLayer, AuthService};
+pub use pages::RequestAuth;
 #[cfg(any(test, feature = "test-fixtures"))]
 pub use session::SignedInUser;
 
@@ -141,6 +143,33 @@ impl Auth {
     /// around the whole router.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
         routes::router(self.clone())
+    }
+
+    /// The app's pages (`paths`, from `leptos_axum::generate_route_list`) and its server
+    /// functions, as `leptos_axum`'s `leptos_routes_with_context` serves them, but rendered and
+    /// dispatched by this crate: measured several times cheaper per request
+    /// (docs/decisions/0002-pages-and-server-functions.md). `context` runs before each render
+    /// and each server function, as there; `app` renders the whole document (the template's
+    /// `shell`).
+    ///
+    /// What it does not do: stream (a page that waits for a resource is an error page), inject
+    /// `leptos_meta`'s tags, give server functions the request's parts
+    /// (`leptos_axum::extract`). A guest's page (no session, no query string) is rendered once
+    /// per path, so it may depend on nothing else. Where any of that matters, use
+    /// `leptos_routes_with_context`: everything in this crate works with it too.
+    pub fn leptos_routes<S, C, A, IV>(
+        &self,
+        paths: Vec<leptos_axum::AxumRouteListing>,
+        context: C,
+        app: A,
+    ) -> axum::Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        C: Fn() + Clone + Send + Sync + 'static,
+        A: Fn() -> IV + Clone + Send + Sync + 'static,
+        IV: leptos::prelude::IntoView + 'static,
+    {
+        pages::router(self.clone(), paths, context, app)
     }
 
     /// The layer every route of the app goes through: the session cookie (HTTP-only,

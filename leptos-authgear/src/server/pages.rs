@@ -1,0 +1,302 @@
+//! [`Auth::leptos_routes`](super::Auth::leptos_routes): the app's pages and server functions,
+//! rendered and dispatched by this crate instead of `leptos_axum`'s `leptos_routes`, because it
+//! measured several times cheaper (docs/decisions/0002-pages-and-server-functions.md).
+//!
+//! - A page is rendered synchronously with `to_html` under its own reactive owner and shared
+//!   context, with the contexts `leptos_axum` provides (the request URL for the router, the
+//!   request's parts, `ResponseOptions`, a nonce, the server redirect); no stream, no meta
+//!   context. The hydration data is appended as `leptos_axum` appends it.
+//! - A guest's page (no session cookie, no query string) is rendered once per path; each response
+//!   gets it with a new nonce.
+//! - A server function runs as `handle_server_fns_with_context` runs it, less a copy of the
+//!   request's parts and the redirect after a plain form post. It gets this crate's
+//!   [`RequestAuth`] context instead; `leptos_axum::extract` finds no parts.
+
+use super::layer::PageState;
+use super::Auth;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, on, MethodFilter};
+use axum::Router;
+use futures::{FutureExt, StreamExt};
+use hydration_context::{SharedContext, SsrSharedContext};
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, IntoView, Owner};
+use leptos::reactive::computed::ScopedFuture;
+use leptos::tachys::view::Position;
+use leptos_axum::{AxumRouteListing, ResponseOptions};
+use leptos_router::location::RequestUrl;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use tower_sessions::Session;
+
+/// What a server function dispatched by [`Auth::leptos_routes`] finds in its context: the
+/// login and the browser's session (read by [`require_user`](super::require_user) and the other
+/// helpers).
+#[derive(Clone)]
+pub struct RequestAuth {
+    pub(crate) auth: Auth,
+    pub(crate) session: Session,
+}
+
+/// The pages' renderer, shared by every route's handler.
+struct Pages<C, A> {
+    auth: Auth,
+    context: C,
+    app: A,
+    /// A guest's page for each path, rendered once.
+    guest: RwLock<HashMap<String, Arc<Rendered>>>,
+}
+
+pub(crate) fn router<S, C, A, IV>(
+    auth: Auth,
+    paths: Vec<AxumRouteListing>,
+    context: C,
+    app: A,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    C: Fn() + Clone + Send + Sync + 'static,
+    A: Fn() -> IV + Clone + Send + Sync + 'static,
+    IV: IntoView + 'static,
+{
+    // Leptos runs its tasks on tokio (`leptos_routes` does this too). An error only means that
+    // it was set already.
+    let _ = any_spawner::Executor::init_tokio();
+    let mut router = Router::new();
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let Ok(method) = MethodFilter::try_from(method) else {
+            tracing::error!(path, "server function with an unsupported method: not routed");
+            continue;
+        };
+        let context = context.clone();
+        router = router.route(path, on(method, move |request| server_fn(context.clone(), request)));
+    }
+    let pages = Arc::new(Pages {
+        auth,
+        context,
+        app,
+        guest: RwLock::default(),
+    });
+    for listing in paths {
+        let pages = pages.clone();
+        router = router.route(listing.path(), get(move |request| async move { pages.respond(request) }));
+    }
+    router
+}
+
+impl<C, A, IV> Pages<C, A>
+where
+    C: Fn() + Clone + Send + Sync + 'static,
+    A: Fn() -> IV + Clone + Send + Sync + 'static,
+    IV: IntoView + 'static,
+{
+    fn respond(&self, request: Request) -> Response {
+        let (parts, _body) = request.into_parts();
+        let guest_path = self.is_plain_guest_page(&parts).then(|| parts.uri.path().to_owned());
+        if let Some(path) = &guest_path {
+            let cached = self.guest.read().unwrap_or_else(PoisonError::into_inner).get(path).cloned();
+            if let Some(rendered) = cached {
+                return rendered.respond(&Nonce::new().to_string());
+            }
+        }
+        let nonce = Nonce::new();
+        let rendered = match self.render(parts, nonce.clone()) {
+            Ok(rendered) => rendered,
+            Err(error) => {
+                tracing::error!(%error, "rendering the page failed");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.")
+                    .into_response();
+            }
+        };
+        let nonce = nonce.to_string();
+        let rendered = Rendered::new(rendered, &nonce);
+        let response = rendered.respond(&nonce);
+        if let Some(path) = guest_path {
+            self.guest
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(path, Arc::new(rendered));
+        }
+        response
+    }
+
+    /// A visitor without a session asking for a path without a query: the page is the same
+    /// every time but for its nonce. (Bounded: only the app's own route paths reach here.)
+    fn is_plain_guest_page(&self, parts: &axum::http::request::Parts) -> bool {
+        parts.uri.query().is_none()
+            && matches!(
+                parts.extensions.get::<PageState>(),
+                Some(PageState(Ok(state))) if *state == self.auth.0.guest
+            )
+            && parts.extensions.get::<Session>().is_some_and(|s| s.id().is_none())
+    }
+
+    /// The app for this request, as `leptos_axum` would render it, in one piece.
+    fn render(
+        &self,
+        parts: axum::http::request::Parts,
+        nonce: Nonce,
+    ) -> Result<(String, ResponseOptions), RenderError> {
+        let shared = Arc::new(SsrSharedContext::new());
+        let owner = Owner::new_root(Some(shared.clone()));
+        let options = ResponseOptions::default();
+        let mut html = String::with_capacity(BODY_CAPACITY);
+        let url = format!("http://leptos.dev{}", parts.uri.path_and_query().map_or("/", |p| p.as_str()));
+        owner.with(|| {
+            provide_context(RequestUrl::new(&url));
+            provide_context(parts);
+            provide_context(options.clone());
+            provide_context(nonce.clone());
+            leptos_router::components::provide_server_redirect(leptos_axum::redirect);
+            (self.context)();
+            (self.app)().to_html_with_buf(&mut html, &mut Position::FirstChild, true, false, Vec::new());
+        });
+        owner.unset_with_forced_cleanup();
+        // What Leptos' hydration expects to find after the document, as `leptos_axum` sends it
+        // (the pages hold no resources: nothing to wait for).
+        let scripts = shared
+            .pending_data()
+            .ok_or(RenderError("no hydration data"))?
+            .collect::<Vec<String>>()
+            .now_or_never()
+            .ok_or(RenderError("the page waited for something"))?;
+        for script in scripts {
+            html.push_str("<script nonce=\"");
+            html.push_str(&nonce.to_string());
+            html.push_str("\">");
+            html.push_str(&script);
+            html.push_str("</script>");
+        }
+        Ok((html, options))
+    }
+}
+
+/// More than a signed-in page of the demo app needs.
+const BODY_CAPACITY: usize = 8 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RenderError(&'static str);
+
+/// A rendered page cut at its nonce, to be sent again with another.
+struct Rendered {
+    status: StatusCode,
+    headers: Vec<(header::HeaderName, Template)>,
+    html: Template,
+}
+
+impl Rendered {
+    fn new((html, options): (String, ResponseOptions), nonce: &str) -> Self {
+        let set = options.0.read().unwrap_or_else(PoisonError::into_inner);
+        let headers = set
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.clone(), Template::new(value.to_str().ok()?, nonce)))
+            })
+            .collect();
+        Self {
+            status: set.status.unwrap_or(StatusCode::OK),
+            headers,
+            html: Template::new(&html, nonce),
+        }
+    }
+
+    fn respond(&self, nonce: &str) -> Response {
+        let mut response = Response::new(Body::from(self.html.fill(nonce)));
+        *response.status_mut() = self.status;
+        let headers: &mut HeaderMap = response.headers_mut();
+        // Room for these and the ones every response gets, without growing the map.
+        headers.reserve(self.headers.len() + 8);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        for (name, value) in &self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value.fill(nonce)) {
+                headers.insert(name.clone(), value);
+            }
+        }
+        response
+    }
+}
+
+/// Text cut at every occurrence of a nonce.
+struct Template {
+    pieces: Vec<String>,
+}
+
+impl Template {
+    fn new(text: &str, nonce: &str) -> Self {
+        Self {
+            pieces: text.split(nonce).map(str::to_owned).collect(),
+        }
+    }
+
+    fn fill(&self, nonce: &str) -> String {
+        let length = self.pieces.iter().map(String::len).sum::<usize>()
+            + nonce.len() * self.pieces.len().saturating_sub(1);
+        let mut text = String::with_capacity(length);
+        for (index, piece) in self.pieces.iter().enumerate() {
+            if index > 0 {
+                text.push_str(nonce);
+            }
+            text.push_str(piece);
+        }
+        text
+    }
+}
+
+/// One server function call (see the module's documentation).
+async fn server_fn<C: Fn() + Send + 'static>(context: C, request: Request) -> Response {
+    let Some(mut service) = leptos::server_fn::axum::get_server_fn_service(
+        request.uri().path(),
+        request.method().clone(),
+    ) else {
+        return super::error::not_found().await;
+    };
+    let auth = request.extensions().get::<Auth>().cloned();
+    let session = request.extensions().get::<Session>().cloned();
+    let owner = Owner::new();
+    owner
+        .with(|| {
+            ScopedFuture::new(async move {
+                let options = ResponseOptions::default();
+                provide_context(options.clone());
+                if let (Some(auth), Some(session)) = (auth, session) {
+                    provide_context(RequestAuth { auth, session });
+                }
+                context();
+                let mut response = service.run(request).await;
+                // What the server function set (401, 503, headers).
+                let mut set = options.0.write().unwrap_or_else(PoisonError::into_inner);
+                if let Some(status) = set.status {
+                    *response.status_mut() = status;
+                }
+                response
+                    .headers_mut()
+                    .extend(std::mem::take(&mut set.headers));
+                response
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Template;
+
+    #[test]
+    fn a_template_takes_a_new_nonce_everywhere() {
+        let template = Template::new("<script nonce=\"N0nce\">a</script><p>N0nce</p>", "N0nce");
+        for nonce in ["first", "second-one"] {
+            assert_eq!(
+                template.fill(nonce),
+                format!("<script nonce=\"{nonce}\">a</script><p>{nonce}</p>")
+            );
+        }
+    }
+}
