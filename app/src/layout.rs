@@ -1,5 +1,6 @@
 //! What every page has: the top bar, the "temporarily unavailable" state, the not-found page.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_authgear::{use_auth, use_user};
 use leptos_router::components::A;
@@ -29,15 +30,14 @@ pub fn Header() -> impl IntoView {
 #[component]
 pub fn Unavailable(children: Children) -> impl IntoView {
     match use_auth().unavailable() {
-        None => children().into_any(),
-        Some(error) => view! {
+        None => Either::Left(children()),
+        Some(error) => Either::Right(view! {
             <section class="card">
                 <h1>"Temporarily unavailable"</h1>
                 <p class="error" id="pageError" role="alert">{error.to_string()}</p>
                 <p><a class="button" href="/">"Try again"</a></p>
             </section>
-        }
-        .into_any(),
+        }),
     }
 }
 

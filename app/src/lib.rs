@@ -17,7 +17,7 @@ mod layout;
 use layout::Unavailable;
 use leptos::prelude::*;
 use leptos_authgear::AuthProvider;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
 /// The whole document, rendered by the server: the head, then [`App`] in the body.
@@ -57,10 +57,12 @@ pub fn App() -> impl IntoView {
                     <main class="page">
                         // The routes are always there (Leptos lists them by rendering this);
                         // each page says when the server could not read the session.
-                        <Routes fallback=|| view! { <layout::NotFound/> }>
+                        // Flat routes: they hydrate synchronously (nested `<Routes>` would bring
+                        // the async hydration machinery into the WASM bundle).
+                        <FlatRoutes fallback=|| view! { <layout::NotFound/> }>
                             <Route path=path!("/") view=|| view! { <Unavailable><home::Home/></Unavailable> }/>
                             <Route path=path!("/account") view=|| view! { <Unavailable><account::Account/></Unavailable> }/>
-                        </Routes>
+                        </FlatRoutes>
                     </main>
                 </Router>
             </AuthProvider>

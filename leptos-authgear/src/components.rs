@@ -3,6 +3,7 @@
 //! session it read for this request and which the browser hydrates from without asking again.
 
 use crate::{AuthError, AuthState, User, LOGIN_PATH, LOGOUT_PATH};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The id of the `<script type="application/json">` element that carries the [`AuthState`]
@@ -195,7 +196,7 @@ pub fn LogoutButton(
 pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
     let auth = use_auth();
     if let Some(error) = auth.unavailable() {
-        return view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any();
+        return Either::Left(view! { <p class="error" role="alert">{error.to_string()}</p> });
     }
     let user = auth.user();
     let login = login_url(Some(&current_path()));
@@ -214,7 +215,7 @@ pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
             send_to_login(&login);
         }
     });
-    view! { <Show when=move || user.get().is_some() fallback>{children()}</Show> }.into_any()
+    Either::Right(view! { <Show when=move || user.get().is_some() fallback>{children()}</Show> })
 }
 
 /// Loads the login page, to come back to the current page. For a server function that

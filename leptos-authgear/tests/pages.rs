@@ -57,7 +57,10 @@ async fn auth() -> Auth {
         ("AUTHGEAR_DOMAIN", "http://127.0.0.1:9"),
         ("AUTHGEAR_CLIENT_ID", "client"),
         ("AUTHGEAR_CLIENT_SECRET", "secret"),
-        ("APP_SECRET_KEY", "pages-test-only-0123456789abcdef0123456789"),
+        (
+            "APP_SECRET_KEY",
+            "pages-test-only-0123456789abcdef0123456789",
+        ),
         ("SESSION_STORE", "memory"),
     ]);
     let settings =
@@ -124,7 +127,12 @@ async fn the_fast_path_sends_what_leptos_axum_sends() {
     }
     let (status, _, home) = get(fast.clone(), "/").await;
     assert_eq!(status, StatusCode::OK);
-    for part in ["Welcome Guest", "<script nonce=\"NONCE\"", "id=\"authState\"", "href=\"/account\""] {
+    for part in [
+        "Welcome Guest",
+        "<script nonce=\"NONCE\"",
+        "id=\"authState\"",
+        "href=\"/account\"",
+    ] {
         assert!(home.contains(part), "{part} in {home}");
     }
     let (status, location, body) = get(fast, "/account").await;

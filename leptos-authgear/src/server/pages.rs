@@ -68,11 +68,17 @@ where
     let mut router = Router::new();
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         let Ok(method) = MethodFilter::try_from(method) else {
-            tracing::error!(path, "server function with an unsupported method: not routed");
+            tracing::error!(
+                path,
+                "server function with an unsupported method: not routed"
+            );
             continue;
         };
         let context = context.clone();
-        router = router.route(path, on(method, move |request| server_fn(context.clone(), request)));
+        router = router.route(
+            path,
+            on(method, move |request| server_fn(context.clone(), request)),
+        );
     }
     let pages = Arc::new(Pages {
         auth,
@@ -82,7 +88,10 @@ where
     });
     for listing in paths {
         let pages = pages.clone();
-        router = router.route(listing.path(), get(move |request| async move { pages.respond(request) }));
+        router = router.route(
+            listing.path(),
+            get(move |request| async move { pages.respond(request) }),
+        );
     }
     router
 }
@@ -95,9 +104,16 @@ where
 {
     fn respond(&self, request: Request) -> Response {
         let (parts, _body) = request.into_parts();
-        let guest_path = self.is_plain_guest_page(&parts).then(|| parts.uri.path().to_owned());
+        let guest_path = self
+            .is_plain_guest_page(&parts)
+            .then(|| parts.uri.path().to_owned());
         if let Some(path) = &guest_path {
-            let cached = self.guest.read().unwrap_or_else(PoisonError::into_inner).get(path).cloned();
+            let cached = self
+                .guest
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(path)
+                .cloned();
             if let Some(rendered) = cached {
                 return rendered.respond(&Nonce::new().to_string());
             }
@@ -107,7 +123,10 @@ where
             Ok(rendered) => rendered,
             Err(error) => {
                 tracing::error!(%error, "rendering the page failed");
-                return (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.")
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The page could not be rendered.",
+                )
                     .into_response();
             }
         };
@@ -131,7 +150,10 @@ where
                 parts.extensions.get::<PageState>(),
                 Some(PageState(Ok(state))) if *state == self.auth.0.guest
             )
-            && parts.extensions.get::<Session>().is_some_and(|s| s.id().is_none())
+            && parts
+                .extensions
+                .get::<Session>()
+                .is_some_and(|s| s.id().is_none())
     }
 
     /// The app for this request, as `leptos_axum` would render it, in one piece.
@@ -144,7 +166,10 @@ where
         let owner = Owner::new_root(Some(shared.clone()));
         let options = ResponseOptions::default();
         let mut html = String::with_capacity(BODY_CAPACITY);
-        let url = format!("http://leptos.dev{}", parts.uri.path_and_query().map_or("/", |p| p.as_str()));
+        let url = format!(
+            "http://leptos.dev{}",
+            parts.uri.path_and_query().map_or("/", |p| p.as_str())
+        );
         owner.with(|| {
             provide_context(RequestUrl::new(&url));
             provide_context(parts);
@@ -152,7 +177,13 @@ where
             provide_context(nonce.clone());
             leptos_router::components::provide_server_redirect(leptos_axum::redirect);
             (self.context)();
-            (self.app)().to_html_with_buf(&mut html, &mut Position::FirstChild, true, false, Vec::new());
+            (self.app)().to_html_with_buf(
+                &mut html,
+                &mut Position::FirstChild,
+                true,
+                false,
+                Vec::new(),
+            );
         });
         owner.unset_with_forced_cleanup();
         // What Leptos' hydration expects to find after the document, as `leptos_axum` sends it
