@@ -2,9 +2,10 @@
 //! comes back here (`RequireUser`: a redirect from the server, or from the browser after a
 //! client-side navigation).
 
-use crate::home::utc_date_time;
+use crate::api::token_status;
+use crate::home::{utc_date_time, utc_time};
 use leptos::prelude::*;
-use leptos_authgear::{use_user, LogoutButton, RequireUser};
+use leptos_authgear::{login_here, use_user, LogoutButton, RequireUser};
 
 #[component]
 pub fn Account() -> impl IntoView {
@@ -33,6 +34,7 @@ fn AccountDetails() -> impl IntoView {
                         <dt>"Session"</dt>
                         <dd id="accountSession">{format!("Ends {} unless you use the app before.", utc_date_time(user.session_ends_at))}</dd>
                     </dl>
+                    <TokenCheck/>
                     <div class="actions">
                         <a class="button secondary" href="/">"Back to home"</a>
                         <LogoutButton id="accountLogout" class="button">"Logout"</LogoutButton>
@@ -40,5 +42,50 @@ fn AccountDetails() -> impl IntoView {
                 </section>
             }
         })
+    }
+}
+
+/// "Check access token": a server function that gets a fresh access token. A 401 (the session
+/// ended meanwhile) becomes a login that comes back to this page.
+#[component]
+fn TokenCheck() -> impl IntoView {
+    let check = Action::new(|_: &()| token_status());
+    let pending = check.pending();
+    let answer = move || {
+        check.value().get().map(|result| match result {
+            Ok(status) => {
+                let expiry = status
+                    .expires_at
+                    .map_or("no expiry given".to_owned(), |at| {
+                        format!("valid until {}", utc_time(at))
+                    });
+                format!(
+                    "Access token {expiry}; {} refreshes so far.",
+                    status.refreshes
+                )
+            }
+            Err(error) => {
+                if error.needs_login() {
+                    login_here();
+                }
+                error.to_string()
+            }
+        })
+    };
+    view! {
+        <p>
+            <button
+                id="checkToken"
+                class="button secondary"
+                type="button"
+                disabled=move || pending.get()
+                on:click=move |_| {
+                    check.dispatch(());
+                }
+            >
+                "Check access token"
+            </button>
+        </p>
+        <p id="tokenCheck" role="status">{answer}</p>
     }
 }

@@ -9,3 +9,26 @@ use leptos_authgear::{AuthError, User};
 pub async fn profile() -> Result<User, AuthError> {
     leptos_authgear::server::refresh_profile().await
 }
+
+/// When the access token the server would use for an API call now expires: one call to
+/// `access_token()` (refreshed first when due, once per session however many calls ask), the
+/// way a server function gets a token for your API. Fixed path: `POST /api/token_status`.
+#[server(endpoint = "token_status")]
+pub async fn token_status() -> Result<AccessTokenStatus, AuthError> {
+    let _token = leptos_authgear::server::access_token().await?;
+    // `_token.secret()` would go into `Authorization: Bearer …` here; the page only gets times.
+    let user = leptos_authgear::server::require_user().await?;
+    Ok(AccessTokenStatus {
+        expires_at: user.access_token_expires_at,
+        refreshes: user.refreshes,
+    })
+}
+
+/// What [`token_status`] tells the page: times and counts, never the token.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AccessTokenStatus {
+    /// Unix time at which the access token expires, if the provider said.
+    pub expires_at: Option<i64>,
+    /// Refreshes in this session so far.
+    pub refreshes: u32,
+}

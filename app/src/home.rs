@@ -148,7 +148,7 @@ fn token_status(expires_at: Option<i64>, refreshes: u32, last_refreshed_at: Opti
 }
 
 /// `HH:MM:SS UTC` from Unix time: the same text on the server and in the browser.
-fn utc_time(unix: i64) -> String {
+pub(crate) fn utc_time(unix: i64) -> String {
     let seconds = unix.rem_euclid(86_400);
     format!(
         "{:02}:{:02}:{:02} UTC",

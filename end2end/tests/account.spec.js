@@ -47,3 +47,27 @@ test('a server function without a session answers 401 with the typed error, neve
   expect(who.status()).toBe(200);
   expect((await who.json()).user).toBeNull();
 });
+
+test('on /account a server function gets a fresh access token; once the session has ended, its 401 becomes a login that comes back', async ({ page, context }) => {
+  await page.goto('/account');
+  await enterEmailAndCode(page, 'token@example.com');
+  await expect(page.locator('#accountTitle')).toHaveText('Your account');
+  await expectHydrated(page);
+  await page.locator('#checkToken').click();
+  await expect(page.locator('#tokenCheck')).toContainText(/^Access token valid until \d\d:\d\d:\d\d UTC; \d+ refreshes so far\.$/);
+
+  // The session ends in another tab of the same browser; this page has not noticed yet.
+  const other = await context.newPage();
+  await other.goto('/');
+  await other.locator('#qsLogoutBtn').click();
+  await expect(other.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  await other.close();
+
+  const answered = page.waitForResponse((r) => r.url().endsWith('/api/token_status'));
+  await page.locator('#checkToken').click();
+  expect((await answered).status()).toBe(401);
+  await expect(page).toHaveURL(new RegExp(`^${TEST.issuer}/interaction/`));
+  await enterEmailAndCode(page, 'token@example.com');
+  await expect(page).toHaveURL(`${TEST.appUrl}/account`);
+  await expect(page.locator('#accountTitle')).toHaveText('Your account');
+});

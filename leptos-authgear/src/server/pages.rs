@@ -131,14 +131,15 @@ where
             }
         };
         let nonce = nonce.to_string();
+        let Some(path) = guest_path else {
+            return respond(rendered.0, &rendered.1);
+        };
         let rendered = Rendered::new(rendered, &nonce);
         let response = rendered.respond(&nonce);
-        if let Some(path) = guest_path {
-            self.guest
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(path, Arc::new(rendered));
-        }
+        self.guest
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path, Arc::new(rendered));
         response
     }
 
@@ -211,6 +212,21 @@ const BODY_CAPACITY: usize = 8 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 struct RenderError(&'static str);
+
+/// The page as rendered, with what the render set (status, headers).
+fn respond(html: String, options: &ResponseOptions) -> Response {
+    let mut response = Response::new(Body::from(html));
+    let mut set = options.0.write().unwrap_or_else(PoisonError::into_inner);
+    *response.status_mut() = set.status.unwrap_or(StatusCode::OK);
+    let headers = response.headers_mut();
+    headers.reserve(set.headers.len() + 8);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.extend(std::mem::take(&mut set.headers));
+    response
+}
 
 /// A rendered page cut at its nonce, to be sent again with another.
 struct Rendered {
