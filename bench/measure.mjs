@@ -386,4 +386,7 @@ lines.push(`| .wasm raw / gzip | ${wasm.raw} B / ${wasm.gzip} B | |`);
 lines.push(`| .js raw / gzip | ${js.raw} B / ${js.gzip} B | |`);
 lines.push(`| .wasm + .js gzip | ${(bundle / 1000).toFixed(1)} KB | ≤ 150 KB ${verdict(bundle <= 150_000)} |`);
 console.log(lines.join('\n'));
-fs.rmSync(scratch, { recursive: true, force: true });
+// BENCH_KEEP_SCRATCH=1 keeps the callgrind dumps (callgrind-app.out.1 guest, .2 signed-in,
+// .3 /api/current_user) for callgrind_annotate.
+if (process.env.BENCH_KEEP_SCRATCH) console.error(`kept ${scratch}`);
+else fs.rmSync(scratch, { recursive: true, force: true });
