@@ -8,6 +8,7 @@ mod session;
 pub use session::{SessionSettings, StoreUrl};
 
 use openidconnect::{ClientId, ClientSecret, IssuerUrl};
+use secrecy::ExposeSecret;
 use std::fmt;
 use std::net::SocketAddr;
 use url::Url;
@@ -78,14 +79,14 @@ impl AppUrl {
     }
 }
 
-/// `APP_SECRET_KEY`: never printed.
+/// `APP_SECRET_KEY`: never printed (`secrecy`), wiped from memory when dropped.
 #[derive(Clone)]
-pub struct SecretKey(Vec<u8>);
+pub struct SecretKey(secrecy::SecretSlice<u8>);
 
 impl SecretKey {
     /// The key's bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -336,7 +337,7 @@ fn parse_secret_key(value: &str) -> Result<SecretKey, String> {
             value.len()
         ));
     }
-    Ok(SecretKey(value.as_bytes().to_vec()))
+    Ok(SecretKey(value.as_bytes().to_vec().into()))
 }
 
 fn parse_site_addr(value: &str) -> Result<SocketAddr, String> {

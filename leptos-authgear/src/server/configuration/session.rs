@@ -94,31 +94,27 @@ impl StoreUrl {
     }
 }
 
-/// `90s`, `15m`, `24h`, `7d`, or plain seconds.
+/// `90s`, `15m`, `24h`, `7d`, `1h 30m` (humantime's syntax), or plain seconds; at least a
+/// second.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let (digits, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => value.split_at(at),
-        None => (value, "s"),
+    let expected = || format!("`{value}` is not a duration like 90s, 15m, 24h or 7d");
+    let duration = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        Duration::from_secs(
+            value
+                .parse()
+                .map_err(|_| format!("`{value}` is too long"))?,
+        )
+    } else {
+        humantime::parse_duration(value).map_err(|error| match error {
+            humantime::DurationError::NumberOverflow => format!("`{value}` is too long"),
+            _ => expected(),
+        })?
     };
-    let multiplier = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "`{value}` is not a duration like 90s, 15m, 24h or 7d"
-            ))
-        }
-    };
-    let amount: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{value}` is not a duration like 90s, 15m, 24h or 7d"))?;
-    match amount.checked_mul(multiplier) {
-        Some(0) => Err(format!("`{value}` must be longer than zero")),
-        Some(seconds) => Ok(Duration::from_secs(seconds)),
-        None => Err(format!("`{value}` is too long")),
+    // Lifetimes are kept in whole seconds.
+    if duration < Duration::from_secs(1) {
+        return Err(format!("`{value}` must be at least one second"));
     }
+    Ok(duration)
 }
 
 /// [`parse_duration`], refused when longer than `limit` (`what` names it in the message).
@@ -222,14 +218,17 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(parse_duration("1w"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5_400)));
         for bad in [
             "",
             "0",
             "0s",
-            "1w",
+            "1 fortnight",
             "-5s",
             "h",
-            "1.5h",
+            "500ms",
             "99999999999999999999d",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
