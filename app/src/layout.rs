@@ -28,9 +28,9 @@ pub fn Header() -> impl IntoView {
 /// Its children, unless the server could not read the session (its store is down): then a
 /// notice and a way to try again. The server answers such a page with status 503.
 #[component]
-pub fn Unavailable(children: Children) -> impl IntoView {
+pub fn Unavailable<T: IntoView + 'static>(children: TypedChildren<T>) -> impl IntoView {
     match use_auth().unavailable() {
-        None => Either::Left(children()),
+        None => Either::Left(children.into_inner()()),
         Some(error) => Either::Right(view! {
             <section class="card">
                 <h1>"Temporarily unavailable"</h1>

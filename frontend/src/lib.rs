@@ -1,5 +1,8 @@
 //! The WASM entry point: hydrates the server-rendered page.
 
+// The app's view types are deep (typed, not boxed, children).
+#![recursion_limit = "256"]
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -79,7 +79,11 @@ impl AuthContext {
 /// server every 30 seconds and whenever the tab regains focus whether the session still
 /// stands, so a session ended elsewhere shows as the guest view without a reload.
 #[component]
-pub fn AuthProvider(children: Children) -> impl IntoView {
+pub fn AuthProvider<T: IntoView + 'static>(
+    /// The app (typed, not boxed as an `AnyView`: in the browser, boxing a view brings its
+    /// asynchronous hydration code into the bundle).
+    children: TypedChildren<T>,
+) -> impl IntoView {
     let state = initial_state();
     let json = serde_json::to_string(&state)
         .map(|json| json.replace('<', "\\u003c"))
@@ -93,7 +97,7 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
     watch_session(auth, signed_in);
     view! {
         <script type="application/json" id=STATE_ELEMENT_ID inner_html=json></script>
-        {children()}
+        {children.into_inner()()}
     }
 }
 
@@ -125,7 +129,7 @@ pub fn login_url(return_to: Option<&str>) -> String {
 /// `rel="external"`, so that `leptos_router` lets the browser load it (the login is a server
 /// route, not one of the app's pages).
 #[component]
-pub fn LoginLink(
+pub fn LoginLink<T: IntoView + 'static>(
     /// The local path to come back to after login, e.g. `/account`.
     #[prop(optional, into)]
     return_to: Option<String>,
@@ -136,16 +140,16 @@ pub fn LoginLink(
     #[prop(optional, into)]
     class: Option<String>,
     /// The link's content, e.g. `"Login"`.
-    children: Children,
+    children: TypedChildren<T>,
 ) -> impl IntoView {
     let href = login_url(return_to.as_deref());
-    view! { <a href=href id=id class=class rel="external">{children()}</a> }
+    view! { <a href=href id=id class=class rel="external">{children.into_inner()()}</a> }
 }
 
 /// A link that opens the provider's sign-up page (Authgear: `x_page=signup`) and comes back to
 /// `return_to` (default: the home page).
 #[component]
-pub fn SignupLink(
+pub fn SignupLink<T: IntoView + 'static>(
     /// The local path to come back to after sign-up.
     #[prop(optional, into)]
     return_to: Option<String>,
@@ -156,19 +160,19 @@ pub fn SignupLink(
     #[prop(optional, into)]
     class: Option<String>,
     /// The link's content, e.g. `"Sign up"`.
-    children: Children,
+    children: TypedChildren<T>,
 ) -> impl IntoView {
     let href = format!(
         "{}&screen=signup",
         login_url(Some(return_to.as_deref().unwrap_or("/")))
     );
-    view! { <a href=href id=id class=class rel="external">{children()}</a> }
+    view! { <a href=href id=id class=class rel="external">{children.into_inner()()}</a> }
 }
 
 /// A button that logs out: a same-origin `POST` form (a link could be triggered cross-site).
 /// The server ends the session here and at the provider, then comes back to `/`.
 #[component]
-pub fn LogoutButton(
+pub fn LogoutButton<T: IntoView + 'static>(
     /// The button's id.
     #[prop(optional, into)]
     id: Option<String>,
@@ -176,11 +180,11 @@ pub fn LogoutButton(
     #[prop(optional, into)]
     class: Option<String>,
     /// The button's content, e.g. `"Logout"`.
-    children: Children,
+    children: TypedChildren<T>,
 ) -> impl IntoView {
     view! {
         <form method="post" action=LOGOUT_PATH>
-            <button type="submit" id=id class=class>{children()}</button>
+            <button type="submit" id=id class=class>{children.into_inner()()}</button>
         </form>
     }
 }
@@ -193,7 +197,11 @@ pub fn LogoutButton(
 /// When the server could not read the session (its store is down), it shows why instead, and
 /// sends nobody anywhere.
 #[component]
-pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
+pub fn RequireUser<T: IntoView + 'static>(
+    /// The page (typed, see [`AuthProvider`]).
+    children: TypedChildrenFn<T>,
+) -> impl IntoView {
+    let children = children.into_inner();
     let auth = use_auth();
     if let Some(error) = auth.unavailable() {
         return Either::Left(view! { <p class="error" role="alert">{error.to_string()}</p> });
