@@ -39,6 +39,10 @@
 //! # }
 //! ```
 //!
+//! `auth.leptos_routes(routes, context, shell)` may take the place of `leptos_routes`: the same
+//! pages and server functions, rendered and dispatched several times cheaper (its limits are in
+//! its documentation).
+//!
 //! In components, under an [`AuthProvider`]:
 //!
 //! ```
