@@ -13,12 +13,14 @@ pub mod api;
 pub mod csp;
 mod home;
 mod layout;
+mod sync_hydrate;
 
 use layout::Unavailable;
 use leptos::prelude::*;
 use leptos_authgear::AuthProvider;
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
+use sync_hydrate::SyncHydrate;
 
 /// The whole document, rendered by the server: the head, then [`App`] in the body.
 #[cfg(feature = "ssr")]
@@ -60,8 +62,8 @@ pub fn App() -> impl IntoView {
                         // Flat routes: they hydrate synchronously (nested `<Routes>` would bring
                         // the async hydration machinery into the WASM bundle).
                         <FlatRoutes fallback=|| view! { <layout::NotFound/> }>
-                            <Route path=path!("/") view=|| view! { <Unavailable><home::Home/></Unavailable> }/>
-                            <Route path=path!("/account") view=|| view! { <Unavailable><account::Account/></Unavailable> }/>
+                            <Route path=path!("/") view=|| SyncHydrate(view! { <Unavailable><home::Home/></Unavailable> })/>
+                            <Route path=path!("/account") view=|| SyncHydrate(view! { <Unavailable><account::Account/></Unavailable> })/>
                         </FlatRoutes>
                     </main>
                 </Router>
