@@ -5,9 +5,9 @@
 use crate::api::profile;
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_authgear::{use_auth, AuthContext, LoginLink, LogoutButton, SignupLink, User};
-
-const SESSION_ENDED: &str = "Your session has ended, please log in again.";
+use leptos_authgear::{
+    use_auth, AuthContext, AuthError, LoginLink, LogoutButton, SignupLink, User,
+};
 
 /// `/`: the guest view, or the signed-in user's details. Who is signed in comes from
 /// `leptos-authgear`'s `AuthProvider`: the server rendered the page with it, hydration reads the
@@ -34,7 +34,7 @@ pub fn Home() -> impl IntoView {
 #[component]
 fn Guest(ended: bool) -> impl IntoView {
     view! {
-        {ended.then(|| view! { <p class="notice" id="sessionEnded" role="status">{SESSION_ENDED}</p> })}
+        {ended.then(|| view! { <p class="notice" id="sessionEnded" role="status">{AuthError::SessionEnded.to_string()}</p> })}
         <section class="card hero">
             <h1 id="profileDropDown">"Welcome Guest"</h1>
             <p class="muted">

@@ -2,6 +2,7 @@
 //! `axum::middleware::from_fn`, which boxes two things per request; only a page request, which
 //! reads the session store, is boxed.
 
+use super::routes::CALLBACK_PATH;
 use super::same_origin::RequireSameOrigin;
 use super::session::AuthSession;
 use super::{auth_state, Auth};
@@ -130,5 +131,5 @@ fn is_page_request(request: &Request) -> bool {
     let last_segment = path.rsplit('/').next().unwrap_or_default();
     !last_segment.contains('.')
         && !path.starts_with("/api/")
-        && ![LOGIN_PATH, "/callback", LOGOUT_PATH, STATUS_PATH].contains(&path)
+        && ![LOGIN_PATH, CALLBACK_PATH, LOGOUT_PATH, STATUS_PATH].contains(&path)
 }

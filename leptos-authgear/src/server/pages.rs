@@ -143,18 +143,15 @@ where
         response
     }
 
-    /// A visitor without a session asking for a path without a query: the page is the same
-    /// every time but for its nonce. (Bounded: only the app's own route paths reach here.)
+    /// A guest (the auth layer found nobody signed in and nothing to tell) asking for a path
+    /// without a query: the page is the same every time but for its nonce. (Bounded: only the
+    /// app's own route paths reach here.)
     fn is_plain_guest_page(&self, parts: &axum::http::request::Parts) -> bool {
         parts.uri.query().is_none()
             && matches!(
                 parts.extensions.get::<PageState>(),
                 Some(PageState(Ok(state))) if *state == self.auth.0.guest
             )
-            && parts
-                .extensions
-                .get::<Session>()
-                .is_some_and(|s| s.id().is_none())
     }
 
     /// The app for this request, as `leptos_axum` would render it, in one piece.

@@ -188,7 +188,7 @@ impl UserClaims {
     }
 }
 
-/// How long a signed-in session lives; the server puts it in every request's extensions.
+/// How long a signed-in session lives (from the settings; [`Auth`] holds it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionLifetimes {
     /// Seconds without a request after which the session ends.
@@ -249,8 +249,8 @@ impl DecodedSession {
     }
 }
 
-/// Where [`AuthSession`] finds a session already decoded: the server puts one in every
-/// request's extensions, as `Arc<dyn DecodedSessions>`, when its store keeps them. It must
+/// Where [`AuthSession`] finds a session already decoded, when the store keeps them so ([`Auth`]
+/// holds it, from `Sessions::decoded`). It must
 /// answer as the store would: a session it has is the one stored, live, under that id.
 pub trait DecodedSessions: Send + Sync {
     /// The live session stored under `id`, if this holds it; `None` sends the read to the store.
