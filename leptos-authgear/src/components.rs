@@ -223,7 +223,16 @@ pub fn RequireUser<T: IntoView + 'static>(
             send_to_login(&login);
         }
     });
-    Either::Right(view! { <Show when=move || user.get().is_some() fallback>{children()}</Show> })
+    // Not `<Show>`: it boxes its children as an `AnyView`, which brings their asynchronous
+    // hydration code into the WASM bundle (the page's whole view tree a second time).
+    let signed_in = Memo::new(move |_| user.get().is_some());
+    Either::Right(move || {
+        if signed_in.get() {
+            Either::Left(children())
+        } else {
+            Either::Right(fallback())
+        }
+    })
 }
 
 /// Loads the login page, to come back to the current page. For a server function that
