@@ -22,7 +22,9 @@ class Jar {
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const at = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+      const name = pair.slice(0, at).trim();
+      if (/;\s*Max-Age=0/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, pair.slice(at + 1).trim());
     }
   }
   header() { return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '); }
@@ -69,7 +71,8 @@ async function logIn(providerJar, email) {
   if (![302, 303].includes(response.status) || response.headers.get('location') !== '/') {
     throw new Error(`callback answered ${response.status}: ${await response.text()}`);
   }
-  const [name] = [...appJar.cookies.keys()];
+  // The session's cookie (the login attempt's own was removed by the callback).
+  const name = [...appJar.cookies.keys()].find((cookie) => !cookie.startsWith('login-'));
   return `${name}=${appJar.cookies.get(name)}`;
 }
 

@@ -105,6 +105,8 @@ function appEnv(p, sessionStore) {
     LEPTOS_ENV: 'PROD',
     LOCAL_DEMO_PROVIDER: 'true',
     SESSION_STORE: sessionStore,
+    // Thousands of logins from one address, on purpose.
+    LOGIN_RATE_LIMIT: 'off',
   };
 }
 

@@ -105,6 +105,27 @@ test.describe('login', () => {
     }
   });
 
+  test('a login attempt waits in a cookie of its own, not in a session, until its callback', async ({ page, request }) => {
+    // A client without cookies: the answer sets the attempt's cookie and no session cookie
+    // (nothing was written to the session store).
+    const login = await request.get(`${TEST.appUrl}/login`, { maxRedirects: 0 });
+    expect(login.status()).toBe(303);
+    const setCookies = login.headersArray().filter((h) => h.name.toLowerCase() === 'set-cookie');
+    expect(setCookies).toHaveLength(1);
+    const attempt = setCookies[0].value;
+    expect(attempt).toMatch(/^login-[A-Za-z0-9_-]+=/);
+    for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Path=/callback', 'Max-Age=600']) {
+      expect(attempt).toContain(attribute);
+    }
+    const state = new URL(login.headers().location).searchParams.get('state');
+    expect(attempt.startsWith(`login-${state}=`)).toBe(true);
+
+    // A browser's login: its attempt's cookie is gone once the callback has used it.
+    await logIn(page, 'attempt@example.com');
+    const left = await page.context().cookies(`${TEST.appUrl}/callback`);
+    expect(left.map((c) => c.name)).toEqual(['session']);
+  });
+
   test('login returns to a local return_to page', async ({ page }) => {
     await page.goto('/login?return_to=%2F%3Ffrom%3Dtest');
     await enterEmailAndCode(page, 'ret@example.com');

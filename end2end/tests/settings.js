@@ -40,6 +40,8 @@ export function appEnvironment({ port, sessionStore, ...extra }) {
     LEPTOS_ENV: 'PROD',
     LOCAL_DEMO_PROVIDER: 'true',
     SESSION_STORE: sessionStore,
+    // Every test logs in from 127.0.0.1; the limit itself is tested in server/tests/routes.rs.
+    LOGIN_RATE_LIMIT: '1000/1m',
     RUST_LOG: 'info',
     ...extra,
   };

@@ -101,6 +101,22 @@ test('an idle session expires and is deleted from Redis', async ({ page }) => {
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
 });
 
+test('logins started without a cookie write nothing to the store (SQLite); a finished one writes one record', async ({ page, playwright }) => {
+  const db = `${scratchDir('flood')}/sessions.db`;
+  const a = await app({ port: portA(), sessionStore: `sqlite://${db}` });
+  const count = () => sqliteCount(db, 'select count(*) from tower_sessions');
+  // A client of its own, with no session cookie (the cookies it gets go to /callback only).
+  const client = await playwright.request.newContext();
+  for (let i = 0; i < 200; i += 1) {
+    const login = await client.get(`${a.url}/login`, { maxRedirects: 0 });
+    expect(login.status()).toBe(303);
+  }
+  await client.dispose();
+  expect(count()).toBe(0);
+  await logIn(page, 'flood@example.com', a.url);
+  expect(count()).toBe(1);
+});
+
 test('an active session still ends at its maximum lifetime (SQLite), and is deleted', async ({ page }) => {
   const db = `${scratchDir('lifetime')}/sessions.db`;
   const a = await app({
@@ -133,16 +149,21 @@ test('an active session still ends at its maximum lifetime (SQLite), and is dele
   expect(count('session_owners')).toBe(0);
 });
 
-test('the session id changes at login: a cookie from before login is not signed in', async ({ browser }) => {
+test('the session id changes at login: a cookie from before a login is not signed in', async ({ browser }) => {
+  // A login attempt sets no session cookie (it waits in a cookie of its own), so the cookie
+  // from before is that of an earlier login: log in again in the same browser.
   const context = await browser.newContext({ baseURL: TEST.appUrl });
   const page = await context.newPage();
-  await page.goto('/login');
+  await logIn(page, 'fixation@example.com');
   const before = (await context.cookies(TEST.appUrl)).find((c) => c.name === 'session');
   expect(before).toBeTruthy();
+  await page.goto('/login?prompt=login');
   await enterEmailAndCode(page, 'fixation@example.com');
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome fixation@example.com!');
+  const after = (await context.cookies(TEST.appUrl)).find((c) => c.name === 'session');
+  expect(after.value).not.toBe(before.value);
 
-  // Someone who planted or saw the pre-login cookie gets nothing from it.
+  // Someone who planted or saw the cookie from before gets nothing from it.
   const other = await browser.newContext({ baseURL: TEST.appUrl });
   await other.addCookies([before]);
   const otherPage = await other.newPage();

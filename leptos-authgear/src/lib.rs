@@ -34,7 +34,9 @@
 //!     .layer(auth.layer()) // the session cookie, the same-origin check, the page's user
 //!     .with_state(options.clone());
 //! let listener = tokio::net::TcpListener::bind(&options.site_addr).await?;
-//! axum::serve(listener, app.into_make_service()).await?;
+//! // With the client's address, for `/login`'s per-client rate limit.
+//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+//! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! # }
 //! ```

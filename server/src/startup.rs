@@ -46,9 +46,14 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.app.into_make_service())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        // The client's address: `/login`'s per-client rate limit.
+        axum::serve(
+            self.listener,
+            self.app
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
     }
 }
 

@@ -22,8 +22,13 @@ struct TestApp {
 }
 
 async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// As [`spawn_app`], with `extra` variables set on top.
+async fn spawn_app_with(extra: &[(&'static str, &'static str)]) -> TestApp {
     let provider = format!("http://127.0.0.1:{}", closed_port());
-    let vars = HashMap::from([
+    let mut vars = HashMap::from([
         ("AUTHGEAR_DOMAIN", provider.as_str()),
         ("AUTHGEAR_CLIENT_ID", "client"),
         ("AUTHGEAR_CLIENT_SECRET", "secret"),
@@ -31,6 +36,7 @@ async fn spawn_app() -> TestApp {
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
         ("SESSION_STORE", "memory"),
     ]);
+    vars.extend(extra.iter().copied());
     let settings = Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
         .expect("valid settings");
     let options = LeptosOptions::builder()
@@ -83,13 +89,49 @@ async fn login_with_the_provider_down_says_so() {
 }
 
 #[tokio::test]
+async fn a_client_beyond_the_login_rate_gets_429_with_retry_after_and_a_page() {
+    let app = spawn_app_with(&[("LOGIN_RATE_LIMIT", "3/1m")]).await;
+    for _ in 0..3 {
+        // Let through (to a provider that is down: 503).
+        assert_eq!(app.get("/login").await.0, 503);
+    }
+    let response = app
+        .http
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!(
+        (15..=20).contains(&retry_after),
+        "one login per 20 s: {retry_after}"
+    );
+    let body = response.text().await.expect("body");
+    assert!(body.contains("Too many sign-in attempts"), "{body}");
+    // Pages are not limited.
+    assert_eq!(app.get("/").await.0, 200);
+}
+
+#[tokio::test]
 async fn callback_errors_render_pages_with_4xx() {
     let app = spawn_app().await;
     let cases = [
+        // Not a login this browser started: nothing of the provider's (or an attacker's) text.
         (
-            "/callback?error=access_denied&error_description=No%20thanks",
-            403,
-            "No thanks",
+            "/callback?error=access_denied&error_description=Call%20evil.example",
+            400,
+            "The sign-in did not complete",
+        ),
+        (
+            "/callback?error=access_denied&error_description=Call%20evil.example&state=forged",
+            400,
+            "The sign-in did not complete",
         ),
         (
             "/callback?code=abc&state=never-issued",
@@ -109,6 +151,7 @@ async fn callback_errors_render_pages_with_4xx() {
         let (status, body) = app.get(path).await;
         assert_eq!(status, expected_status, "{path}");
         assert!(body.contains(expected_text), "{path}: {body}");
+        assert!(!body.contains("evil.example"), "{path}: {body}");
     }
 }
 

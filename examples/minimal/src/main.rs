@@ -50,5 +50,7 @@ async fn main() {
         .await
         .expect("a free address");
     println!("listening on http://{address}");
+    // With the client's address: `/login` is rate-limited per client.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).await.expect("the server runs");
 }

@@ -3,7 +3,8 @@
 use crate::server::oidc::OidcError;
 use crate::server::return_to::InvalidReturnTo;
 use crate::server::session::SessionError;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 /// Provider-supplied text is shown, escaped, and cut to this many characters.
@@ -18,8 +19,12 @@ pub enum RouteError {
         code: String,
         description: Option<String>,
     },
+    #[error("the identity provider returned an error for an unknown login attempt")]
+    ProviderRejectedUnknownAttempt,
     #[error("unknown, expired or already used login attempt (state)")]
     UnknownLoginAttempt,
+    #[error("too many logins from this client; retry in {retry_after_secs} s")]
+    TooManyLogins { retry_after_secs: u64 },
     #[error("callback without an authorization code")]
     MissingCode,
     #[error("callback `iss` does not match the issuer")]
@@ -86,6 +91,19 @@ impl RouteError {
                     ),
                 )
             }
+            ProviderRejectedUnknownAttempt => (
+                StatusCode::BAD_REQUEST,
+                "Sign-in failed",
+                "The sign-in did not complete. Please start again.".to_owned(),
+            ),
+            TooManyLogins { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-in attempts",
+                format!(
+                    "This device started too many sign-ins in a short time. Please try again in \
+                     {retry_after_secs} seconds."
+                ),
+            ),
             UnknownLoginAttempt => (
                 StatusCode::BAD_REQUEST,
                 "Sign-in link expired",
@@ -129,10 +147,19 @@ impl IntoResponse for RouteError {
         // errors describe the failed check, not the token.
         if page.status.is_server_error() {
             tracing::error!(status = page.status.as_u16(), reason = %self, "request failed");
+        } else if page.status == StatusCode::TOO_MANY_REQUESTS {
+            // A flood would otherwise flood the log too.
+            tracing::debug!(status = page.status.as_u16(), reason = %self, "request refused");
         } else {
             tracing::warn!(status = page.status.as_u16(), reason = %self, "request refused");
         }
-        (page.status, Html(render(&page))).into_response()
+        let mut response = (page.status, Html(render(&page))).into_response();
+        if let RouteError::TooManyLogins { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
     }
 }
 

@@ -15,7 +15,7 @@ use futures::future::{BoxFuture, Either};
 use std::task::{Context, Poll};
 use tower::{Layer, Service};
 use tower_sessions::cookie::time::Duration;
-use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::cookie::SameSite;
 use tower_sessions::service::PrivateCookie;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
@@ -56,7 +56,7 @@ impl AuthLayer {
             .with_expiry(Expiry::OnInactivity(Duration::seconds(
                 settings.session.idle_timeout.as_secs() as i64,
             )))
-            .with_private(Key::derive_from(settings.secret_key.as_bytes()));
+            .with_private(auth.0.cookie_key.clone());
         Self { auth, sessions }
     }
 }

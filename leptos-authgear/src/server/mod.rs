@@ -6,6 +6,8 @@ pub(crate) mod configuration;
 pub(crate) mod error;
 mod functions;
 pub mod layer;
+pub(crate) mod login_attempt;
+pub(crate) mod login_rate;
 pub(crate) mod logout_token;
 pub(crate) mod oidc;
 mod pages;
@@ -24,6 +26,7 @@ pub use configuration::{
 pub use error::not_found;
 pub use functions::{access_token, refresh_profile, require_user, AccessToken};
 pub use layer::{AuthLayer, AuthService};
+pub use login_rate::LoginRateLimit;
 pub use pages::RequestAuth;
 #[cfg(any(test, feature = "test-fixtures"))]
 pub use session::SignedInUser;
@@ -31,6 +34,8 @@ pub use session::SignedInUser;
 pub(crate) use functions::{current_auth_state, page_state};
 
 use crate::AuthState;
+use login_attempt::LoginAttempts;
+use login_rate::LoginRate;
 use oidc::Provider;
 use routes::backchannel::SeenTokenIds;
 use session::{AuthSession, DecodedSessions, SessionLifetimes};
@@ -38,6 +43,7 @@ use std::sync::Arc;
 use stores::refresh_lock::RefreshLocks;
 use stores::Sessions;
 use tokens::TokenManager;
+use tower_sessions::cookie::Key;
 
 /// The login, built from [`Settings`]: the provider, the session store, the routes and the
 /// layer. Cheap to clone (one `Arc`).
@@ -55,6 +61,10 @@ pub(crate) struct Inner {
     /// The state of a page for a visitor without a session.
     pub(crate) guest: AuthState,
     pub(crate) account_settings_url: String,
+    /// The session cookie's and the login-attempt cookies' key, from `APP_SECRET_KEY`.
+    pub(crate) cookie_key: Key,
+    pub(crate) login_attempts: LoginAttempts,
+    pub(crate) login_rate: Option<LoginRate>,
 }
 
 /// Why [`Auth`] could not start.
@@ -114,7 +124,11 @@ impl Auth {
             idle_timeout: settings.session.idle_timeout.as_secs() as i64,
             max_lifetime: settings.session.max_lifetime.as_secs() as i64,
         };
+        let cookie_key = Key::derive_from(settings.secret_key.as_bytes());
         Ok(Self(Arc::new(Inner {
+            login_attempts: LoginAttempts::new(cookie_key.clone(), settings.app_url.is_https()),
+            login_rate: settings.login_rate_limit.map(LoginRate::new),
+            cookie_key,
             account_settings_url: crate::authgear::settings_url(settings.provider.issuer.as_str()),
             guest: AuthState {
                 user: None,

@@ -1,9 +1,9 @@
 //! The browser's server-side session, behind one typed wrapper.
 //!
 //! The browser only holds tower-sessions' opaque, signed and encrypted session id. Everything
-//! below lives in the session store on the server: pending login attempts and, once signed
-//! in, the user's claims and token set. Handlers never touch string keys; they call
-//! [`AuthSession`].
+//! below lives in the session store on the server: once signed in, the user's claims and token
+//! set. (A login attempt waits in a cookie of its own until then: `login_attempt`.) Handlers
+//! never touch string keys; they call [`AuthSession`].
 
 use crate::server::Auth;
 use crate::ClaimsJson;
@@ -21,10 +21,6 @@ const SESSION_KEY: &str = "auth";
 
 /// How long a login attempt may take, from the redirect to the provider to the callback.
 pub const LOGIN_TRANSACTION_TTL_SECS: i64 = 10 * 60;
-
-/// How many login attempts (tabs) may be pending at once for one browser; the oldest is
-/// dropped beyond that, so that a session record cannot grow without bound.
-pub const MAX_PENDING_LOGINS: usize = 8;
 
 /// One login attempt: what the callback needs to finish it. Keyed by `state`, single use.
 #[derive(Clone, Serialize, Deserialize)]
@@ -214,8 +210,6 @@ impl SessionLifetimes {
 /// byte of a record is kept once per session.
 #[derive(Clone, Default, Serialize, Deserialize)]
 struct SessionData {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pending_logins: Vec<LoginTransaction>,
     /// Shared, so that reading it from a decoded session copies no tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     user: Option<Arc<SignedInUser>>,
@@ -351,33 +345,7 @@ impl AuthSession {
         self.update_user(user).await.map(Some)
     }
 
-    /// Remembers a new login attempt, dropping expired ones and the oldest beyond the cap.
-    pub async fn begin_login(&self, transaction: LoginTransaction) -> Result<(), SessionError> {
-        let mut data = Arc::unwrap_or_clone(self.load().await?);
-        let now = unix_now();
-        data.pending_logins
-            .retain(|t| now - t.created_at < LOGIN_TRANSACTION_TTL_SECS);
-        data.pending_logins.push(transaction);
-        let excess = data.pending_logins.len().saturating_sub(MAX_PENDING_LOGINS);
-        data.pending_logins.drain(..excess);
-        self.store(&data).await
-    }
-
-    /// Removes and returns the login attempt for `state`, if it exists and has not expired.
-    /// A second call with the same `state` returns `None`: each attempt is single use.
-    pub async fn take_login(&self, state: &str) -> Result<Option<LoginTransaction>, SessionError> {
-        let mut data = Arc::unwrap_or_clone(self.load().await?);
-        let Some(index) = data.pending_logins.iter().position(|t| t.state == state) else {
-            return Ok(None);
-        };
-        let transaction = data.pending_logins.remove(index);
-        self.store(&data).await?;
-        let fresh = unix_now() - transaction.created_at < LOGIN_TRANSACTION_TTL_SECS;
-        Ok(fresh.then_some(transaction))
-    }
-
-    /// Signs the user in under a new session id (no session fixation), keeping the other
-    /// tabs' pending login attempts.
+    /// Signs the user in under a new session id (no session fixation).
     pub async fn sign_in(&self, mut user: SignedInUser) -> Result<(), SessionError> {
         let mut data = Arc::unwrap_or_clone(self.load().await?);
         let now = unix_now();

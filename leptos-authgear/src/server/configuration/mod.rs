@@ -7,6 +7,8 @@ mod session;
 
 pub use session::{SessionSettings, StoreUrl};
 
+use crate::server::login_rate::{LoginRateLimit, DEFAULT_LOGIN_RATE_LIMIT};
+
 use openidconnect::{ClientId, ClientSecret, IssuerUrl};
 use secrecy::ExposeSecret;
 use std::fmt;
@@ -32,6 +34,9 @@ pub struct Settings {
     pub listen_addr: SocketAddr,
     /// The session store and the session lifetimes.
     pub session: SessionSettings,
+    /// How often one client may start a login (`LOGIN_RATE_LIMIT`, default `20/1m`); `None`:
+    /// no limit.
+    pub login_rate_limit: Option<LoginRateLimit>,
 }
 
 /// The provider and this app's client registration at it.
@@ -201,6 +206,14 @@ impl Settings {
                 "30d (signing keys change)",
             ),
         );
+        let login_rate_limit = problems.check(
+            "LOGIN_RATE_LIMIT",
+            LoginRateLimit::parse(
+                get("LOGIN_RATE_LIMIT")
+                    .as_deref()
+                    .unwrap_or(DEFAULT_LOGIN_RATE_LIMIT),
+            ),
+        );
         let session = session::parse(get, &mut problems);
 
         match (
@@ -215,6 +228,7 @@ impl Settings {
             local_demo,
             discovery_max_age,
             session,
+            login_rate_limit,
         ) {
             (
                 Some(issuer),
@@ -228,6 +242,7 @@ impl Settings {
                 Some(local_demo),
                 Some(discovery_max_age),
                 Some(session),
+                Some(login_rate_limit),
             ) if problems.0.is_empty() => {
                 if let Some(port) = port {
                     listen_addr.set_port(port);
@@ -245,6 +260,7 @@ impl Settings {
                     secret_key,
                     listen_addr,
                     session,
+                    login_rate_limit,
                 })
             }
             _ => Err(ConfigError(problems.0)),

@@ -3,12 +3,16 @@
 use crate::server::error::RouteError;
 use crate::server::oidc::AuthorizeOptions;
 use crate::server::return_to::ReturnTo;
-use crate::server::session::AuthSession;
+use crate::server::session::{AuthSession, LoginTransaction};
 use crate::server::Auth;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::response::Redirect;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderName};
+use axum::response::{AppendHeaders, Redirect};
+use axum::Extension;
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
@@ -31,13 +35,22 @@ pub enum Prompt {
     Login,
 }
 
-/// `GET /login[?return_to=/path][&screen=signup][&prompt=login]`: remember a new login
-/// attempt, then off to the provider.
+/// `GET /login[?return_to=/path][&screen=signup][&prompt=login]`: a new login attempt, kept in
+/// a cookie of its own (not in the session store: see `login_attempt`), then off to the
+/// provider. A client beyond `LOGIN_RATE_LIMIT` gets a 429.
 pub async fn login(
     State(state): State<Auth>,
-    session: AuthSession,
+    client_address: Option<Extension<ConnectInfo<SocketAddr>>>,
     query: Result<Query<LoginQuery>, QueryRejection>,
-) -> Result<Redirect, RouteError> {
+) -> Result<(AppendHeaders<[(HeaderName, String); 1]>, Redirect), RouteError> {
+    if let (Some(rate), Some(Extension(ConnectInfo(address)))) =
+        (&state.0.login_rate, client_address)
+    {
+        rate.check(address.ip())
+            .map_err(|wait| RouteError::TooManyLogins {
+                retry_after_secs: wait.as_secs().max(1),
+            })?;
+    }
     let Query(query) = query.map_err(|error| RouteError::MalformedQuery(error.body_text()))?;
     let return_to = match query.return_to.as_deref() {
         Some(raw) => ReturnTo::parse(raw)?,
@@ -49,8 +62,15 @@ pub async fn login(
         fresh_login: matches!(query.prompt, Some(Prompt::Login)),
     };
     let (authorize_url, transaction) = client.authorize(return_to.into_string(), options);
-    session.begin_login(transaction).await?;
-    Ok(Redirect::to(authorize_url.as_str()))
+    let cookie = state
+        .0
+        .login_attempts
+        .set_cookie(&transaction)
+        .ok_or(RouteError::UnknownLoginAttempt)?;
+    Ok((
+        AppendHeaders([(SET_COOKIE, cookie)]),
+        Redirect::to(authorize_url.as_str()),
+    ))
 }
 
 /// The authorization response (RFC 6749 §4.1.2, RFC 9207).
@@ -64,16 +84,49 @@ pub struct CallbackQuery {
 }
 
 /// `GET /callback`: finish the login attempt named by `state`, sign in under a new session id.
+/// The attempt's cookie is removed whatever the outcome.
 pub async fn callback(
     State(state): State<Auth>,
     session: AuthSession,
+    headers: HeaderMap,
     query: Result<Query<CallbackQuery>, QueryRejection>,
-) -> Result<Redirect, RouteError> {
-    let Query(query) = query.map_err(|error| RouteError::MalformedQuery(error.body_text()))?;
+) -> (
+    AppendHeaders<Option<(HeaderName, String)>>,
+    Result<Redirect, RouteError>,
+) {
+    let Ok(Query(query)) = query else {
+        let error = query
+            .err()
+            .map(|error| error.body_text())
+            .unwrap_or_default();
+        return (AppendHeaders(None), Err(RouteError::MalformedQuery(error)));
+    };
     // Taken (and so used up) before anything else: a replayed state finds nothing.
-    let transaction = match query.state.as_deref() {
-        Some(login_state) => session.take_login(login_state).await?,
-        None => None,
+    let (transaction, removal) = match query.state.as_deref() {
+        Some(login_state) => state.0.login_attempts.take(&headers, login_state),
+        None => (None, None),
+    };
+    let result = finish_login(&state, &session, query, transaction).await;
+    (
+        AppendHeaders(removal.map(|cookie| (SET_COOKIE, cookie))),
+        result,
+    )
+}
+
+async fn finish_login(
+    state: &Auth,
+    session: &AuthSession,
+    query: CallbackQuery,
+    transaction: Option<LoginTransaction>,
+) -> Result<Redirect, RouteError> {
+    let Some(transaction) = transaction else {
+        // Provider text is only shown for an attempt this browser started: anyone can send a
+        // link to `/callback?error=…&error_description=…`.
+        return Err(if query.error.is_some() {
+            RouteError::ProviderRejectedUnknownAttempt
+        } else {
+            RouteError::UnknownLoginAttempt
+        });
     };
     if let Some(code) = query.error {
         return Err(RouteError::ProviderRejected {
@@ -81,7 +134,6 @@ pub async fn callback(
             description: query.error_description,
         });
     }
-    let transaction = transaction.ok_or(RouteError::UnknownLoginAttempt)?;
     let client = state.0.provider.client().await?;
     if query.iss.is_some_and(|iss| !client.is_issuer(&iss)) {
         return Err(RouteError::IssuerMismatch);

@@ -15,6 +15,7 @@ mod cache;
 mod memory;
 mod owners;
 pub(crate) mod refresh_lock;
+mod sqlite_expiry;
 
 use crate::server::configuration::{SessionSettings, StoreUrl};
 use crate::server::session::DecodedSessions;
@@ -40,7 +41,8 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 enum Backend {
     Memory(MemoryStore),
-    Sqlite(SqliteStore),
+    /// The store, and its pool for the expiry sweep (`sqlite_expiry`).
+    Sqlite(SqliteStore, SqlitePool),
     Redis(RedisStore<RedisPool>),
 }
 
@@ -106,9 +108,12 @@ impl Sessions {
                     .migrate()
                     .await
                     .map_err(|error| format!("cannot create the sessions table: {error}"))?;
-                let owners = Owners::sqlite(pool).await?;
+                sqlite_expiry::create_index(&pool)
+                    .await
+                    .map_err(|error| format!("cannot index the sessions table: {error}"))?;
+                let owners = Owners::sqlite(pool.clone()).await?;
                 Ok(Self {
-                    backend: Backend::Sqlite(store),
+                    backend: Backend::Sqlite(store, pool.clone()),
                     owners,
                     cache: lock
                         .is_some()
@@ -255,7 +260,7 @@ impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match &self.backend {
             Backend::Memory(store) => store.create(record).await?,
-            Backend::Sqlite(store) => store.create(record).await?,
+            Backend::Sqlite(store, _) => store.create(record).await?,
             Backend::Redis(store) => store.create(record).await?,
         }
         if let Some(cache) = &self.cache {
@@ -267,7 +272,7 @@ impl SessionStore for Sessions {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match &self.backend {
             Backend::Memory(store) => store.save(record).await?,
-            Backend::Sqlite(store) => store.save(record).await?,
+            Backend::Sqlite(store, _) => store.save(record).await?,
             Backend::Redis(store) => store.save(record).await?,
         }
         if let Some(cache) = &self.cache {
@@ -282,7 +287,7 @@ impl SessionStore for Sessions {
         }
         let record = match &self.backend {
             Backend::Memory(store) => store.load(id).await?,
-            Backend::Sqlite(store) => store.load(id).await?,
+            Backend::Sqlite(store, _) => store.load(id).await?,
             Backend::Redis(store) => store.load(id).await?,
         };
         if let (Some(cache), Some(record)) = (&self.cache, &record) {
@@ -294,7 +299,7 @@ impl SessionStore for Sessions {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match &self.backend {
             Backend::Memory(store) => store.delete(id).await?,
-            Backend::Sqlite(store) => store.delete(id).await?,
+            Backend::Sqlite(store, _) => store.delete(id).await?,
             Backend::Redis(store) => store.delete(id).await?,
         }
         if let Some(cache) = &self.cache {
@@ -309,7 +314,11 @@ impl ExpiredDeletion for Sessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match &self.backend {
             Backend::Memory(store) => store.delete_expired().await?,
-            Backend::Sqlite(store) => store.delete_expired().await?,
+            Backend::Sqlite(_, pool) => {
+                sqlite_expiry::delete_expired(pool)
+                    .await
+                    .map_err(|error| session_store::Error::Backend(error.to_string()))?;
+            }
             Backend::Redis(_) => {}
         }
         if let Some(cache) = &self.cache {
@@ -356,7 +365,7 @@ mod tests {
     fn record(sub: Option<&str>, sid: Option<&str>, lifetime: time::Duration) -> Record {
         let stored = match sub {
             Some(sub) => cache::tests::signed_in_as(sub, sid),
-            None => serde_json::json!({ "pending_logins": [] }),
+            None => serde_json::json!({ "ended_elsewhere": true }),
         };
         let data = HashMap::from([("auth".to_owned(), stored)]);
         Record {
@@ -444,10 +453,7 @@ mod tests {
         let mut expired = record(Some("ada"), Some("s1"), time::Duration::seconds(-1));
         store.create(&mut expired).await.expect("create");
         let live = session_of(&store, "grace", None).await;
-        let Backend::Sqlite(sqlite) = &store.backend else {
-            panic!("sqlite backend");
-        };
-        sqlite.delete_expired().await.expect("delete expired");
+        store.delete_expired().await.expect("delete expired");
         store.owners.delete_expired().await.expect("delete owners");
         let Owners::Sqlite(pool) = &store.owners else {
             panic!("sqlite owners");
@@ -543,7 +549,7 @@ mod tests {
         let id = login.id().and_then(|id| id.parse().ok()).expect("an id");
 
         // The next request reads it from the cache: SQLite's row is gone behind its back.
-        let Backend::Sqlite(sqlite) = &store.backend else {
+        let Backend::Sqlite(sqlite, _) = &store.backend else {
             panic!("sqlite backend");
         };
         sqlite.delete(&id).await.expect("delete the row");
