@@ -42,6 +42,16 @@ export function hostileMode({ signingKey, privateKey, onTokens }) {
     'id-token-no-nonce': ({ nonce, ...claims }) => sign(claims),
     'id-token-no-sub': ({ sub, ...claims }) => sign(claims),
     'id-token-unknown-kid': (claims) => sign(claims, rogue),
+    'id-token-other-azp': (claims) => sign({ ...claims, azp: 'another-client' }),
+    'id-token-two-audiences-no-azp': ({ azp, ...claims }) => sign({ ...claims, aud: [claims.aud, 'another-client'].flat() }),
+    'id-token-issued-in-the-future': (claims) => sign({ ...claims, iat: now() + 3600, exp: now() + 7200 }),
+    'id-token-wrong-at-hash': (claims) => sign({ ...claims, at_hash: 'AAAAAAAAAAAAAAAAAAAAAA' }),
+    // Not hostile: the access token's hash, right (OIDC Core 3.2.2.9: the left half of its
+    // SHA-256), as some providers send it.
+    'id-token-right-at-hash': (claims, accessToken) => sign({
+      ...claims,
+      at_hash: crypto.createHash('sha256').update(accessToken).digest().subarray(0, 16).toString('base64url'),
+    }),
     // Not hostile: a key rotation. The new key is in the JWKS, which the app fetched before.
     'id-token-rotated-key': (claims) => sign(claims, rotated),
   };
@@ -78,7 +88,7 @@ export function hostileMode({ signingKey, privateKey, onTokens }) {
       const claims = decodeJwt(ctx.body.id_token);
       const refreshing = ctx.oidc?.params?.grant_type === 'refresh_token';
       let idToken = ctx.body.id_token;
-      if (!refreshing && idTokenAtLogin[mode]) idToken = await idTokenAtLogin[mode](claims);
+      if (!refreshing && idTokenAtLogin[mode]) idToken = await idTokenAtLogin[mode](claims, ctx.body.access_token);
       if (refreshing && mode === 'refresh-other-sub') idToken = await sign({ ...claims, sub: 'someone-else' });
       ctx.body = { ...ctx.body, id_token: idToken };
     }

@@ -46,6 +46,11 @@ const refusals = [
   ['id-token-wrong-nonce', 502, /ID token rejected: .*nonce/i],
   ['id-token-no-nonce', 502, /ID token rejected: .*nonce/i],
   ['id-token-no-sub', 502, /token exchange failed: .*sub/i],
+  ['id-token-other-azp', 502, /ID token rejected: the authorized party \(azp\) is `another-client`/],
+  // openidconnect trusts no audience but this client's, before azp is even looked at.
+  ['id-token-two-audiences-no-azp', 502, /ID token rejected: Invalid audiences: `another-client` is not a trusted audience/],
+  ['id-token-issued-in-the-future', 502, /ID token rejected: .*issued in the future/],
+  ['id-token-wrong-at-hash', 502, /ID token rejected: at_hash: does not match the access token/],
   ['id-token-unknown-kid', 502, /ID token rejected: signed with a key that is not in the provider's JWKS/],
   ['userinfo-other-sub', 502, /userinfo failed: .*sub/i],
   ['token-500', 502, /token exchange failed: .*(server_error|500)/i],
@@ -90,6 +95,13 @@ test('a rotated signing key is fetched again and the login goes through', async 
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome rotated@example.com!');
   expect(app.log().split('provider discovered').length - discoveriesBefore).toBe(1);
   expect((await signedInUser(page)).email).toBe('rotated@example.com');
+});
+
+test('an ID token with the right at_hash is accepted', async ({ page, request }) => {
+  await providerSettings(request, { hostile: 'id-token-right-at-hash' });
+  const callback = await attemptLogin(page, 'hash@example.com');
+  expect(callback.status()).toBe(303);
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome hash@example.com!');
 });
 
 test('a refreshed ID token for another subject ends the session', async ({ page, request }) => {

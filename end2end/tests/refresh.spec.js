@@ -76,7 +76,17 @@ test('a provider outage during refresh is a temporary error; the session survive
   await expect(page.locator('#profileError')).toContainText('You are still signed in');
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome outage@example.com!');
 
+  // The failed refresh backs off (2 s, doubling): asked again at once, the app does not call
+  // the provider again.
+  const providerRequests = async () => (await (await request.get(`${TEST.issuer}/__test/stats`)).json()).requests;
+  const before = await providerRequests();
+  await page.locator('#refreshProfile').click();
+  await expect(page.locator('#refreshProfile')).toHaveText('Refresh profile');
+  await expect(page.locator('#profileError')).toContainText('You are still signed in');
+  expect(await providerRequests()).toBe(before);
+
   await providerSettings(request, { outage: false });
+  await page.waitForTimeout(2_100);
   await page.locator('#refreshProfile').click();
   await expect(page.locator('#tokenStatus')).toContainText('refreshed once');
   await expect(page.locator('#profileError')).toHaveCount(0);

@@ -20,11 +20,16 @@ use tracing::Instrument;
 #[derive(Clone)]
 pub struct EveryResponse<S> {
     inner: S,
+    /// Served over https (`APP_URL`): browsers are told to use nothing else.
+    strict_transport: bool,
 }
 
 impl<S> EveryResponse<S> {
-    pub fn new(inner: S) -> Self {
-        Self { inner }
+    pub fn new(inner: S, strict_transport: bool) -> Self {
+        Self {
+            inner,
+            strict_transport,
+        }
     }
 }
 
@@ -46,6 +51,7 @@ where
         EveryResponseFuture {
             response: response.instrument(span),
             id: Some(id),
+            strict_transport: self.strict_transport,
         }
     }
 }
@@ -55,6 +61,7 @@ pin_project! {
         #[pin]
         response: Instrumented<F>,
         id: Option<HeaderValue>,
+        strict_transport: bool,
     }
 }
 
@@ -72,6 +79,13 @@ where
             headers.insert(telemetry::REQUEST_ID, id);
         }
         security_headers(headers);
+        if *this.strict_transport {
+            // A year; not `includeSubDomains`: other hosts of the domain are not this app's.
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            );
+        }
         Poll::Ready(Ok(response))
     }
 }

@@ -60,6 +60,7 @@ impl Application {
 /// The app's pages and server functions (Leptos), the login's routes, the health routes and the
 /// static files, all behind the login's layer.
 pub fn app(auth: Auth, options: LeptosOptions) -> App {
+    let https = auth.settings().app_url.is_https();
     let policy = content_security_policy(&auth, &options);
     let static_files = ServeDir::new(&*options.site_root)
         .precompressed_gzip()
@@ -87,7 +88,7 @@ pub fn app(auth: Auth, options: LeptosOptions) -> App {
         .fallback_service(static_files)
         .layer(auth.layer())
         .with_state(options);
-    EveryResponse::new(router)
+    EveryResponse::new(router, https)
 }
 
 fn content_security_policy(auth: &Auth, options: &LeptosOptions) -> ContentSecurityPolicy {

@@ -40,9 +40,13 @@ pub fn init() {
 }
 
 /// Fields as `name=value`, an event's message bare. The default formatter styles each field's
-/// name even without colours, on every request's span (bench/README.md).
+/// name even without colours, on every request's span (bench/README.md). Control characters
+/// are escaped in every field and in the message, `Display` ones (`%value`) included, so that
+/// no value (a decoded query string in an error, say) can start a forged line.
 fn plain_fields() -> impl for<'writer> FormatFields<'writer> {
     format::debug_fn(|writer, field, value| {
+        use std::fmt::Write;
+        let mut writer = Escaped(writer);
         if field.name() == "message" {
             write!(writer, "{value:?}")
         } else {
@@ -50,6 +54,22 @@ fn plain_fields() -> impl for<'writer> FormatFields<'writer> {
         }
     })
     .delimited(" ")
+}
+
+/// Writes through, with control characters as `\n`, `\u{1b}`, ….
+struct Escaped<'a, 'writer>(&'a mut format::Writer<'writer>);
+
+impl std::fmt::Write for Escaped<'_, '_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let mut rest = text;
+        while let Some(at) = rest.find(char::is_control) {
+            self.0.write_str(&rest[..at])?;
+            let control = rest[at..].chars().next().unwrap_or_default();
+            write!(self.0, "{}", control.escape_default())?;
+            rest = &rest[at + control.len_utf8()..];
+        }
+        self.0.write_str(rest)
+    }
 }
 
 /// The `request` span for `request`, with its id, method and path; and that id, for the
@@ -137,17 +157,22 @@ mod tests {
             let _entered = span.enter();
             tracing::info!(subject = %"s-1", refreshes = 2, "signed in");
             tracing::warn!(name = "a\nforged=line", quote = "\"", "odd");
+            tracing::warn!(reason = %"bad\r\nforged=line", "display {}", "a\nb\u{1b}");
         });
         let text =
             String::from_utf8(written.0.lock().expect("not poisoned").clone()).expect("utf-8");
         let lines: Vec<_> = text.lines().collect();
-        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines.len(), 3, "{text}");
         assert!(
             lines[0].ends_with("request{id=r1 path=/callback}: signed in subject=s-1 refreshes=2"),
             "{text}"
         );
         assert!(
             lines[1].ends_with(r#"odd name="a\nforged=line" quote="\"""#),
+            "{text}"
+        );
+        assert!(
+            lines[2].ends_with(r"display a\nb\u{1b} reason=bad\r\nforged=line"),
             "{text}"
         );
     }

@@ -252,14 +252,39 @@ async fn cross_site_posts_are_refused() {
 }
 
 #[tokio::test]
+async fn strict_transport_security_only_when_the_app_is_served_over_https() {
+    let hsts = |app: &TestApp| {
+        let url = format!("{}/healthz", app.base);
+        let http = app.http.clone();
+        async move {
+            let response = http.get(url).send().await.expect("request");
+            response
+                .headers()
+                .get("strict-transport-security")
+                .map(|value| value.to_str().unwrap_or_default().to_owned())
+        }
+    };
+    assert_eq!(hsts(&spawn_app().await).await, None);
+    let https = spawn_app_with(&[("APP_URL", "https://app.example")]).await;
+    assert_eq!(hsts(&https).await.as_deref(), Some("max-age=31536000"));
+}
+
+#[tokio::test]
 async fn healthz_answers_and_readyz_reports_the_provider_down() {
     let app = spawn_app().await;
     assert_eq!(app.get("/healthz").await, (200, "ok".to_owned()));
     let (status, body) = app.get("/readyz").await;
     assert_eq!(status, 503);
     let report: serde_json::Value = serde_json::from_str(&body).expect("json");
-    assert_eq!(report["session_store"], "ok");
-    assert!(report["provider"]["error"].is_string(), "{body}");
+    assert_eq!(
+        report,
+        serde_json::json!({ "provider": "not ready", "session_store": "ok" })
+    );
+    // The reason stays in the log: not the provider's address, nor any error text.
+    assert!(
+        !body.contains("127.0.0.1") && !body.contains("error"),
+        "{body}"
+    );
 }
 
 /// The real binary, with a clean environment plus `vars`, and no `.env` to find.

@@ -119,17 +119,7 @@ pub fn verify(token: &str, expected: Expected<'_>) -> Result<LogoutClaims, Logou
         return Err(Audience);
     }
     let iat = claims.get("iat").and_then(Value::as_i64).ok_or(IssuedAt)?;
-    if iat > expected.now + SKEW_SECS || iat < expected.now - MAX_AGE_SECS {
-        return Err(IssuedAt);
-    }
-    if let Some(exp) = claims.get("exp") {
-        if exp
-            .as_i64()
-            .is_none_or(|exp| exp + SKEW_SECS < expected.now)
-        {
-            return Err(Expired);
-        }
-    }
+    check_times(iat, claims.get("exp"), expected.now)?;
     let has_event = claims
         .get("events")
         .and_then(Value::as_object)
@@ -164,9 +154,60 @@ fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Option<T> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).ok()?).ok()
 }
 
+/// `iat` neither in the future (beyond the skew) nor too old; `exp`, if present, a number not
+/// past. Saturating arithmetic: the numbers are the sender's.
+fn check_times(iat: i64, exp: Option<&Value>, now: i64) -> Result<(), LogoutTokenError> {
+    if iat > now.saturating_add(SKEW_SECS) || iat < now.saturating_sub(MAX_AGE_SECS) {
+        return Err(LogoutTokenError::IssuedAt);
+    }
+    if let Some(exp) = exp {
+        if exp
+            .as_i64()
+            .is_none_or(|exp| exp.saturating_add(SKEW_SECS) < now)
+        {
+            return Err(LogoutTokenError::Expired);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_times_are_refused_or_accepted_without_overflow() {
+        let now = 1_000_000;
+        let number = |n: i64| serde_json::json!(n);
+        assert_eq!(check_times(now, None, now), Ok(()));
+        assert_eq!(check_times(now, Some(&number(i64::MAX)), now), Ok(()));
+        for iat in [
+            i64::MAX,
+            i64::MIN,
+            now + SKEW_SECS + 1,
+            now - MAX_AGE_SECS - 1,
+        ] {
+            assert_eq!(
+                check_times(iat, None, now),
+                Err(LogoutTokenError::IssuedAt),
+                "{iat}"
+            );
+        }
+        for exp in [
+            number(i64::MIN),
+            number(now - SKEW_SECS - 1),
+            serde_json::json!(1e300),
+        ] {
+            assert_eq!(
+                check_times(now, Some(&exp), now),
+                Err(LogoutTokenError::Expired),
+                "{exp}"
+            );
+        }
+        // Near the ends of time, too.
+        assert_eq!(check_times(i64::MAX, None, i64::MAX), Ok(()));
+        assert_eq!(check_times(i64::MIN, None, i64::MIN), Ok(()));
+    }
 
     fn expected() -> Expected<'static> {
         Expected {

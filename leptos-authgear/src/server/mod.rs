@@ -5,6 +5,7 @@
 pub(crate) mod configuration;
 pub(crate) mod error;
 mod functions;
+pub(crate) mod id_token;
 pub mod layer;
 pub(crate) mod login_attempt;
 pub(crate) mod login_rate;
@@ -12,6 +13,7 @@ pub(crate) mod logout_token;
 pub(crate) mod oidc;
 mod pages;
 pub(crate) mod provider_http;
+pub(crate) mod refresh_backoff;
 pub(crate) mod return_to;
 mod routes;
 pub mod same_origin;

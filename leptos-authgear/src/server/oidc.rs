@@ -3,6 +3,7 @@
 //! confidential client.
 
 use crate::server::configuration::{AppUrl, ProviderSettings};
+use crate::server::id_token;
 use crate::server::provider_http::ProviderHttp;
 use crate::server::session::{unix_now, LoginTransaction, SignedInUser, TokenSet, UserClaims};
 use openidconnect::core::{
@@ -127,6 +128,8 @@ pub struct Provider {
     post_logout_redirect_uri: PostLogoutRedirectUrl,
     http: ProviderHttp,
     discovered: RwLock<Option<Discovered>>,
+    /// While there is no discovery yet: the last failed one, and until when it is the answer.
+    failed: RwLock<Option<(Instant, String)>>,
     /// One discovery at a time.
     discovering: tokio::sync::Mutex<()>,
 }
@@ -142,6 +145,11 @@ struct Discovered {
 /// the next try: requests do not queue behind one attempt after another while the provider
 /// hangs.
 const REDISCOVERY_RETRY: Duration = Duration::from_secs(60);
+
+/// Before any discovery has succeeded, a failed one is the answer for this long (at most the
+/// max age): the requests that queued behind it, and those that follow, fail at once instead of
+/// each waiting for a provider that hangs.
+const FIRST_DISCOVERY_RETRY: Duration = Duration::from_secs(5);
 
 impl Discovered {
     fn is_fresh(&self) -> bool {
@@ -161,6 +169,7 @@ impl Provider {
             .map_err(|e| e.to_string())?,
             http,
             discovered: RwLock::default(),
+            failed: RwLock::default(),
             discovering: tokio::sync::Mutex::default(),
         })
     }
@@ -184,8 +193,35 @@ impl Provider {
                     Ok(stale.client)
                 }
             },
-            None => self.discover_now().await,
+            None => {
+                if let Some(error) = self.recent_failure() {
+                    return Err(OidcError::Unavailable(error));
+                }
+                let discovered = self.discover_now().await;
+                if let Err(error) = &discovered {
+                    let retry = FIRST_DISCOVERY_RETRY.min(self.settings.discovery_max_age);
+                    *self
+                        .failed
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Instant::now()
+                        .checked_add(retry)
+                        .map(|until| (until, error.to_string()));
+                }
+                discovered
+            }
         }
+    }
+
+    /// The last failed first discovery, while it is still the answer.
+    fn recent_failure(&self) -> Option<String> {
+        let failed = self
+            .failed
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        failed
+            .as_ref()
+            .filter(|(until, _)| Instant::now() < *until)
+            .map(|(_, error)| format!("{error} (a discovery moments ago; retried shortly)"))
     }
 
     /// Discovers again, unless another request already replaced `stale` meanwhile.
@@ -430,13 +466,17 @@ impl OidcClient {
                 "the token response has no id_token".into(),
             ))
         })?;
-        // Signature (JWKS, allowed algorithms), iss, aud (string or array), azp, exp, iat, nonce.
-        let id_claims = id_token
-            .claims(
-                &self.client.id_token_verifier(),
-                &Nonce::new(transaction.nonce.clone()),
-            )
-            .map_err(|error| OidcError::IdToken(error.into()))?;
+        // Signature (JWKS, allowed algorithms), iss, aud (string or array), azp, exp, iat,
+        // nonce, at_hash.
+        let id_claims = id_token::verify(
+            id_token,
+            &self.client.id_token_verifier(),
+            &Nonce::new(transaction.nonce.clone()),
+            token_response.access_token(),
+            self.client.client_id(),
+            unix_now(),
+        )
+        .map_err(OidcError::IdToken)?;
         let subject = id_claims.subject().clone();
 
         let claims = match self
@@ -516,9 +556,15 @@ impl OidcClient {
     ) -> Result<TokenSet, RefreshError> {
         let id_token = match response.id_token() {
             Some(id_token) => {
-                let claims = id_token
-                    .claims(&self.client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
-                    .map_err(|error| RefreshError::IdToken(error.into()))?;
+                let claims = id_token::verify(
+                    id_token,
+                    &self.client.id_token_verifier(),
+                    |_: Option<&Nonce>| Ok(()),
+                    response.access_token(),
+                    self.client.client_id(),
+                    unix_now(),
+                )
+                .map_err(RefreshError::IdToken)?;
                 if claims.subject().as_str() != user.subject {
                     return Err(RefreshError::IdToken(IdTokenError::Invalid(
                         "the subject changed".into(),
@@ -610,9 +656,19 @@ fn token_set(
         id_token,
         access_token_expires_at: response
             .expires_in()
-            .map(|lifetime| now + lifetime.as_secs() as i64),
+            .map(|lifetime| expires_at(now, lifetime.as_secs())),
         obtained_at: now,
     }
+}
+
+/// An access token is not trusted for longer than this, whatever `expires_in` says.
+const MAX_ACCESS_TOKEN_LIFETIME_SECS: u64 = 365 * 86_400;
+
+/// `now + expires_in`, with the provider's number capped (a year): no overflow, and an absurd
+/// lifetime does not make a token live for ever.
+fn expires_at(now: i64, expires_in: u64) -> i64 {
+    let lifetime = expires_in.min(MAX_ACCESS_TOKEN_LIFETIME_SECS) as i64;
+    now.saturating_add(lifetime)
 }
 
 fn to_claims_map(claims: &impl Serialize) -> serde_json::Map<String, serde_json::Value> {
@@ -637,6 +693,13 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_providers_expires_in_cannot_overflow_or_last_for_ever() {
+        assert_eq!(expires_at(1_000, 3_600), 4_600);
+        assert_eq!(expires_at(1_000, u64::MAX), 1_000 + 365 * 86_400);
+        assert_eq!(expires_at(i64::MAX - 5, 3_600), i64::MAX);
+    }
 
     #[test]
     fn client_secret_post_is_preferred_when_offered() {
@@ -710,28 +773,54 @@ mod tests {
             }
         }
 
+        /// A provider for this fixture, rediscovering after `max_age`.
+        fn provider(&self, max_age: &str) -> Provider {
+            let vars = std::collections::HashMap::from([
+                ("AUTHGEAR_DOMAIN", self.issuer.clone()),
+                ("AUTHGEAR_CLIENT_ID", "client".to_owned()),
+                ("AUTHGEAR_CLIENT_SECRET", "secret".to_owned()),
+                (
+                    "APP_SECRET_KEY",
+                    "unit-tests-only-0123456789abcdef0123".to_owned(),
+                ),
+                ("AUTHGEAR_DISCOVERY_MAX_AGE", max_age.to_owned()),
+            ]);
+            let settings =
+                crate::server::configuration::Settings::from_lookup(|name| vars.get(name).cloned())
+                    .expect("valid settings");
+            Provider::new(settings.provider, &settings.app_url).unwrap()
+        }
+
         fn discoveries(&self) -> usize {
             self.discoveries.load(std::sync::atomic::Ordering::SeqCst)
         }
     }
 
     #[tokio::test]
+    async fn a_failed_first_discovery_is_the_answer_for_a_moment_then_tried_again() {
+        let fixture = DiscoveryFixture::start().await;
+        fixture.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        let provider = fixture.provider("1s");
+        assert!(provider.client().await.is_err());
+        assert_eq!(fixture.discoveries(), 1);
+        for _ in 0..5 {
+            let error = provider.client().await.err().expect("still failing");
+            assert!(error.to_string().contains("moments ago"), "{error}");
+        }
+        assert_eq!(fixture.discoveries(), 1, "no new try at once");
+        fixture.up.store(true, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        provider
+            .client()
+            .await
+            .expect("discovered when tried again");
+        assert_eq!(fixture.discoveries(), 2);
+    }
+
+    #[tokio::test]
     async fn discovery_is_done_again_when_too_old_and_kept_while_that_fails() {
         let fixture = DiscoveryFixture::start().await;
-        let vars = std::collections::HashMap::from([
-            ("AUTHGEAR_DOMAIN", fixture.issuer.clone()),
-            ("AUTHGEAR_CLIENT_ID", "client".to_owned()),
-            ("AUTHGEAR_CLIENT_SECRET", "secret".to_owned()),
-            (
-                "APP_SECRET_KEY",
-                "unit-tests-only-0123456789abcdef0123".to_owned(),
-            ),
-            ("AUTHGEAR_DISCOVERY_MAX_AGE", "1s".to_owned()),
-        ]);
-        let settings =
-            crate::server::configuration::Settings::from_lookup(|name| vars.get(name).cloned())
-                .expect("valid settings");
-        let provider = Provider::new(settings.provider, &settings.app_url).unwrap();
+        let provider = fixture.provider("1s");
         let too_old = || tokio::time::sleep(std::time::Duration::from_millis(1100));
 
         let first = provider.client().await.expect("discovered");

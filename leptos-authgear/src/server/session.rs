@@ -53,9 +53,10 @@ impl TokenSet {
         let Some(expires_at) = self.access_token_expires_at else {
             return false;
         };
-        let lifetime = (expires_at - self.obtained_at).max(0);
+        // Saturating: the numbers come from the provider (and a stored record).
+        let lifetime = expires_at.saturating_sub(self.obtained_at).max(0);
         let skew = (lifetime / 10).min(30);
-        expires_at - now <= skew
+        expires_at.saturating_sub(now) <= skew
     }
 }
 
@@ -484,6 +485,15 @@ mod tests {
         assert!(!short.needs_refresh(4));
         assert!(short.needs_refresh(5));
         assert!(!tokens(0, None).needs_refresh(1_000_000));
+    }
+
+    #[test]
+    fn extreme_stored_times_do_not_overflow() {
+        let mut far = tokens(i64::MIN, None);
+        far.access_token_expires_at = Some(i64::MAX);
+        assert!(!far.needs_refresh(0));
+        far.access_token_expires_at = Some(i64::MIN);
+        assert!(far.needs_refresh(i64::MAX));
     }
 
     fn lifetimes() -> SessionLifetimes {

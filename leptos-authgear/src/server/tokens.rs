@@ -7,15 +7,18 @@
 //! (a rotated token dies on first use).
 
 use crate::server::oidc::{OidcError, Provider, RefreshError};
+use crate::server::refresh_backoff::RefreshBackoff;
 use crate::server::session::{unix_now, AuthSession, SessionError, SignedInUser, UserClaims};
 use crate::server::stores::refresh_lock::{LockError, RefreshLocks};
 use crate::{AuthError, User};
 use openidconnect::{AccessToken, SubjectIdentifier};
 use std::sync::Arc;
+use std::time::Instant;
 
 pub struct TokenManager {
     provider: Arc<Provider>,
     locks: RefreshLocks,
+    backoff: RefreshBackoff,
 }
 
 /// Why no fresh user could be had.
@@ -35,7 +38,11 @@ pub enum FreshTokenError {
 
 impl TokenManager {
     pub fn new(provider: Arc<Provider>, locks: RefreshLocks) -> Self {
-        Self { provider, locks }
+        Self {
+            provider,
+            locks,
+            backoff: RefreshBackoff::default(),
+        }
     }
 
     /// The signed-in user with an access token good for use now, refreshing it if needed.
@@ -51,9 +58,19 @@ impl TokenManager {
         let Some(id) = session.id() else {
             return Err(FreshTokenError::NotSignedIn);
         };
+        if let Some(wait) = self.backoff.remaining(&id, Instant::now()) {
+            return Err(FreshTokenError::Temporary(format!(
+                "a refresh failed moments ago; the next one in {} s",
+                wait.as_secs().max(1)
+            )));
+        }
         let guard = self.locks.lock(&id).await?;
         let result = self.refresh_locked(session).await;
         guard.release().await;
+        match &result {
+            Err(FreshTokenError::Temporary(_)) => self.backoff.failed(&id, Instant::now()),
+            _ => self.backoff.forget(&id),
+        }
         result
     }
 

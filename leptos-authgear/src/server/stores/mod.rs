@@ -94,10 +94,7 @@ impl Sessions {
                 })
             }
             StoreUrl::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
-                }
+                create_private_file(path)?;
                 let lock = match access {
                     Access::Exclusive => Some(Arc::new(lock_sqlite(path)?)),
                     Access::Check => None,
@@ -193,11 +190,39 @@ impl Sessions {
 
 /// Takes `<path>.lock` for this process (released when it exits, however it exits): a second
 /// server on the same file would not see this one's cache.
+/// Creates the database file and any missing directories readable by this user only (`0600`,
+/// `0700`): the file holds everyone's tokens. SQLite gives its `-wal` and `-shm` files the
+/// database file's permissions. An existing file or directory is left as it is.
+fn create_private_file(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(|_| ())
+        .map_err(|error| format!("cannot create {}: {error}", path.display()))
+}
+
 fn lock_sqlite(path: &Path) -> Result<File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
     let lock_path = Path::new(&lock_path);
-    let file = File::create(lock_path)
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(lock_path)
         .map_err(|error| format!("cannot create {}: {error}", lock_path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
@@ -354,6 +379,28 @@ mod tests {
             let _ = std::fs::remove_dir_all(dir);
         }
         path
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_file_and_its_directory_are_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = sqlite_path("private");
+        let store = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))
+            .await
+            .expect("open");
+        let mut record = record(Some("ada"), None, time::Duration::hours(1));
+        store.create(&mut record).await.expect("a write (the WAL)");
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .map(|meta| meta.permissions().mode() & 0o777)
+                .expect("exists")
+        };
+        assert_eq!(mode(path.parent().expect("dir")), 0o700);
+        for suffix in ["", "-wal", "-shm", ".lock"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            assert_eq!(mode(Path::new(&file)), 0o600, "sessions.db{suffix}");
+        }
     }
 
     async fn stores(name: &str) -> Vec<Sessions> {

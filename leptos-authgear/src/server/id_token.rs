@@ -1,0 +1,98 @@
+//! An ID token, verified as OpenID Connect Core §3.1.3.7 asks: openidconnect's verifier checks
+//! the signature (JWKS, allowed algorithms), `iss`, `aud`, `exp` and `nonce`; it leaves the
+//! authorized party (`azp`), the issue time (`iat`) and the access token's hash (`at_hash`,
+//! §3.2.2.9) to the client. They are checked here, for the login and for every refresh.
+
+use crate::server::oidc::IdTokenError;
+use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier};
+use openidconnect::{AccessToken, AccessTokenHash, Audience, ClientId, NonceVerifier};
+
+/// How far in the future `iat` may be: the provider's clock against ours.
+pub(crate) const IAT_LEEWAY_SECS: i64 = 60;
+
+/// The claims of `id_token`, once it passes every check; `now` is Unix time.
+pub(crate) fn verify<'a>(
+    id_token: &'a CoreIdToken,
+    verifier: &CoreIdTokenVerifier<'_>,
+    nonce: impl NonceVerifier,
+    access_token: &AccessToken,
+    client_id: &ClientId,
+    now: i64,
+) -> Result<&'a CoreIdTokenClaims, IdTokenError> {
+    let verifier = verifier
+        .clone()
+        .set_issue_time_verifier_fn(move |iat| issued_before(iat.timestamp(), now));
+    let claims = id_token.claims(&verifier, nonce)?;
+    authorized_party(claims.audiences(), claims.authorized_party(), client_id)?;
+    if let Some(expected) = claims.access_token_hash() {
+        let invalid = |error: String| IdTokenError::Invalid(format!("at_hash: {error}"));
+        let algorithm = id_token
+            .signing_alg()
+            .map_err(|error| invalid(error.to_string()))?;
+        let key = id_token
+            .signing_key(&verifier)
+            .map_err(|error| invalid(error.to_string()))?;
+        let actual = AccessTokenHash::from_token(access_token, algorithm, key)
+            .map_err(|error| invalid(error.to_string()))?;
+        if actual != *expected {
+            return Err(invalid("does not match the access token".into()));
+        }
+    }
+    Ok(claims)
+}
+
+/// `iat` not later than `now` (with the leeway). Saturating: the number is the provider's.
+fn issued_before(iat: i64, now: i64) -> Result<(), String> {
+    if iat > now.saturating_add(IAT_LEEWAY_SECS) {
+        return Err(format!("issued in the future (iat {iat}, now {now})"));
+    }
+    Ok(())
+}
+
+/// `azp`, if present, names this client; with several audiences it must be present.
+fn authorized_party(
+    audiences: &[Audience],
+    azp: Option<&ClientId>,
+    client_id: &ClientId,
+) -> Result<(), IdTokenError> {
+    match azp {
+        Some(azp) if azp.as_str() != client_id.as_str() => Err(IdTokenError::Invalid(format!(
+            "the authorized party (azp) is `{}`, not this client",
+            azp.as_str()
+        ))),
+        None if audiences.len() > 1 => Err(IdTokenError::Invalid(
+            "several audiences and no authorized party (azp)".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_authorized_party_is_this_client_and_required_with_several_audiences() {
+        let client = ClientId::new("client".into());
+        let one = [Audience::new("client".into())];
+        let two = [
+            Audience::new("client".into()),
+            Audience::new("other".into()),
+        ];
+        let azp = |value: &str| ClientId::new(value.into());
+        assert!(authorized_party(&one, None, &client).is_ok());
+        assert!(authorized_party(&one, Some(&azp("client")), &client).is_ok());
+        assert!(authorized_party(&two, Some(&azp("client")), &client).is_ok());
+        assert!(authorized_party(&one, Some(&azp("other")), &client).is_err());
+        assert!(authorized_party(&two, None, &client).is_err());
+    }
+
+    #[test]
+    fn an_issue_time_in_the_future_is_refused_beyond_the_leeway() {
+        assert!(issued_before(1_000, 1_000).is_ok());
+        assert!(issued_before(1_000 + IAT_LEEWAY_SECS, 1_000).is_ok());
+        assert!(issued_before(1_001 + IAT_LEEWAY_SECS, 1_000).is_err());
+        assert!(issued_before(i64::MAX, i64::MAX).is_ok());
+        assert!(issued_before(i64::MAX, 0).is_err());
+    }
+}
