@@ -78,12 +78,15 @@ export function hostileMode({ signingKey, privateKey, onTokens }) {
     },
   };
 
-  const modes = [...Object.keys(idTokenAtLogin), ...Object.keys(tokenEndpoint), 'userinfo-other-sub', 'refresh-other-sub'];
+  const modes = [...Object.keys(idTokenAtLogin), ...Object.keys(tokenEndpoint), 'userinfo-other-sub', 'refresh-other-sub', 'refresh-slow'];
 
   async function middleware(ctx, next) {
     const isToken = ctx.path === '/oauth2/token';
     if (isToken && tokenEndpoint[mode]) return tokenEndpoint[mode](ctx);
     await next();
+    // Not hostile, slow: a refresh grant is done (the refresh token rotated) before the answer
+    // leaves, 1.5 s later.
+    if (isToken && mode === 'refresh-slow' && ctx.oidc?.params?.grant_type === 'refresh_token') await sleep(1500);
     if (isToken && ctx.body?.id_token) {
       const claims = decodeJwt(ctx.body.id_token);
       const refreshing = ctx.oidc?.params?.grant_type === 'refresh_token';

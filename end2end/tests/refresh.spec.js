@@ -2,13 +2,13 @@
 // concurrent calls, a revoked grant ending the session, an outage that does not.
 import {
   test, expect, TEST, logIn, lastIssuedTokens, expectHydrated, providerSettings, refreshGrants,
-  accessTokenExpired,
+  accessTokenExpired, currentUser,
 } from './support.js';
 
 const SHORT_TTL = 3; // seconds
 
 test.afterEach(async ({ request }) => {
-  await providerSettings(request, { accessTokenTtl: 1800, rotateRefreshTokens: false, outage: false });
+  await providerSettings(request, { accessTokenTtl: 1800, rotateRefreshTokens: false, outage: false, hostile: null });
 });
 
 for (const rotate of [false, true]) {
@@ -44,6 +44,29 @@ test('20 concurrent profile calls after expiry cause exactly one refresh grant',
   expect(await refreshGrants(request)).toBe(1);
   await page.reload();
   await expect(page.locator('#tokenStatus')).toContainText('refreshed once');
+});
+
+test('a refresh the browser walked away from still completes and keeps the rotated token', async ({ page, request }) => {
+  await providerSettings(request, { accessTokenTtl: SHORT_TTL, rotateRefreshTokens: true, resetStats: true, hostile: 'refresh-slow' });
+  await logIn(page, 'walkaway@example.com');
+  await accessTokenExpired(page);
+  // A call that refreshes, abandoned while the provider (which has already rotated the
+  // refresh token) takes its time to answer.
+  const outcome = await page.evaluate(async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 500);
+    return fetch('/api/token_status', { method: 'POST', signal: controller.signal })
+      .then((r) => `answered ${r.status}`, (error) => error.name);
+  });
+  expect(outcome).toBe('AbortError');
+  await providerSettings(request, { hostile: null });
+  // The app stored the rotated token anyway: the refresh counted, and the next one works.
+  await expect.poll(async () => (await currentUser(page)).refreshes, { timeout: 5_000 }).toBe(1);
+  await accessTokenExpired(page);
+  const next = await page.evaluate(() => fetch('/api/token_status', { method: 'POST' }).then((r) => r.status));
+  expect(next).toBe(200);
+  expect(await refreshGrants(request)).toBe(2);
+  expect((await currentUser(page)).refreshes).toBe(2);
 });
 
 test('a refresh token revoked at the provider ends the session, noticed without a reload', async ({ page, request }) => {

@@ -15,7 +15,12 @@ use openidconnect::{AccessToken, SubjectIdentifier};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub struct TokenManager {
+/// Cheap to clone: a refresh runs in a task of its own with a clone (see
+/// [`TokenManager::fresh_user`]).
+#[derive(Clone)]
+pub struct TokenManager(Arc<Shared>);
+
+struct Shared {
     provider: Arc<Provider>,
     locks: RefreshLocks,
     backoff: RefreshBackoff,
@@ -38,11 +43,11 @@ pub enum FreshTokenError {
 
 impl TokenManager {
     pub fn new(provider: Arc<Provider>, locks: RefreshLocks) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             provider,
             locks,
             backoff: RefreshBackoff::default(),
-        }
+        }))
     }
 
     /// The signed-in user with an access token good for use now, refreshing it if needed.
@@ -58,18 +63,37 @@ impl TokenManager {
         let Some(id) = session.id() else {
             return Err(FreshTokenError::NotSignedIn);
         };
-        if let Some(wait) = self.backoff.remaining(&id, Instant::now()) {
+        if let Some(wait) = self.0.backoff.remaining(&id, Instant::now()) {
             return Err(FreshTokenError::Temporary(format!(
                 "a refresh failed moments ago; the next one in {} s",
                 wait.as_secs().max(1)
             )));
         }
-        let guard = self.locks.lock(&id).await?;
+        // In a task of its own: once started, the refresh runs to completion and stores its
+        // result even if this request is dropped (the browser went away). With rotation, the
+        // provider has already retired the old refresh token; losing the new one would end the
+        // session.
+        let (manager, session) = (self.clone(), session.clone());
+        tokio::spawn(async move { manager.refresh_with_lock(&id, &session).await })
+            .await
+            .map_err(|error| {
+                FreshTokenError::Temporary(format!("the refresh task failed: {error}"))
+            })?
+    }
+
+    /// Takes the session's refresh lock, refreshes if still needed, and backs off after a
+    /// temporary failure.
+    async fn refresh_with_lock(
+        &self,
+        id: &str,
+        session: &AuthSession,
+    ) -> Result<Arc<SignedInUser>, FreshTokenError> {
+        let guard = self.0.locks.lock(id).await?;
         let result = self.refresh_locked(session).await;
         guard.release().await;
         match &result {
-            Err(FreshTokenError::Temporary(_)) => self.backoff.failed(&id, Instant::now()),
-            _ => self.backoff.forget(&id),
+            Err(FreshTokenError::Temporary(_)) => self.0.backoff.failed(id, Instant::now()),
+            _ => self.0.backoff.forget(id),
         }
         result
     }
@@ -85,7 +109,7 @@ impl TokenManager {
         if !user.tokens.needs_refresh(unix_now()) {
             return Ok(user);
         }
-        match self.provider.refresh(&user).await {
+        match self.0.provider.refresh(&user).await {
             Ok(tokens) => {
                 let mut user = Arc::unwrap_or_clone(user);
                 user.tokens = tokens;
@@ -109,7 +133,7 @@ impl TokenManager {
 
     pub async fn fresh_profile(&self, session: &AuthSession) -> Result<User, AuthError> {
         let user = self.fresh_user(session).await.map_err(AuthError::from)?;
-        let client = self.provider.client().await.map_err(temporary)?;
+        let client = self.0.provider.client().await.map_err(temporary)?;
         let subject = SubjectIdentifier::new(user.subject.clone());
         let access_token = AccessToken::new(user.tokens.access_token.clone());
         let Some(claims) = client
@@ -134,7 +158,7 @@ impl TokenManager {
         claims: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Arc<SignedInUser>, FreshTokenError> {
         let id = session.id().ok_or(FreshTokenError::NotSignedIn)?;
-        let guard = self.locks.lock(&id).await?;
+        let guard = self.0.locks.lock(&id).await?;
         let result = async {
             session.reload().await?;
             let user = session.user().await?.ok_or(FreshTokenError::NotSignedIn)?;

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tower_sessions::cookie::time::OffsetDateTime;
+use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, Error, ExpiredDeletion, SessionStore};
 
@@ -32,9 +32,13 @@ pub struct MemoryStore {
     hasher: RandomState,
 }
 
+/// A deleted session's id stays as a tombstone (an entry with no record) at least this long, so
+/// that a request that read the session before the deletion cannot write it back.
+const TOMBSTONE_MIN_SECS: i64 = 3600;
+
 #[derive(Debug)]
 struct Entry {
-    /// The record, MessagePack, compressed.
+    /// The record, MessagePack, compressed; empty for a tombstone.
     record: Box<[u8]>,
     expiry_date: OffsetDateTime,
     /// Hashes of the signed-in user's `sub` and `sid`; `None` for a guest.
@@ -123,6 +127,21 @@ impl MemoryStore {
         rmp_serde::from_slice(&bytes).map_err(|error| Error::Decode(error.to_string()))
     }
 
+    /// Writes `record` unless its session was deleted (a tombstone stands in its place): `false`
+    /// then, and nothing written.
+    pub fn save_unless_deleted(&self, record: &Record) -> session_store::Result<bool> {
+        let entry = self.encode(record)?;
+        let mut records = self.records();
+        if records
+            .get(&record.id)
+            .is_some_and(|old| old.record.is_empty())
+        {
+            return Ok(false);
+        }
+        records.insert(record.id, entry);
+        Ok(true)
+    }
+
     /// The live sessions a back-channel logout for `sub` and/or `sid` ends (see
     /// [`names`]): entries whose hashes match, confirmed on their decoded records.
     pub fn owned_by(&self, sub: Option<&str>, sid: Option<&str>) -> Vec<Id> {
@@ -164,9 +183,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let entry = self.encode(record)?;
-        self.records().insert(record.id, entry);
-        Ok(())
+        self.save_unless_deleted(record).map(|_| ())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -176,6 +193,7 @@ impl SessionStore for MemoryStore {
         let record = {
             let mut records = self.records();
             match records.get(id) {
+                Some(entry) if entry.record.is_empty() => return Ok(None),
                 Some(entry) if entry.expiry_date > OffsetDateTime::now_utc() => {
                     entry.record.clone()
                 }
@@ -189,8 +207,21 @@ impl SessionStore for MemoryStore {
         self.decode(&record).map(Some)
     }
 
+    /// Leaves a tombstone: see [`MemoryStore::save_unless_deleted`].
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.records().remove(id);
+        let mut records = self.records();
+        let at_least = OffsetDateTime::now_utc() + Duration::seconds(TOMBSTONE_MIN_SECS);
+        let expiry_date = records
+            .get(id)
+            .map_or(at_least, |entry| entry.expiry_date.max(at_least));
+        records.insert(
+            *id,
+            Entry {
+                record: Box::default(),
+                expiry_date,
+                owner: None,
+            },
+        );
         Ok(())
     }
 }
@@ -207,7 +238,6 @@ impl ExpiredDeletion for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tower_sessions::cookie::time::Duration;
 
     fn record(expires_in: Duration) -> Record {
         let mut data = HashMap::new();
@@ -237,6 +267,9 @@ mod tests {
         store.delete_expired().await.unwrap();
         assert_eq!(store.records().len(), 1);
         store.delete(&live.id).await.unwrap();
+        assert_eq!(store.load(&live.id).await.unwrap(), None);
+        // Its tombstone: a write of the record read before the deletion is dropped.
+        store.save(&live).await.unwrap();
         assert_eq!(store.load(&live.id).await.unwrap(), None);
     }
 

@@ -16,6 +16,7 @@ mod memory;
 mod owners;
 pub(crate) mod refresh_lock;
 mod sqlite_expiry;
+mod sqlite_writes;
 
 use crate::server::configuration::{SessionSettings, StoreUrl};
 use crate::server::session::DecodedSessions;
@@ -108,6 +109,9 @@ impl Sessions {
                 sqlite_expiry::create_index(&pool)
                     .await
                     .map_err(|error| format!("cannot index the sessions table: {error}"))?;
+                sqlite_writes::create_tombstones(&pool)
+                    .await
+                    .map_err(|error| format!("cannot create the tombstones table: {error}"))?;
                 let owners = Owners::sqlite(pool.clone()).await?;
                 Ok(Self {
                     backend: Backend::Sqlite(store, pool.clone()),
@@ -188,8 +192,6 @@ impl Sessions {
     }
 }
 
-/// Takes `<path>.lock` for this process (released when it exits, however it exits): a second
-/// server on the same file would not see this one's cache.
 /// Creates the database file and any missing directories readable by this user only (`0600`,
 /// `0700`): the file holds everyone's tokens. SQLite gives its `-wal` and `-shm` files the
 /// database file's permissions. An existing file or directory is left as it is.
@@ -212,6 +214,8 @@ fn create_private_file(path: &Path) -> Result<(), String> {
         .map_err(|error| format!("cannot create {}: {error}", path.display()))
 }
 
+/// Takes `<path>.lock` for this process (released when it exits, however it exits): a second
+/// server on the same file would not see this one's cache.
 fn lock_sqlite(path: &Path) -> Result<File, String> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut lock_path = path.as_os_str().to_owned();
@@ -280,9 +284,34 @@ async fn connect_redis(url: &str) -> Result<RedisPool, String> {
     }
 }
 
+/// `SET <id> <record> EXAT <expiry> XX`, as tower-sessions-redis-store saves: only a key that
+/// exists is written, so a deleted session stays deleted. `false` when nothing was written.
+async fn redis_save_existing(pool: &RedisPool, record: &Record) -> session_store::Result<bool> {
+    use fred::prelude::KeysInterface;
+    use fred::types::{Expiration, SetOptions};
+    let bytes = rmp_serde::to_vec(record)
+        .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+    let expiry = Expiration::EXAT(record.expiry_date.unix_timestamp());
+    let written: Option<String> = pool
+        .set(
+            record.id.to_string(),
+            bytes.as_slice(),
+            Some(expiry),
+            Some(SetOptions::XX),
+            false,
+        )
+        .await
+        .map_err(|error| session_store::Error::Backend(error.to_string()))?;
+    Ok(written.is_some())
+}
+
 #[async_trait::async_trait]
 impl SessionStore for Sessions {
+    /// Under a new random id, always: after a logout tower-sessions would create the next
+    /// record under the id it just deleted, and a late write of the old record (which a
+    /// deletion must win over) could then land on the new one.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        record.id = Id::default();
         match &self.backend {
             Backend::Memory(store) => store.create(record).await?,
             Backend::Sqlite(store, _) => store.create(record).await?,
@@ -294,11 +323,23 @@ impl SessionStore for Sessions {
         self.owners.record(record).await
     }
 
+    /// Writes `record`, unless its session was deleted meanwhile (by a logout in another
+    /// request, say): a deletion wins over any write that read the record before it.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match &self.backend {
-            Backend::Memory(store) => store.save(record).await?,
-            Backend::Sqlite(store, _) => store.save(record).await?,
-            Backend::Redis(store) => store.save(record).await?,
+        let written = match &self.backend {
+            Backend::Memory(store) => store.save_unless_deleted(record)?,
+            Backend::Sqlite(_, pool) => sqlite_writes::save(pool, record)
+                .await
+                .map_err(session_store::Error::Backend)?,
+            // `SET … XX`: only a key that exists is written, so a deleted one stays deleted.
+            Backend::Redis(_) => match self.redis() {
+                Some(pool) => redis_save_existing(&pool, record).await?,
+                None => false,
+            },
+        };
+        if !written {
+            tracing::debug!("a write to a deleted session was dropped");
+            return Ok(());
         }
         if let Some(cache) = &self.cache {
             cache.save(record);
@@ -324,7 +365,9 @@ impl SessionStore for Sessions {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match &self.backend {
             Backend::Memory(store) => store.delete(id).await?,
-            Backend::Sqlite(store, _) => store.delete(id).await?,
+            Backend::Sqlite(_, pool) => sqlite_writes::delete(pool, id)
+                .await
+                .map_err(|error| session_store::Error::Backend(error.to_string()))?,
             Backend::Redis(store) => store.delete(id).await?,
         }
         if let Some(cache) = &self.cache {
@@ -430,6 +473,89 @@ mod tests {
 
     async fn exists(store: &Sessions, id: Id) -> bool {
         store.load(&id).await.expect("load").is_some()
+    }
+
+    /// A redis-server of its own on a free port (Debian's, which `scripts/setup --e2e`
+    /// installs), stopped when dropped.
+    struct ScratchRedis {
+        child: std::process::Child,
+        url: String,
+    }
+
+    impl ScratchRedis {
+        async fn start() -> Self {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .map(|addr| addr.port())
+                .expect("port");
+            let child = std::process::Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("redis-server on PATH (scripts/setup --e2e installs it)");
+            let url = format!("redis://127.0.0.1:{port}");
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Self { child, url }
+        }
+    }
+
+    impl Drop for ScratchRedis {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Request A reads a session, request B deletes it (logout, back-channel logout), then A
+    /// writes what it read at its end (tower-sessions' save, an activity touch, a refresh that
+    /// finished late): the session stays deleted, on every store.
+    #[tokio::test]
+    async fn a_deletion_wins_over_a_write_that_read_before_it() {
+        let redis = ScratchRedis::start().await;
+        let mut all = stores("deletion-wins").await;
+        all.push(
+            Sessions::connect(&settings(StoreUrl::Redis(redis.url.clone())))
+                .await
+                .expect("redis"),
+        );
+        for store in all {
+            let id = session_of(&store, "ada", Some("s1")).await;
+            let read = store.load(&id).await.expect("load").expect("live");
+            store.delete(&id).await.expect("delete");
+            let mut late = read.clone();
+            late.data
+                .insert("touched".to_owned(), serde_json::json!(true));
+            store
+                .save(&late)
+                .await
+                .expect("a dropped write is no error");
+            assert!(!exists(&store, id).await, "written back: {store:?}");
+            // Sessions that were not deleted are written as before.
+            let other = session_of(&store, "grace", None).await;
+            let mut record = store.load(&other).await.expect("load").expect("live");
+            record
+                .data
+                .insert("touched".to_owned(), serde_json::json!(true));
+            store.save(&record).await.expect("save");
+            let read = store.load(&other).await.expect("load").expect("live");
+            assert_eq!(
+                read.data.get("touched"),
+                Some(&serde_json::json!(true)),
+                "{store:?}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -624,6 +750,8 @@ mod tests {
             .id()
             .and_then(|id| id.parse().ok())
             .expect("a new id");
+        // Not the id just deleted: a late write of the old record must not land on this one.
+        assert_ne!(new_id, id);
         let told = request(&store, Some(new_id));
         assert!(told.take_ended_elsewhere().await.expect("read"));
         assert!(!request(&store, Some(new_id))

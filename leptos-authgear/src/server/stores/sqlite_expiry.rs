@@ -24,12 +24,23 @@ pub(super) async fn create_index(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     .map(|_| ())
 }
 
-/// Deletes every record that expired before now; returns how many.
+/// Deletes every record (and tombstone, see `sqlite_writes`) that expired before now; returns
+/// how many records.
 pub(super) async fn delete_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     let now = OffsetDateTime::now_utc();
+    let deleted = delete_in_batches(pool, DELETE_BATCH, now).await?;
+    delete_in_batches(pool, DELETE_TOMBSTONES, now).await?;
+    Ok(deleted)
+}
+
+async fn delete_in_batches(
+    pool: &SqlitePool,
+    query: &str,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
     let mut deleted = 0;
     loop {
-        let batch = sqlx::query(DELETE_BATCH)
+        let batch = sqlx::query(query)
             .bind(now)
             .bind(BATCH)
             .execute(pool)
@@ -45,6 +56,9 @@ pub(super) async fn delete_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error
 const DELETE_BATCH: &str = "delete from tower_sessions where id in \
      (select id from tower_sessions where expiry_date < ? limit ?)";
 
+const DELETE_TOMBSTONES: &str = "delete from session_tombstones where id in \
+     (select id from session_tombstones where expiry_date < ? limit ?)";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +70,9 @@ mod tests {
             .await
             .expect("table");
         create_index(&pool).await.expect("index");
+        super::super::sqlite_writes::create_tombstones(&pool)
+            .await
+            .expect("tombstones");
         pool
     }
 
