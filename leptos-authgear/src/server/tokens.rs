@@ -88,6 +88,13 @@ impl TokenManager {
         id: &str,
         session: &AuthSession,
     ) -> Result<Arc<SignedInUser>, FreshTokenError> {
+        // Discovery (when due) before the lock, not while other requests wait on it: the
+        // refresh then finds the provider's client ready.
+        self.0
+            .provider
+            .client()
+            .await
+            .map_err(|error| FreshTokenError::Temporary(error.to_string()))?;
         let guard = self.0.locks.lock(id).await?;
         let result = self.refresh_locked(session).await;
         guard.release().await;

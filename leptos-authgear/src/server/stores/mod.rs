@@ -17,6 +17,8 @@ mod owners;
 pub(crate) mod refresh_lock;
 mod sqlite_expiry;
 mod sqlite_writes;
+#[cfg(test)]
+mod test_redis;
 
 use crate::server::configuration::{SessionSettings, StoreUrl};
 use crate::server::session::DecodedSessions;
@@ -475,55 +477,12 @@ mod tests {
         store.load(&id).await.expect("load").is_some()
     }
 
-    /// A redis-server of its own on a free port (Debian's, which `scripts/setup --e2e`
-    /// installs), stopped when dropped.
-    struct ScratchRedis {
-        child: std::process::Child,
-        url: String,
-    }
-
-    impl ScratchRedis {
-        async fn start() -> Self {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|listener| listener.local_addr())
-                .map(|addr| addr.port())
-                .expect("port");
-            let child = std::process::Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .stdout(std::process::Stdio::null())
-                .spawn()
-                .expect("redis-server on PATH (scripts/setup --e2e installs it)");
-            let url = format!("redis://127.0.0.1:{port}");
-            for _ in 0..100 {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            Self { child, url }
-        }
-    }
-
-    impl Drop for ScratchRedis {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
     /// Request A reads a session, request B deletes it (logout, back-channel logout), then A
     /// writes what it read at its end (tower-sessions' save, an activity touch, a refresh that
     /// finished late): the session stays deleted, on every store.
     #[tokio::test]
     async fn a_deletion_wins_over_a_write_that_read_before_it() {
-        let redis = ScratchRedis::start().await;
+        let redis = super::test_redis::ScratchRedis::start().await;
         let mut all = stores("deletion-wins").await;
         all.push(
             Sessions::connect(&settings(StoreUrl::Redis(redis.url.clone())))

@@ -1,6 +1,7 @@
 //! One refresh at a time per session. In one process a `tokio` mutex per session does it;
 //! with sessions in Redis, several instances may serve one session at the same moment, so
-//! the lock is a Redis key (`SET NX PX`, released only by its holder).
+//! the lock is a Redis key (`SET NX PX`, released only by its holder, and renewed while held so
+//! that a slow refresh cannot outlive it).
 //!
 //! Rotated refresh tokens die on first use: two refreshes racing with the same token would
 //! end the session. The holder refreshes and writes the session; whoever waited reloads the
@@ -12,8 +13,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-/// Longer than a refresh can take (the provider call times out after 10 s): a holder that
-/// died cannot block the session for longer than this.
+/// A holder that died cannot block the session for longer than this. A live one renews its
+/// lock every third of it, however long the provider takes (a rediscovery and a token request
+/// may each take 10 s).
 const LOCK_TTL: Duration = Duration::from_secs(15);
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
@@ -21,13 +23,17 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 const RELEASE_SCRIPT: &str =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+/// Extends the key's life only if it still holds this holder's token.
+const RENEW_SCRIPT: &str =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+
 #[derive(Debug, thiserror::Error)]
 #[error("refresh lock: {0}")]
 pub struct LockError(String);
 
 pub enum RefreshLocks {
     Local(LocalLocks),
-    Redis(RedisPool),
+    Redis { pool: RedisPool, ttl: Duration },
 }
 
 /// Held while refreshing; give it back with [`RefreshGuard::release`] (a Redis lock that is
@@ -39,13 +45,27 @@ pub enum RefreshGuard {
         pool: RedisPool,
         key: String,
         token: String,
+        /// Renews the key until released (or dropped).
+        _renewal: AbortOnDrop,
     },
+}
+
+/// A task that stops when this is dropped.
+pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl RefreshLocks {
     pub fn new(redis: Option<RedisPool>) -> Self {
         match redis {
-            Some(pool) => RefreshLocks::Redis(pool),
+            Some(pool) => RefreshLocks::Redis {
+                pool,
+                ttl: LOCK_TTL,
+            },
             None => RefreshLocks::Local(LocalLocks::default()),
         }
     }
@@ -56,7 +76,8 @@ impl RefreshLocks {
             RefreshLocks::Local(locks) => Ok(RefreshGuard::Local(
                 locks.for_session(session_id).lock_owned().await,
             )),
-            RefreshLocks::Redis(pool) => {
+            RefreshLocks::Redis { pool, ttl } => {
+                let ttl = *ttl;
                 let key = format!("refresh-lock:{session_id}");
                 let token = openidconnect::CsrfToken::new_random().into_secret();
                 let started = Instant::now();
@@ -65,20 +86,22 @@ impl RefreshLocks {
                         .set(
                             &key,
                             token.as_str(),
-                            Some(Expiration::PX(LOCK_TTL.as_millis() as i64)),
+                            Some(Expiration::PX(ttl.as_millis() as i64)),
                             Some(SetOptions::NX),
                             false,
                         )
                         .await
                         .map_err(|error| LockError(error.to_string()))?;
                     if acquired.is_some() {
+                        let renewal = renew(pool.clone(), key.clone(), token.clone(), ttl);
                         return Ok(RefreshGuard::Redis {
                             pool: pool.clone(),
                             key,
                             token,
+                            _renewal: AbortOnDrop(tokio::spawn(renewal)),
                         });
                     }
-                    if started.elapsed() > LOCK_TTL {
+                    if started.elapsed() > ttl {
                         return Err(LockError("timed out waiting for another refresh".into()));
                     }
                     tokio::time::sleep(POLL_INTERVAL).await;
@@ -88,9 +111,37 @@ impl RefreshLocks {
     }
 }
 
+/// Every third of `ttl`, extends the lock `key` while it holds `token`; stops when it does not
+/// (or when the task is aborted at release).
+async fn renew(pool: RedisPool, key: String, token: String, ttl: Duration) {
+    let ttl_ms = ttl.as_millis().to_string();
+    loop {
+        tokio::time::sleep(ttl / 3).await;
+        let renewed: Result<i64, _> = pool
+            .eval(
+                RENEW_SCRIPT,
+                vec![key.clone()],
+                vec![token.clone(), ttl_ms.clone()],
+            )
+            .await;
+        match renewed {
+            Ok(1) => {}
+            Ok(_) => return,
+            Err(error) => tracing::warn!(%error, "could not renew the refresh lock"),
+        }
+    }
+}
+
 impl RefreshGuard {
     pub async fn release(self) {
-        if let RefreshGuard::Redis { pool, key, token } = self {
+        if let RefreshGuard::Redis {
+            pool,
+            key,
+            token,
+            _renewal,
+        } = self
+        {
+            drop(_renewal);
             let released: Result<i64, _> = pool.eval(RELEASE_SCRIPT, vec![key], vec![token]).await;
             if let Err(error) = released {
                 tracing::warn!(%error, "could not release the refresh lock; it will expire");
@@ -117,5 +168,27 @@ impl LocalLocks {
         let lock = Arc::new(tokio::sync::Mutex::new(()));
         locks.insert(id.to_owned(), Arc::downgrade(&lock));
         lock
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::stores::test_redis::ScratchRedis;
+
+    #[tokio::test]
+    async fn a_held_redis_lock_outlives_its_ttl_and_is_free_once_released() {
+        let redis = ScratchRedis::start().await;
+        let pool = redis.pool().await;
+        let ttl = Duration::from_millis(300);
+        let locks = RefreshLocks::Redis { pool, ttl };
+        let held = locks.lock("s1").await.expect("the lock");
+        // Three times its TTL later, still held: another holder waits (for a TTL) in vain.
+        tokio::time::sleep(ttl * 3).await;
+        let waited = locks.lock("s1").await;
+        assert!(waited.is_err(), "the lock expired while held");
+        held.release().await;
+        let again = locks.lock("s1").await.expect("free after release");
+        again.release().await;
     }
 }
