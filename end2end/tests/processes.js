@@ -139,7 +139,8 @@ export function redisServer(port, dir) {
       // A RESP array of bulk strings: every other line after the header is a key.
       const lines = (await redisCommand(port, 'KEYS', '*')).split('\r\n');
       const keys = lines.slice(1).filter((line, i) => i % 2 === 1);
-      return keys.filter((key) => !key.startsWith('session-owners:') && !key.startsWith('refresh-lock:')).length;
+      const bookkeeping = ['session-owners:', 'refresh-lock:', 'session-version:'];
+      return keys.filter((key) => !bookkeeping.some((prefix) => key.startsWith(prefix))).length;
     },
   };
 }

@@ -5,6 +5,7 @@
 //! set. (A login attempt waits in a cookie of its own until then: `login_attempt`.) Handlers
 //! never touch string keys; they call [`AuthSession`].
 
+use crate::server::stores::refresh_lock::{LockError, RefreshLocks};
 use crate::server::Auth;
 use crate::ClaimsJson;
 use serde::{Deserialize, Serialize};
@@ -211,6 +212,10 @@ impl SessionLifetimes {
 /// byte of a record is kept once per session.
 #[derive(Clone, Default, Serialize, Deserialize)]
 struct SessionData {
+    /// One more on every write: the store drops a write older than what it holds (a request's
+    /// end-of-request save of what it read before a refresh wrote new tokens).
+    #[serde(default)]
+    version: u64,
     /// Shared, so that reading it from a decoded session copies no tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     user: Option<Arc<SignedInUser>>,
@@ -252,6 +257,15 @@ pub trait DecodedSessions: Send + Sync {
     fn get(&self, id: &Id) -> Option<DecodedSession>;
 }
 
+/// A stored record's [`SessionData`] version (0 for a record without one), for a store that
+/// keeps only newer writes.
+pub fn record_version(data: &std::collections::HashMap<String, serde_json::Value>) -> u64 {
+    data.get(SESSION_KEY)
+        .and_then(|value| value.get("version"))
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
 /// Who is signed in to a stored session record (`sub`, `sid`), read without the typed wrapper:
 /// for a store that indexes sessions so that back-channel logout can find them.
 pub fn record_identity(
@@ -271,12 +285,22 @@ pub fn record_identity(
 #[error("session store error: {0}")]
 pub struct SessionError(#[from] tower_sessions::session::Error);
 
+impl SessionError {
+    fn lock(error: LockError) -> Self {
+        Self(tower_sessions::session::Error::Store(
+            tower_sessions::session_store::Error::Backend(error.to_string()),
+        ))
+    }
+}
+
 /// The typed view of one browser's session.
 #[derive(Clone)]
 pub struct AuthSession {
     session: Session,
     lifetimes: SessionLifetimes,
     decoded: Option<Arc<dyn DecodedSessions>>,
+    /// The sessions' refresh locks: a write of a signed-in session holds its lock.
+    locks: Option<Arc<RefreshLocks>>,
 }
 
 /// Handlers take an `AuthSession` as an extractor; it needs the auth layer (the session and the
@@ -300,19 +324,27 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AuthSession {
 impl AuthSession {
     /// The typed view of `session`, with `auth`'s lifetimes and decoded sessions.
     pub fn new(session: Session, auth: &Auth) -> Self {
-        Self::with_parts(session, auth.0.lifetimes, auth.0.decoded.clone())
+        Self {
+            session,
+            lifetimes: auth.0.lifetimes,
+            decoded: auth.0.decoded.clone(),
+            locks: Some(auth.0.tokens.locks()),
+        }
     }
 
     /// The typed view of `session`, from its parts (for tests without an [`Auth`]).
+    #[cfg(test)]
     pub fn with_parts(
         session: Session,
         lifetimes: SessionLifetimes,
         decoded: Option<Arc<dyn DecodedSessions>>,
+        locks: Option<Arc<RefreshLocks>>,
     ) -> Self {
         Self {
             session,
             lifetimes,
             decoded,
+            locks,
         }
     }
 
@@ -340,10 +372,29 @@ impl AuthSession {
         if now - user.last_seen_at < self.lifetimes.touch_interval() {
             return Ok(Some(user));
         }
-        let mut user = Arc::unwrap_or_clone(user);
-        user.last_seen_at = now;
-        user.ends_at = self.lifetimes.ends_at(user.signed_in_at, now);
-        self.update_user(user).await.map(Some)
+        // Under the session's refresh lock, on the record as it is now: a refresh may have
+        // written new tokens since this request read it, and they must not be written over.
+        let guard = match (&self.locks, self.id()) {
+            (Some(locks), Some(id)) => Some(locks.lock(&id).await.map_err(SessionError::lock)?),
+            _ => None,
+        };
+        let touched = async {
+            if guard.is_some() {
+                self.reload().await?;
+            }
+            let Some(user) = self.user().await? else {
+                return Ok(None);
+            };
+            let mut user = Arc::unwrap_or_clone(user);
+            user.last_seen_at = now;
+            user.ends_at = self.lifetimes.ends_at(user.signed_in_at, now);
+            self.update_user(user).await.map(Some)
+        }
+        .await;
+        if let Some(guard) = guard {
+            guard.release().await;
+        }
+        touched
     }
 
     /// Signs the user in under a new session id (no session fixation).
@@ -449,7 +500,11 @@ impl AuthSession {
             None => Expiry::OnInactivity(Duration::seconds(self.lifetimes.idle_timeout)),
         };
         self.session.set_expiry(Some(expiry));
-        self.session.insert(SESSION_KEY, data).await?;
+        let data = SessionData {
+            version: data.version + 1,
+            ..data.clone()
+        };
+        self.session.insert(SESSION_KEY, &data).await?;
         Ok(self.session.save().await?)
     }
 }
@@ -515,17 +570,18 @@ mod tests {
     #[tokio::test]
     async fn a_signed_in_record_reads_back_and_names_its_owner() {
         let session = fresh_session();
-        let auth = AuthSession::with_parts(session.clone(), lifetimes(), None);
+        let auth = AuthSession::with_parts(session.clone(), lifetimes(), None, None);
         auth.sign_in(signed_in_user()).await.unwrap();
         let stored = session
             .get_value(SESSION_KEY)
             .await
             .unwrap()
             .expect("stored");
-        // Empty parts are left out of the record.
+        // Empty parts are left out of the record; each write counts up its version.
         let keys: Vec<_> = stored.as_object().expect("an object").keys().collect();
-        assert_eq!(keys, ["user"]);
+        assert_eq!(keys, ["user", "version"]);
         let record = std::collections::HashMap::from([(SESSION_KEY.to_owned(), stored)]);
+        assert_eq!(record_version(&record), 1);
         assert_eq!(
             record_identity(&record),
             Some(("s1".to_owned(), Some("sid1".to_owned())))
@@ -542,7 +598,7 @@ mod tests {
         ] {
             let session = fresh_session();
             session.insert(SESSION_KEY, stored).await.unwrap();
-            let auth = AuthSession::with_parts(session, lifetimes(), None);
+            let auth = AuthSession::with_parts(session, lifetimes(), None, None);
             assert!(auth.user().await.unwrap().is_none());
             // And the next login works in it.
             auth.sign_in(signed_in_user()).await.unwrap();

@@ -22,7 +22,7 @@ pub struct TokenManager(Arc<Shared>);
 
 struct Shared {
     provider: Arc<Provider>,
-    locks: RefreshLocks,
+    locks: Arc<RefreshLocks>,
     backoff: RefreshBackoff,
 }
 
@@ -45,9 +45,14 @@ impl TokenManager {
     pub fn new(provider: Arc<Provider>, locks: RefreshLocks) -> Self {
         Self(Arc::new(Shared {
             provider,
-            locks,
+            locks: Arc::new(locks),
             backoff: RefreshBackoff::default(),
         }))
+    }
+
+    /// The sessions' refresh locks, which every write of a signed-in session holds.
+    pub fn locks(&self) -> Arc<RefreshLocks> {
+        self.0.locks.clone()
     }
 
     /// The signed-in user with an access token good for use now, refreshing it if needed.

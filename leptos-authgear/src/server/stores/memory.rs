@@ -9,7 +9,7 @@
 //! strings cost more memory per session than the rest of the entry's overhead).
 
 use super::owners::names;
-use crate::server::session::record_identity;
+use crate::server::session::{record_identity, record_version};
 use miniz_oxide::deflate::core::{
     compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
 };
@@ -43,6 +43,8 @@ struct Entry {
     expiry_date: OffsetDateTime,
     /// Hashes of the signed-in user's `sub` and `sid`; `None` for a guest.
     owner: Option<(u64, Option<u64>)>,
+    /// The record's version (`record_version`): an older one does not replace it.
+    version: u64,
 }
 
 /// Raw DEFLATE with one compressor for the whole store: its tables are allocated once, not on
@@ -118,6 +120,7 @@ impl MemoryStore {
             record: Box::from(&bytes[..]),
             expiry_date: record.expiry_date,
             owner,
+            version: record_version(&record.data),
         })
     }
 
@@ -127,15 +130,15 @@ impl MemoryStore {
         rmp_serde::from_slice(&bytes).map_err(|error| Error::Decode(error.to_string()))
     }
 
-    /// Writes `record` unless its session was deleted (a tombstone stands in its place): `false`
-    /// then, and nothing written.
-    pub fn save_unless_deleted(&self, record: &Record) -> session_store::Result<bool> {
+    /// Writes `record` unless its session was deleted (a tombstone stands in its place) or the
+    /// store holds a newer version: `false` then, and nothing written.
+    pub fn save_if_newer(&self, record: &Record) -> session_store::Result<bool> {
         let entry = self.encode(record)?;
         let mut records = self.records();
-        if records
-            .get(&record.id)
-            .is_some_and(|old| old.record.is_empty())
-        {
+        let stale = records.get(&record.id).is_some_and(|old| {
+            old.record.is_empty() || (entry.version != 0 && entry.version < old.version)
+        });
+        if stale {
             return Ok(false);
         }
         records.insert(record.id, entry);
@@ -183,7 +186,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.save_unless_deleted(record).map(|_| ())
+        self.save_if_newer(record).map(|_| ())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -207,7 +210,7 @@ impl SessionStore for MemoryStore {
         self.decode(&record).map(Some)
     }
 
-    /// Leaves a tombstone: see [`MemoryStore::save_unless_deleted`].
+    /// Leaves a tombstone: see [`MemoryStore::save_if_newer`].
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut records = self.records();
         let at_least = OffsetDateTime::now_utc() + Duration::seconds(TOMBSTONE_MIN_SECS);
@@ -220,6 +223,7 @@ impl SessionStore for MemoryStore {
                 record: Box::default(),
                 expiry_date,
                 owner: None,
+                version: u64::MAX,
             },
         );
         Ok(())

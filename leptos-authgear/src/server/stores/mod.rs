@@ -21,7 +21,7 @@ mod sqlite_writes;
 mod test_redis;
 
 use crate::server::configuration::{SessionSettings, StoreUrl};
-use crate::server::session::DecodedSessions;
+use crate::server::session::{record_version, DecodedSessions};
 use cache::SessionCache;
 use fred::prelude::{ClientLike, Config as RedisConfig, Pool as RedisPool, ReconnectPolicy};
 use memory::MemoryStore;
@@ -286,26 +286,39 @@ async fn connect_redis(url: &str) -> Result<RedisPool, String> {
     }
 }
 
-/// `SET <id> <record> EXAT <expiry> XX`, as tower-sessions-redis-store saves: only a key that
-/// exists is written, so a deleted session stays deleted. `false` when nothing was written.
+/// Writes the record only if its key exists (a deleted session stays deleted, as with
+/// tower-sessions-redis-store's `SET … XX`) and its version is not older than the one kept
+/// beside it (`session-version:<id>`), in one script. `false` when nothing was written.
 async fn redis_save_existing(pool: &RedisPool, record: &Record) -> session_store::Result<bool> {
-    use fred::prelude::KeysInterface;
-    use fred::types::{Expiration, SetOptions};
+    use fred::prelude::LuaInterface;
+    use fred::types::Value;
     let bytes = rmp_serde::to_vec(record)
         .map_err(|error| session_store::Error::Encode(error.to_string()))?;
-    let expiry = Expiration::EXAT(record.expiry_date.unix_timestamp());
-    let written: Option<String> = pool
-        .set(
-            record.id.to_string(),
-            bytes.as_slice(),
-            Some(expiry),
-            Some(SetOptions::XX),
-            false,
+    let id = record.id.to_string();
+    let version = i64::try_from(record_version(&record.data)).unwrap_or(i64::MAX);
+    let written: i64 = pool
+        .eval(
+            REDIS_SAVE_SCRIPT,
+            vec![id.clone(), format!("session-version:{id}")],
+            vec![
+                Value::Bytes(bytes.into()),
+                Value::Integer(record.expiry_date.unix_timestamp()),
+                Value::Integer(version),
+            ],
         )
         .await
         .map_err(|error| session_store::Error::Backend(error.to_string()))?;
-    Ok(written.is_some())
+    Ok(written == 1)
 }
+
+const REDIS_SAVE_SCRIPT: &str = "
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+local kept = tonumber(redis.call('get', KEYS[2]) or '0')
+local version = tonumber(ARGV[3])
+if version ~= 0 and version < kept then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'EXAT', ARGV[2])
+redis.call('set', KEYS[2], ARGV[3], 'EXAT', ARGV[2])
+return 1";
 
 #[async_trait::async_trait]
 impl SessionStore for Sessions {
@@ -326,10 +339,12 @@ impl SessionStore for Sessions {
     }
 
     /// Writes `record`, unless its session was deleted meanwhile (by a logout in another
-    /// request, say): a deletion wins over any write that read the record before it.
+    /// request, say) or written anew (a refresh's new tokens): a deletion and a newer version
+    /// win over any write that read the record before them. (The same version again is
+    /// written: the end of a request that wrote, or an app's own keys beside this crate's.)
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let written = match &self.backend {
-            Backend::Memory(store) => store.save_unless_deleted(record)?,
+            Backend::Memory(store) => store.save_if_newer(record)?,
             Backend::Sqlite(_, pool) => sqlite_writes::save(pool, record)
                 .await
                 .map_err(session_store::Error::Backend)?,
@@ -664,7 +679,80 @@ mod tests {
             max_lifetime: 7200,
         };
         let session = tower_sessions::Session::new(id, store.clone(), None);
-        AuthSession::with_parts(session, lifetimes, store.decoded())
+        AuthSession::with_parts(session, lifetimes, store.decoded(), None)
+    }
+
+    /// Request A reads a signed-in session; request B refreshes it (new tokens); then A's
+    /// activity touch and A's end-of-request save (tower-sessions writes back the copy it
+    /// read) must keep B's tokens — on every store.
+    #[tokio::test]
+    async fn writes_of_what_was_read_before_a_refresh_cannot_undo_it() {
+        let redis = super::test_redis::ScratchRedis::start().await;
+        let mut all = stores("newer-wins").await;
+        all.push(
+            Sessions::connect(&settings(StoreUrl::Redis(redis.url.clone())))
+                .await
+                .expect("redis"),
+        );
+        let locks = Arc::new(refresh_lock::RefreshLocks::new(None));
+        let lifetimes = SessionLifetimes {
+            idle_timeout: 3600,
+            max_lifetime: 7200,
+        };
+        for store in all {
+            let store = Arc::new(store);
+            let login = request(&store, None);
+            let user = SignedInUser::test_user("ada", Some("s1"), serde_json::json!({}));
+            login.sign_in(user).await.expect("sign in");
+            let id: Id = login.id().and_then(|id| id.parse().ok()).expect("an id");
+            // Last seen long ago: A's next page view writes a touch.
+            let idle = request(&store, Some(id));
+            let mut user = SignedInUser::clone(&idle.user().await.expect("read").expect("user"));
+            user.last_seen_at = 0;
+            idle.update_user(user).await.expect("write");
+
+            // 1. A reads (its tower-sessions copy too); B refreshes; A's end of request saves
+            //    the copy it read.
+            let a_session = tower_sessions::Session::new(Some(id), store.clone(), None);
+            let _: Option<serde_json::Value> = a_session.get("auth").await.expect("read");
+            refresh(&store, id, "first").await;
+            a_session.save().await.expect("a dropped write is no error");
+            let now = request(&store, Some(id))
+                .user()
+                .await
+                .expect("read")
+                .expect("user");
+            assert_eq!(now.tokens.access_token, "first", "{store:?}");
+
+            // 2. A reads; B refreshes; A's page view writes its activity touch.
+            let a = AuthSession::with_parts(
+                tower_sessions::Session::new(Some(id), store.clone(), None),
+                lifetimes,
+                store.decoded(),
+                Some(locks.clone()),
+            );
+            a.user().await.expect("read").expect("user");
+            refresh(&store, id, "second").await;
+            let touched = a.active_user().await.expect("touch").expect("user");
+            assert_eq!(touched.tokens.access_token, "second", "{store:?}");
+            let now = request(&store, Some(id))
+                .user()
+                .await
+                .expect("read")
+                .expect("user");
+            assert_eq!(now.tokens.access_token, "second", "{store:?}");
+            assert_eq!(now.refreshes, 2, "{store:?}");
+            assert!(now.last_seen_at > 0, "the touch landed too: {store:?}");
+        }
+    }
+
+    /// What a refresh writes: new tokens, one more refresh.
+    async fn refresh(store: &Arc<Sessions>, id: Id, access_token: &str) {
+        let b = request(store, Some(id));
+        let mut user = SignedInUser::clone(&b.user().await.expect("read").expect("user"));
+        user.tokens.access_token = access_token.to_owned();
+        user.refreshes += 1;
+        b.update_user(user).await.expect("refresh written");
     }
 
     #[tokio::test]

@@ -1,16 +1,28 @@
-//! SQLite writes where a deletion wins (issue 21): a request that read a session before another
-//! request deleted it (logout, back-channel logout) must not write it back at its end.
+//! SQLite writes where a deletion and a newer write win (issue 21): a request that read a
+//! session before another request deleted it (logout, back-channel logout) or wrote it anew (a
+//! refresh's new tokens) must not write its old copy back at its end.
 //!
 //! Deleting leaves a tombstone (the id, until the record would have expired) in the same
-//! transaction, and a save only writes where there is none, in one statement. SQLite runs one
-//! write at a time, so either the save comes first and the deletion removes what it wrote, or
-//! the deletion comes first and the save finds the tombstone. Records are encoded as
-//! tower-sessions-sqlx-store encodes them (MessagePack), which still reads them.
+//! transaction; each record carries its version (`record_version`) in a column of its own; a
+//! save writes only where there is no tombstone and no newer version, in one statement (the same
+//! version again is written: the app's own keys in the record, saved at the end of a request).
+//! SQLite runs one write at a time, so no write slips between the check and the write. Records
+//! are encoded as tower-sessions-sqlx-store encodes them (MessagePack), which still reads them.
 
+use crate::server::session::record_version;
 use sqlx::SqlitePool;
 use tower_sessions::session::{Id, Record};
 
 pub(super) async fn create_tombstones(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let columns: Vec<String> =
+        sqlx::query_scalar("select name from pragma_table_info('tower_sessions')")
+            .fetch_all(pool)
+            .await?;
+    if !columns.iter().any(|column| column == "version") {
+        sqlx::query("alter table tower_sessions add column version integer not null default 0")
+            .execute(pool)
+            .await?;
+    }
     sqlx::query(
         "create table if not exists session_tombstones (
             id text primary key not null,
@@ -24,20 +36,25 @@ pub(super) async fn create_tombstones(pool: &SqlitePool) -> Result<(), sqlx::Err
     .map(|_| ())
 }
 
-/// Writes `record` unless its session was deleted; `false` when it was (nothing written).
+/// Writes `record` unless its session was deleted or the stored version is newer; `false`
+/// when nothing was written.
 pub(super) async fn save(pool: &SqlitePool, record: &Record) -> Result<bool, String> {
     let data = rmp_serde::to_vec(record).map_err(|error| error.to_string())?;
+    let version = i64::try_from(record_version(&record.data)).unwrap_or(i64::MAX);
     let written = sqlx::query(
-        "insert into tower_sessions (id, data, expiry_date)
-            select ?1, ?2, ?3
+        "insert into tower_sessions (id, data, expiry_date, version)
+            select ?1, ?2, ?3, ?4
             where not exists (select 1 from session_tombstones where id = ?1)
          on conflict(id) do update set
             data = excluded.data,
-            expiry_date = excluded.expiry_date",
+            expiry_date = excluded.expiry_date,
+            version = excluded.version
+         where excluded.version >= tower_sessions.version or excluded.version = 0",
     )
     .bind(record.id.to_string())
     .bind(data)
     .bind(record.expiry_date)
+    .bind(version)
     .execute(pool)
     .await
     .map_err(|error| error.to_string())?
