@@ -1,16 +1,18 @@
 //! What every request and response get: the request's span and id
-//! ([`telemetry::request_span`]), and the security headers.
+//! ([`telemetry::request_span`]), and the security headers; and `/login`, the client's address.
 //!
 //! A tower service around the whole router, not `axum::middleware::from_fn` layered on it: axum
 //! clones the boxed service of each `Router::layer` level for every request, and `from_fn`
 //! boxes two more things (bench/README.md).
 
 use crate::telemetry;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
+use leptos_authgear::LOGIN_PATH;
 use pin_project_lite::pin_project;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tower::Service;
@@ -22,6 +24,8 @@ pub struct EveryResponse<S> {
     inner: S,
     /// Served over https (`APP_URL`): browsers are told to use nothing else.
     strict_transport: bool,
+    /// The connection's peer, set per connection by [`EveryResponse::for_client`].
+    client: Option<SocketAddr>,
 }
 
 impl<S> EveryResponse<S> {
@@ -29,6 +33,21 @@ impl<S> EveryResponse<S> {
         Self {
             inner,
             strict_transport,
+            client: None,
+        }
+    }
+
+    /// This service for one connection from `client`: `/login` requests get its address as
+    /// axum's `ConnectInfo`, for the login rate limit. Only those: axum's
+    /// `into_make_service_with_connect_info` inserts it into every request, which measured
+    /// ~600 instructions a page (docs/decisions/0004-client-address-for-login-only.md).
+    pub fn for_client(&self, client: SocketAddr) -> Self
+    where
+        S: Clone,
+    {
+        Self {
+            client: Some(client),
+            ..self.clone()
         }
     }
 }
@@ -45,7 +64,10 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        if let Some(client) = self.client.filter(|_| request.uri().path() == LOGIN_PATH) {
+            request.extensions_mut().insert(ConnectInfo(client));
+        }
         let (span, id) = telemetry::request_span(&request);
         let response = span.in_scope(|| self.inner.call(request));
         EveryResponseFuture {

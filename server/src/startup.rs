@@ -6,7 +6,8 @@ use crate::routes::health;
 use app::csp::ContentSecurityPolicy;
 use app::{shell, App as LeptosApp};
 use axum::routing::get;
-use axum::{Router, ServiceExt};
+use axum::serve::IncomingStream;
+use axum::Router;
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_authgear::server::{not_found, Auth, Settings};
 use leptos_axum::generate_route_list;
@@ -46,14 +47,16 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        // The client's address: `/login`'s per-client rate limit.
-        axum::serve(
-            self.listener,
-            self.app
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+        // One service per connection, knowing its client's address (`/login`'s rate limit).
+        let app = self.app;
+        let per_connection = tower::service_fn(move |incoming: IncomingStream<'_, TcpListener>| {
+            std::future::ready(Ok::<_, std::convert::Infallible>(
+                app.for_client(*incoming.remote_addr()),
+            ))
+        });
+        axum::serve(self.listener, per_connection)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 

@@ -46,12 +46,12 @@ pub fn init() {
 fn plain_fields() -> impl for<'writer> FormatFields<'writer> {
     format::debug_fn(|writer, field, value| {
         use std::fmt::Write;
-        let mut writer = Escaped(writer);
-        if field.name() == "message" {
-            write!(writer, "{value:?}")
-        } else {
-            write!(writer, "{field}={value:?}")
+        // Field names are identifiers in the code: only values go through the escaping.
+        if field.name() != "message" {
+            writer.write_str(field.name())?;
+            writer.write_char('=')?;
         }
+        write!(Escaped(writer), "{value:?}")
     })
     .delimited(" ")
 }
@@ -61,6 +61,14 @@ struct Escaped<'a, 'writer>(&'a mut format::Writer<'writer>);
 
 impl std::fmt::Write for Escaped<'_, '_> {
     fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        // The usual case, checked a byte at a time: no C0 control, no DEL, and no 0xC2 (the
+        // first byte of every C1 control in UTF-8).
+        if !text
+            .bytes()
+            .any(|byte| byte < 0x20 || byte == 0x7f || byte == 0xc2)
+        {
+            return self.0.write_str(text);
+        }
         let mut rest = text;
         while let Some(at) = rest.find(char::is_control) {
             self.0.write_str(&rest[..at])?;
