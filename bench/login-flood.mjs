@@ -5,14 +5,14 @@
 // user's page latency before the flood (the baseline, same run) and while it runs.
 // Run it through bench/login-flood, which builds the release app first.
 
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { fail, nameScript, root, start, stopAll, waitFor } from './processes.mjs';
 
-const root = path.resolve(import.meta.dirname, '..');
 const floodRequests = process.env.FLOOD_REQUESTS || '100000';
 const probeSeconds = process.env.FLOOD_PROBE_SECONDS || '8';
 const otp = '135790';
@@ -21,33 +21,8 @@ const issuer = `http://127.0.0.1:${port.provider}`;
 const appUrl = (p) => `http://localhost:${p}`;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authgear-leptos-flood-'));
 const run = promisify(execFile);
-const children = [];
 const progress = (message) => console.error(`  ${message}`);
-
-function start(name, command, args, env) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (chunk) => { log = (log + chunk).slice(-4000); });
-  child.on('exit', (code, signal) => {
-    if (!child.stopping) fail(`${name} exited (${code ?? signal}):\n${log}`);
-  });
-  children.push(child);
-  return child;
-}
-
-function fail(message) {
-  console.error(`login-flood: ${message}`);
-  for (const child of children) { child.stopping = true; child.kill('SIGTERM'); }
-  process.exit(1);
-}
-
-async function waitFor(url) {
-  for (let tries = 0; tries < 300; tries += 1) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  fail(`${url} did not answer`);
-}
+nameScript('login-flood');
 
 /** Bytes of the SQLite database and its WAL, and its session rows. */
 function storeSize(db) {
@@ -149,5 +124,5 @@ console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const { name, floodResult: f, before, during, sizeBefore, sizeAfter } of rows) {
   console.log(`| ${name} | ${Math.round(f.requests / f.seconds)} | ${f.redirects} | ${f.limited} | ${sizeBefore.rows} → ${sizeAfter.rows} | ${sizeBefore.bytes} → ${sizeAfter.bytes} | ${ms(before.p50_us)} / ${ms(before.p99_us)} | ${ms(during.p50_us)} / ${ms(during.p99_us)} |`);
 }
-for (const child of children) { child.stopping = true; child.kill('SIGTERM'); }
+stopAll();
 fs.rmSync(scratch, { recursive: true, force: true });

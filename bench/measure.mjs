@@ -12,14 +12,14 @@
 // of the ratios. Then the baseline and the app run again under callgrind, which counts the
 // instructions each request costs: a figure that stays put between runs, where requests/s move.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { fail, root, start, stopAll, waitFor } from './processes.mjs';
 
-const root = path.resolve(import.meta.dirname, '..');
 const seconds = process.env.BENCH_SECONDS || '5';
 const rounds = Number(process.env.BENCH_ROUNDS || 3);
 const connections = process.env.BENCH_CONNECTIONS || '32';
@@ -40,47 +40,10 @@ const providerClient = {
   AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
 };
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authgear-leptos-bench-'));
-const children = [];
 // Asynchronous on purpose: the servers' logs are read on this process' event loop, and a
 // blocked loop would fill their pipes and stall them.
 const run = promisify(execFile);
 const progress = (message) => console.error(`  ${message}`);
-
-function start(name, command, args, env) {
-  const child = spawn(command, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr.on('data', (chunk) => { log = (log + chunk).slice(-4000); });
-  child.on('exit', (code, signal) => {
-    if (!child.stopping) fail(`${name} exited (${code ?? signal}):\n${log}`);
-  });
-  children.push(child);
-  return child;
-}
-
-function stopAll() {
-  for (const child of children) {
-    child.stopping = true;
-    child.kill('SIGTERM');
-  }
-}
-
-function fail(message) {
-  console.error(`bench: ${message}`);
-  stopAll();
-  process.exit(1);
-}
-
-async function waitFor(url) {
-  for (let tries = 0; tries < 300; tries += 1) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  fail(`${url} did not answer`);
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
