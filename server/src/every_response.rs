@@ -39,8 +39,8 @@ impl<S> EveryResponse<S> {
 
     /// This service for one connection from `client`: `/login` requests get its address as
     /// axum's `ConnectInfo`, for the login rate limit. Only those: axum's
-    /// `into_make_service_with_connect_info` inserts it into every request, which measured
-    /// ~600 instructions a page (docs/decisions/0004-client-address-for-login-only.md).
+    /// `into_make_service_with_connect_info` inserts it into every request, which costs every
+    /// page (docs/decisions/0004-client-address-for-login-only.md).
     pub fn for_client(&self, client: SocketAddr) -> Self
     where
         S: Clone,

@@ -132,7 +132,7 @@ impl MemoryStore {
 
     /// Writes `record` unless its session was deleted (a tombstone stands in its place) or the
     /// store holds a newer version: `false` then, and nothing written.
-    pub fn save_if_newer(&self, record: &Record) -> session_store::Result<bool> {
+    pub fn save_unless_superseded(&self, record: &Record) -> session_store::Result<bool> {
         let entry = self.encode(record)?;
         let mut records = self.records();
         let stale = records.get(&record.id).is_some_and(|old| {
@@ -186,7 +186,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.save_if_newer(record).map(|_| ())
+        self.save_unless_superseded(record).map(|_| ())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -210,7 +210,7 @@ impl SessionStore for MemoryStore {
         self.decode(&record).map(Some)
     }
 
-    /// Leaves a tombstone: see [`MemoryStore::save_if_newer`].
+    /// Leaves a tombstone: see [`MemoryStore::save_unless_superseded`].
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut records = self.records();
         let at_least = OffsetDateTime::now_utc() + Duration::seconds(TOMBSTONE_MIN_SECS);

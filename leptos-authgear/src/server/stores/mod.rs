@@ -44,7 +44,8 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 enum Backend {
     Memory(MemoryStore),
-    /// The store, and its pool for the expiry sweep (`sqlite_expiry`).
+    /// The store (it reads and creates), and its pool for this module's writes, deletions and
+    /// expiry sweep (`sqlite_writes`, `sqlite_expiry`).
     Sqlite(SqliteStore, SqlitePool),
     Redis(RedisStore<RedisPool>),
 }
@@ -344,18 +345,18 @@ impl SessionStore for Sessions {
     /// written: the end of a request that wrote, or an app's own keys beside this crate's.)
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let written = match &self.backend {
-            Backend::Memory(store) => store.save_if_newer(record)?,
+            Backend::Memory(store) => store.save_unless_superseded(record)?,
             Backend::Sqlite(_, pool) => sqlite_writes::save(pool, record)
                 .await
                 .map_err(session_store::Error::Backend)?,
-            // `SET … XX`: only a key that exists is written, so a deleted one stays deleted.
+            // Only a key that still exists, at a version not older (one script).
             Backend::Redis(_) => match self.redis() {
                 Some(pool) => redis_save_existing(&pool, record).await?,
                 None => false,
             },
         };
         if !written {
-            tracing::debug!("a write to a deleted session was dropped");
+            tracing::debug!("a write of a deleted or rewritten session was dropped");
             return Ok(());
         }
         if let Some(cache) = &self.cache {
