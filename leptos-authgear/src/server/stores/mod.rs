@@ -47,7 +47,8 @@ enum Backend {
     /// The store (it reads and creates), and its pool for this module's writes, deletions and
     /// expiry sweep (`sqlite_writes`, `sqlite_expiry`).
     Sqlite(SqliteStore, SqlitePool),
-    Redis(RedisStore<RedisPool>),
+    /// The store (it reads, creates and deletes), and its pool for this module's writes.
+    Redis(RedisStore<RedisPool>, RedisPool),
 }
 
 /// The app's session store: records plus the index of their owners.
@@ -128,7 +129,7 @@ impl Sessions {
             StoreUrl::Redis(url) => {
                 let pool = connect_redis(url).await?;
                 Ok(Self {
-                    backend: Backend::Redis(RedisStore::new(pool.clone())),
+                    backend: Backend::Redis(RedisStore::new(pool.clone()), pool.clone()),
                     owners: Owners::redis(pool, settings.max_lifetime),
                     cache: None,
                     _lock: None,
@@ -140,7 +141,7 @@ impl Sessions {
     /// The Redis connection, when sessions are in Redis: refresh locks are kept there too.
     pub fn redis(&self) -> Option<RedisPool> {
         match &self.backend {
-            Backend::Redis(_) => self.owners.redis_pool(),
+            Backend::Redis(_, pool) => Some(pool.clone()),
             _ => None,
         }
     }
@@ -156,7 +157,7 @@ impl Sessions {
     /// Deletes expired records every `period` (SQLite and memory; Redis expires keys by
     /// itself). A failed round is logged and the next one tried.
     pub fn spawn_expired_deletion(&self, period: Duration) {
-        if matches!(self.backend, Backend::Redis(_)) {
+        if matches!(self.backend, Backend::Redis(..)) {
             return;
         }
         let sessions = self.clone();
@@ -331,7 +332,7 @@ impl SessionStore for Sessions {
         match &self.backend {
             Backend::Memory(store) => store.create(record).await?,
             Backend::Sqlite(store, _) => store.create(record).await?,
-            Backend::Redis(store) => store.create(record).await?,
+            Backend::Redis(store, _) => store.create(record).await?,
         }
         if let Some(cache) = &self.cache {
             cache.save(record);
@@ -350,10 +351,7 @@ impl SessionStore for Sessions {
                 .await
                 .map_err(session_store::Error::Backend)?,
             // Only a key that still exists, at a version not older (one script).
-            Backend::Redis(_) => match self.redis() {
-                Some(pool) => redis_save_existing(&pool, record).await?,
-                None => false,
-            },
+            Backend::Redis(_, pool) => redis_save_existing(pool, record).await?,
         };
         if !written {
             tracing::debug!("a write of a deleted or rewritten session was dropped");
@@ -372,7 +370,7 @@ impl SessionStore for Sessions {
         let record = match &self.backend {
             Backend::Memory(store) => store.load(id).await?,
             Backend::Sqlite(store, _) => store.load(id).await?,
-            Backend::Redis(store) => store.load(id).await?,
+            Backend::Redis(store, _) => store.load(id).await?,
         };
         if let (Some(cache), Some(record)) = (&self.cache, &record) {
             cache.save(record);
@@ -386,7 +384,7 @@ impl SessionStore for Sessions {
             Backend::Sqlite(_, pool) => sqlite_writes::delete(pool, id)
                 .await
                 .map_err(|error| session_store::Error::Backend(error.to_string()))?,
-            Backend::Redis(store) => store.delete(id).await?,
+            Backend::Redis(store, _) => store.delete(id).await?,
         }
         if let Some(cache) = &self.cache {
             cache.delete(id);
@@ -405,7 +403,7 @@ impl ExpiredDeletion for Sessions {
                     .await
                     .map_err(|error| session_store::Error::Backend(error.to_string()))?;
             }
-            Backend::Redis(_) => {}
+            Backend::Redis(..) => {}
         }
         if let Some(cache) = &self.cache {
             cache.delete_expired();

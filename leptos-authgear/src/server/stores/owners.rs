@@ -69,13 +69,6 @@ impl Owners {
         Owners::Redis { pool, ttl }
     }
 
-    pub(super) fn redis_pool(&self) -> Option<RedisPool> {
-        match self {
-            Owners::Redis { pool, .. } => Some(pool.clone()),
-            _ => None,
-        }
-    }
-
     /// Indexes a record that was just written.
     pub(super) async fn record(&self, record: &Record) -> Result<()> {
         match self {
