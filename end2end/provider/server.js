@@ -12,14 +12,16 @@
 // APP_URL (http://localhost:3000), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_OTP_CODE,
 // ACCESS_TOKEN_TTL (seconds, 1800), ROTATE_REFRESH_TOKENS (1 to rotate; Authgear's default is off),
 // PROVIDER_TEST_HOOKS (1 to enable /__test/*), EXTRA_APP_URLS (comma-separated: more app
-// instances whose /callback and / are registered too).
+// instances whose /callback and / are registered too), WEBHOOK_URL and WEBHOOK_SECRET (where and
+// how Authgear-shaped webhooks are sent; unset: none).
 
 import crypto from 'node:crypto';
 import dns from 'node:dns';
 import http from 'node:http';
-import { CompactSign } from 'jose';
+import { CompactSign, compactVerify } from 'jose';
 import Provider from 'oidc-provider';
 import { hostileMode } from './hostile.js';
+import { webhooks } from './webhooks.js';
 
 dns.setDefaultResultOrder('ipv4first');
 
@@ -148,6 +150,58 @@ const provider = new Provider(issuer, {
     ctx.body = page('Error', `<h1>Something went wrong</h1><pre>${escape(JSON.stringify(out, null, 2))}</pre>`);
   },
 });
+
+// Authgear's `sid`: base64url_no_padding("<type>:<id>") of its session (`pkg/lib/oauth/sid.go`);
+// here every provider session is an `idp` session whose id is oidc-provider's stable `uid`.
+export function authgearSid(uid) {
+  return Buffer.from(`idp:${uid}`).toString('base64url');
+}
+provider.Session.prototype.ensureClientContainer = function ensureClientContainer(clientId) {
+  if (!this.sidFor(clientId)) this.sidFor(clientId, authgearSid(this.uid));
+};
+
+// Authgear's webhooks: events signed with the webhook secret (webhooks.js), and the provider
+// sessions they name, by uid.
+const hooks = webhooks({ url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, clientId });
+const liveSessions = new Map(); // uid -> { uid, id, accountId, grantIds, createdAt }
+provider.on('authorization.success', (ctx) => {
+  const { session } = ctx.oidc;
+  if (!session?.accountId) return;
+  const grantIds = Object.values(session.authorizations || {}).map((a) => a.grantId).filter(Boolean);
+  const known = liveSessions.get(session.uid);
+  liveSessions.set(session.uid, {
+    uid: session.uid, id: session.id, accountId: session.accountId, grantIds, createdAt: known?.createdAt ?? Date.now(),
+  });
+});
+// A logout through the app (RP-initiated) signs the user out, and Authgear says so.
+provider.on('end_session.success', (ctx) => {
+  const { session } = ctx.oidc;
+  const live = session && liveSessions.get(session.uid);
+  if (!live) return;
+  liveSessions.delete(live.uid);
+  hooks.send('user.signed_out', { user: { id: live.accountId }, sessions: [sessionObject(live)] });
+});
+
+function sessionObject(live) {
+  return { id: live.uid, type: 'idp', display_name: 'Browser', created_at: new Date(live.createdAt).toISOString() };
+}
+
+/** Ends provider sessions: their records and grants (refresh tokens) go. */
+async function endSessions(sessions) {
+  for (const live of sessions) {
+    liveSessions.delete(live.uid);
+    await provider.Session.adapter.destroy(live.id);
+    for (const grantId of live.grantIds) {
+      await provider.RefreshToken.revokeByGrantId(grantId);
+      await provider.AccessToken.revokeByGrantId(grantId);
+      await provider.Grant.adapter.destroy(grantId);
+    }
+  }
+}
+
+function sessionsOf(accountId) {
+  return [...liveSessions.values()].filter((live) => live.accountId === accountId);
+}
 
 // Authgear puts `aud` in ID tokens as a JSON array; oidc-provider writes a string.
 const issueToken = provider.IdToken.prototype.issue;
@@ -336,6 +390,83 @@ async function readForm(req) {
   return new URLSearchParams(await readBody(req));
 }
 
+// --- Logout by POST, as Authgear does it -------------------------------------------------------
+
+// A cross-site POST carries no SameSite=Lax cookie, so the session to end is the one the ID token
+// hint names (its `sid`); with a valid hint from the client, Authgear ends it without a question
+// and sends the browser to the registered post-logout redirect URI.
+const publicKey = crypto.createPublicKey(privateKey);
+async function endSessionByPost(req, res) {
+  const form = await readForm(req);
+  const hint = String(form.get('id_token_hint') || '');
+  let claims;
+  try {
+    claims = JSON.parse(Buffer.from((await compactVerify(hint, publicKey)).payload).toString());
+  } catch {
+    throw new Error('A valid id_token_hint is required.');
+  }
+  const audience = [].concat(claims.aud);
+  if (claims.iss !== issuer || !audience.includes(clientId)) throw new Error('The id_token_hint is not for this client.');
+  const live = [...liveSessions.values()].find((session) => authgearSid(session.uid) === claims.sid);
+  if (live) {
+    await endSessions([live]);
+    hooks.send('user.signed_out', { user: { id: live.accountId }, sessions: [sessionObject(live)] });
+  }
+  const back = String(form.get('post_logout_redirect_uri') || '');
+  if (!appUrls.some((url) => back === `${url}/`)) {
+    return send(res, 200, page('Signed out', '<h1>You are signed out</h1>'));
+  }
+  const target = new URL(back);
+  if (form.get('state')) target.searchParams.set('state', String(form.get('state')));
+  res.writeHead(303, { location: target.toString(), 'cache-control': 'no-store' });
+  return res.end();
+}
+
+// --- Account settings: Authgear's settings page, where a user sees and ends sessions ----------
+
+async function settingsPage(req, res) {
+  const session = await provider.Session.get(provider.createContext(req, res));
+  const current = session.accountId ? liveSessions.get(session.uid) : undefined;
+  if (req.method === 'POST' && current) {
+    const form = await readForm(req);
+    const user = { id: current.accountId };
+    if (req.url === '/settings/sign-out') {
+      // The user signs out of this browser at Authgear.
+      await endSessions([current]);
+      hooks.send('user.signed_out', { user, sessions: [sessionObject(current)] });
+    } else if (req.url === '/settings/revoke') {
+      const target = liveSessions.get(String(form.get('session')));
+      if (target && target.accountId === current.accountId) {
+        await endSessions([target]);
+        hooks.send('user.session.terminated', { user, sessions: [sessionObject(target)], termination_type: 'individual' });
+      }
+    } else if (req.url === '/settings/revoke-others') {
+      const others = sessionsOf(current.accountId).filter((live) => live.uid !== current.uid);
+      await endSessions(others);
+      hooks.send('user.session.terminated', { user, sessions: others.map(sessionObject), termination_type: 'all_except_current' });
+    }
+    res.writeHead(303, { location: '/settings' });
+    return res.end();
+  }
+  if (!current) {
+    return send(res, 200, page('Account settings', `
+      <h1 id="accountSettings">Account settings</h1>
+      <p id="settingsSignedOut">You are not signed in here.</p>`));
+  }
+  const rows = sessionsOf(current.accountId).map((live) => `
+      <li class="session" data-sid="${escape(authgearSid(live.uid))}">
+        ${live.uid === current.uid ? '<strong>This browser</strong>' : `Another browser
+        <form method="post" action="/settings/revoke"><input type="hidden" name="session" value="${escape(live.uid)}">
+        <button type="submit" class="secondary revoke">Sign out that session</button></form>`}
+      </li>`).join('');
+  return send(res, 200, page('Account settings', `
+    <h1 id="accountSettings">Account settings</h1>
+    <p>Signed in as <strong id="settingsEmail">${escape(accountBySub(current.accountId)?.email ?? current.accountId)}</strong>.</p>
+    <h2>Sessions</h2><ul id="sessions">${rows}</ul>
+    <form method="post" action="/settings/revoke-others"><button type="submit" class="secondary" id="revokeOthers">Sign out all other sessions</button></form>
+    <form method="post" action="/settings/sign-out"><button type="submit" id="settingsSignOut">Sign out</button></form>`));
+}
+
 // --- Test hooks (PROVIDER_TEST_HOOKS=1 only) -------------------------------------------------
 
 // The last token response, so that tests can prove no token string reaches the browser, how
@@ -374,6 +505,29 @@ async function testHook(req, res) {
       .sign(privateKey);
     return json({ jwt, issuer, clientId });
   }
+  if (req.url === '/__test/admin' && req.method === 'POST') {
+    // An admin in Authgear's portal: { action: 'disable' | 'delete' | 'terminate-all', email }.
+    const { action, email } = JSON.parse(await readBody(req));
+    const account = accounts.get(String(email).toLowerCase());
+    if (!account) return send(res, 404, 'no such user');
+    const sessions = sessionsOf(account.sub);
+    await endSessions(sessions);
+    const user = { id: account.sub };
+    if (action === 'disable') hooks.send('user.disabled', { user }, 'admin_api');
+    else if (action === 'delete') {
+      accounts.delete(account.email);
+      hooks.send('user.deleted', { user }, 'admin_api');
+    } else if (action === 'terminate-all') {
+      hooks.send('user.session.terminated', { user, sessions: sessions.map(sessionObject), termination_type: 'all' }, 'admin_api');
+    } else return send(res, 400, 'unknown action');
+    return json({ ended: sessions.length });
+  }
+  if (req.url === '/__test/webhooks') return json(hooks.deliveries());
+  if (req.url === '/__test/webhooks/redeliver' && req.method === 'POST') {
+    // Delivers an earlier event again, as Authgear retries: { index }.
+    const { index } = JSON.parse(await readBody(req));
+    return json(await hooks.redeliver(Number(index)));
+  }
   if (req.url === '/__test/settings' && req.method === 'POST') {
     // { accessTokenTtl?, rotateRefreshTokens?, outage?, resetStats?, hostile? }
     const body = JSON.parse((await readBody(req)) || '{}');
@@ -396,14 +550,13 @@ const server = http.createServer((req, res) => {
   }
   requestsServed += 1;
   if (req.url === '/favicon.ico') return res.writeHead(204).end();
-  if (req.url === '/settings') {
-    // Where Authgear lets users manage their account; here, a stand-in page.
-    return send(res, 200, page('Account settings', `
-      <h1 id="accountSettings">Account settings</h1>
-      <p>Authgear shows the user's profile, sign-in methods and sessions here. The local demo
-      provider has nothing to manage.</p>`));
+  if (req.url === '/settings' || req.url.startsWith('/settings/')) {
+    return settingsPage(req, res).catch((error) => send(res, 400, page('Error', `<h1>${escape(error.message)}</h1>`)));
   }
   if (settings.outage && req.url.startsWith('/oauth2/')) return req.socket.destroy();
+  if (req.method === 'POST' && req.url.split('?')[0] === '/oauth2/end_session') {
+    return endSessionByPost(req, res).catch((error) => send(res, 400, page('Error', `<h1>${escape(error.message)}</h1>`)));
+  }
   const match = /^\/interaction\/([\w-]+)(?:\/(email|code|abort))?\/?(?:\?.*)?$/.exec(req.url);
   if (!match) return oidc(req, res);
   const [, uid, action] = match;

@@ -1,34 +1,11 @@
 // OpenID Connect Back-Channel Logout: the provider tells the app a user signed out there.
 import {
-  test, expect, TEST, logIn, expectHydrated,
+  test, expect, TEST, logIn, expectHydrated, logoutToken, subjectOf,
 } from './support.js';
-
-const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-
-/** A logout token signed with the provider's own key; `change` edits claims or header. */
-async function logoutToken(request, sub, change = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const claims = {
-    iss: TEST.issuer,
-    aud: TEST.clientId,
-    iat: now,
-    exp: now + 120,
-    jti: `jti-${Math.random().toString(36).slice(2)}`,
-    sub,
-    events: { [EVENT]: {} },
-    ...change.claims,
-  };
-  for (const name of change.remove || []) delete claims[name];
-  const response = await request.post(`${TEST.issuer}/__test/sign`, { data: { claims, header: change.header } });
-  return (await response.json()).jwt;
-}
+import { scratchDir, startApp } from './processes.js';
 
 function postLogout(request, token) {
   return request.post(`${TEST.appUrl}/backchannel-logout`, { form: { logout_token: token } });
-}
-
-async function subjectOf(page) {
-  return JSON.parse(await page.locator('#claims').textContent()).sub;
 }
 
 test('signing out at the provider ends the app session', async ({ page }) => {
@@ -82,4 +59,24 @@ test('hostile logout tokens are refused with 400 and delete nothing; a replay to
   await page.reload();
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
   expect((await postLogout(request, valid)).status(), 'replay').toBe(400);
+});
+
+test('a logout token signed with an unknown key fetches the provider\'s keys again, at most once in a while', async ({ page, request }) => {
+  // An app of its own, so that no other test's unknown key counts against its allowance.
+  const app = await startApp({ port: TEST.extraAppPorts[0], sessionStore: `sqlite://${scratchDir('kid')}/sessions.db` });
+  try {
+    await logIn(page, 'bcl-kid@example.com', app.url);
+    const token = await logoutToken(request, await subjectOf(page), { header: { kid: 'rotated-in-later' } });
+    const requests = async () => (await (await request.get(`${TEST.issuer}/__test/stats`)).json()).requests;
+    const post = () => request.post(`${app.url}/backchannel-logout`, { form: { logout_token: token } });
+    const before = await requests();
+    expect((await post()).status()).toBe(400);
+    // Discovery and the key set, fetched again once.
+    expect(await requests()).toBe(before + 2);
+    for (let i = 0; i < 5; i += 1) expect((await post()).status()).toBe(400);
+    expect(await requests(), 'no more fetches for a while').toBe(before + 2);
+    expect(app.log()).toContain('signed with a key that is not in the provider');
+  } finally {
+    await app.stop();
+  }
 });

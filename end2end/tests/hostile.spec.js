@@ -11,7 +11,8 @@ import { startApp } from './processes.js';
 let app;
 
 test.beforeAll(async () => {
-  app = await startApp({ port: TEST.extraAppPorts[0], sessionStore: 'memory' });
+  // Ready means discovered: the start-up discovery is not counted in a test's discoveries.
+  app = await startApp({ port: TEST.extraAppPorts[0], sessionStore: 'memory', readyPath: '/readyz' });
 });
 
 test.afterAll(async () => {

@@ -42,16 +42,25 @@ test.describe('login', () => {
     expect(await reloaded.text()).toContain('Welcome ada@example.com!');
     await expect(page.locator('#profileDropDown')).toHaveText('Welcome ada@example.com!');
 
-    // Logout goes through the provider's end-session endpoint with the hint and comes back.
+    // Logout posts the hint to the provider's end-session endpoint (a form, not a URL) and
+    // comes back. No URL the browser asks for, and no Location header, carries the ID token.
+    const idToken = (await lastIssuedTokens(page.request)).id_token;
+    const seen = [];
+    page.on('request', (r) => seen.push(`${r.method()} ${r.url()}`));
+    page.on('response', (r) => seen.push(`Location: ${r.headers().location ?? ''}`));
     const endSession = page.waitForRequest((r) => r.url().startsWith(`${TEST.issuer}/oauth2/end_session`));
     await page.locator('#qsLogoutBtn').click();
-    const url = new URL((await endSession).url());
-    expect(url.searchParams.get('id_token_hint')).toBeTruthy();
-    expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${TEST.appUrl}/`);
-    const state = url.searchParams.get('state');
+    const request = await endSession;
+    expect(request.method()).toBe('POST');
+    const form = new URLSearchParams(request.postData());
+    expect(form.get('id_token_hint')).toBe(idToken);
+    expect(form.get('post_logout_redirect_uri')).toBe(`${TEST.appUrl}/`);
+    const state = form.get('state');
     expect(state).toBeTruthy();
     await expect(page).toHaveURL(`${TEST.appUrl}/?state=${state}`);
     await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
+    expect(seen.length).toBeGreaterThan(3);
+    expect(seen.filter((line) => line.includes(idToken))).toEqual([]);
 
     // The session is gone on the server too, and so is the provider's: Login asks again.
     await page.reload();

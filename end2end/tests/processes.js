@@ -67,6 +67,8 @@ export async function startProvider(port) {
     DEMO_CLIENT_ID: TEST.clientId,
     DEMO_CLIENT_SECRET: TEST.clientSecret,
     PROVIDER_TEST_HOOKS: '1',
+    WEBHOOK_URL: `${TEST.appUrl}/webhooks/authgear`,
+    WEBHOOK_SECRET: TEST.webhookSecret,
     EXTRA_APP_URLS: TEST.extraAppPorts.map((extra) => `http://localhost:${extra}`).join(','),
   });
   await waitFor(async () => {
@@ -139,7 +141,7 @@ export function redisServer(port, dir) {
       // A RESP array of bulk strings: every other line after the header is a key.
       const lines = (await redisCommand(port, 'KEYS', '*')).split('\r\n');
       const keys = lines.slice(1).filter((line, i) => i % 2 === 1);
-      const bookkeeping = ['session-owners:', 'refresh-lock:', 'session-version:'];
+      const bookkeeping = ['session-owners:', 'refresh-lock:', 'session-version:', 'backchannel-jti:'];
       return keys.filter((key) => !bookkeeping.some((prefix) => key.startsWith(prefix))).length;
     },
   };

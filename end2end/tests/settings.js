@@ -13,6 +13,8 @@ export const MINIMAL_BINARY = path.resolve(process.env.E2E_MINIMAL || '../target
 // in support.js fills the addresses in before any test or hook of the worker runs.
 export const TEST = {
   otpCode: '246810',
+  /** The secret the provider signs its webhooks with, and the app checks them by. */
+  webhookSecret: 'webhook-secret-for-end-to-end-tests',
   clientId: 'demo-client',
   clientSecret: 'demo-client-secret-for-local-use-only',
   /** The provider's issuer, http://127.0.0.1:<port>: a host apart from the app's, as Authgear's is. */
@@ -42,6 +44,7 @@ export function appEnvironment({ port, sessionStore, ...extra }) {
     SESSION_STORE: sessionStore,
     // Every test logs in from 127.0.0.1; the limit itself is tested in server/tests/routes.rs.
     LOGIN_RATE_LIMIT: '1000/1m',
+    AUTHGEAR_WEBHOOK_SECRET: TEST.webhookSecret,
     RUST_LOG: 'info',
     ...extra,
   };

@@ -2,7 +2,7 @@
 // real redis-server, restarted, doubled, expired and cut off from its store.
 import {
   test, expect, TEST, logIn, expectHydrated, providerSettings, refreshGrants, enterEmailAndCode,
-  currentUser, accessTokenExpired,
+  currentUser, accessTokenExpired, webhook, postWebhook, subjectOf, expectGuestWithReason, logoutToken,
 } from './support.js';
 import { startApp, redisServer, scratchDir, sqliteCount } from './processes.js';
 
@@ -197,4 +197,55 @@ test('Redis stopped mid-session: a 503 page, not a logout; Redis back: the sessi
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome outage@example.com!');
   const ready = await page.request.get(`${a.url}/readyz`);
   expect(ready.status()).toBe(200);
+});
+
+test('webhook with Redis down: 503 and Retry-After; delivered again once it is back, the session ends', async ({ page, request }) => {
+  const a = await app({ port: portA(), sessionStore: redis.url });
+  await logIn(page, 'wh-redis@example.com', a.url);
+  const event = webhook('user.disabled', { user: { id: await subjectOf(page) } });
+  await redis.stop();
+  let refused;
+  try {
+    refused = await postWebhook(request, a.url, event);
+  } finally {
+    await redis.start();
+  }
+  expect(refused.status()).toBe(503);
+  expect(Number(refused.headers()['retry-after'])).toBeGreaterThan(0);
+  await expect.poll(async () => (await postWebhook(request, a.url, event)).status(), { timeout: 10_000 }).toBe(200);
+  expect(await currentUser(page, a.url)).toBeNull();
+});
+
+test('two instances on Redis: a webhook to one ends the tab open on the other within 5 s', async ({ page, request }) => {
+  const a = await app({ port: portA(), sessionStore: redis.url });
+  const b = await app({ port: portB(), sessionStore: redis.url });
+  await logIn(page, 'wh-instances@example.com', a.url);
+  const user = { id: await subjectOf(page) };
+  // The same browser (cookies do not depend on the port), its page served by the other one.
+  await page.goto(`${b.url}/`);
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome wh-instances@example.com!');
+  await expectHydrated(page);
+  expect((await postWebhook(request, a.url, webhook('user.deleted', { user }))).status()).toBe(200);
+  await expectGuestWithReason(page);
+});
+
+test('back-channel logout with Redis: a store failure lets the retry through; a replay to another instance is refused', async ({ page, request }) => {
+  const a = await app({ port: portA(), sessionStore: redis.url });
+  const b = await app({ port: portB(), sessionStore: redis.url });
+  await logIn(page, 'bcl-redis@example.com', a.url);
+  const token = await logoutToken(request, await subjectOf(page));
+  const post = (url) => request.post(`${url}/backchannel-logout`, { form: { logout_token: token } });
+  await redis.stop();
+  let failed;
+  try {
+    failed = await post(a.url);
+  } finally {
+    await redis.start();
+  }
+  expect(failed.status()).toBe(503);
+  // The provider's retry of the same token is not taken for a replay: nothing was ended.
+  await expect.poll(async () => (await post(a.url)).status(), { timeout: 10_000 }).toBe(200);
+  expect(await currentUser(page, a.url)).toBeNull();
+  // Now it is remembered, by every instance.
+  expect((await post(b.url)).status(), 'replay to the other instance').toBe(400);
 });

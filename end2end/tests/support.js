@@ -1,5 +1,6 @@
 // What every end-to-end test shares: `test` with this worker's provider and app started
 // (the `stack` fixture), and the steps tests repeat — login, the provider's test hooks, waits.
+import crypto from 'node:crypto';
 import { test as base, expect } from '@playwright/test';
 import { TEST } from './settings.js';
 import { freePorts, scratchDir, startApp, startProvider } from './processes.js';
@@ -107,4 +108,55 @@ export async function refreshGrants(request) {
 /** Waits until the WASM bundle has hydrated the page. */
 export async function expectHydrated(page) {
   await expect(page.locator('div.app')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** The signed-in user's `sub`, from the claims the home page shows. */
+export async function subjectOf(page) {
+  return JSON.parse(await page.locator('#claims').textContent()).sub;
+}
+
+/** How long an open tab may take to show that its session ended (issue 22's promise). */
+export const WITHIN = { timeout: 5_000 };
+
+/** Waits (at most 5 s) until the open page shows the guest view and says the session ended. */
+export async function expectGuestWithReason(page) {
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest', WITHIN);
+  await expect(page.locator('#sessionEnded')).toBeVisible();
+}
+
+/** A signed Authgear event, as the provider would send it; `secret` may be changed to forge. */
+export function webhook(type, payload, { timestamp = Math.floor(Date.now() / 1000), secret = TEST.webhookSecret } = {}) {
+  const body = JSON.stringify({
+    id: crypto.randomUUID(), seq: 1, type, payload,
+    context: { app_id: 'test', timestamp, triggered_by: 'admin_api', some_new_field: true },
+  });
+  const signature = crypto.createHmac('sha256', secret).update(body).digest('hex');
+  return { body, signature };
+}
+
+/** Posts an Authgear event to the app at `appUrl` (no signature header when `signature` is undefined). */
+export function postWebhook(request, appUrl, { body, signature }) {
+  const headers = { 'content-type': 'application/json' };
+  if (signature !== undefined) headers['x-authgear-body-signature'] = signature;
+  return request.post(`${appUrl}/webhooks/authgear`, { headers, data: body });
+}
+
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** A logout token signed with the provider's own key; `change` edits claims or header. */
+export async function logoutToken(request, sub, change = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    iss: TEST.issuer,
+    aud: TEST.clientId,
+    iat: now,
+    exp: now + 120,
+    jti: `jti-${Math.random().toString(36).slice(2)}`,
+    sub,
+    events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+    ...change.claims,
+  };
+  for (const name of change.remove || []) delete claims[name];
+  const response = await request.post(`${TEST.issuer}/__test/sign`, { data: { claims, header: change.header } });
+  return (await response.json()).jwt;
 }

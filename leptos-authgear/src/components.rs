@@ -14,9 +14,13 @@ const STATE_ELEMENT_ID: &str = "authState";
 /// [`use_auth`].
 #[derive(Clone, Copy)]
 pub struct AuthContext {
-    state: StoredValue<Result<AuthState, AuthError>>,
+    /// As the server rendered the page, or as it answered later (a login in another tab).
+    state: RwSignal<Result<AuthState, AuthError>>,
     /// Set when the session ends while the page is open.
     ended: RwSignal<bool>,
+    /// Set when this tab logs out: the page is going, and what follows from the session's end
+    /// here (a protected page sending the user to the login) must not race the logout.
+    leaving: StoredValue<bool>,
 }
 
 impl AuthContext {
@@ -27,7 +31,7 @@ impl AuthContext {
             if ended.get() {
                 return None;
             }
-            state.with_value(|state| state.as_ref().ok().and_then(|state| state.user.clone()))
+            state.with(|state| state.as_ref().ok().and_then(|state| state.user.clone()))
         })
     }
 
@@ -36,8 +40,7 @@ impl AuthContext {
     pub fn session_ended(&self) -> Signal<bool> {
         let (state, ended) = (self.state, self.ended);
         Signal::derive(move || {
-            ended.get()
-                || state.with_value(|state| state.as_ref().is_ok_and(|state| state.session_ended))
+            ended.get() || state.with(|state| state.as_ref().is_ok_and(|state| state.session_ended))
         })
     }
 
@@ -47,15 +50,34 @@ impl AuthContext {
         self.ended.set(true);
     }
 
+    /// Marks this tab as logging out (see [`LogoutButton`]).
+    fn leave(&self) {
+        self.leaving.set_value(true);
+    }
+
+    /// True once this tab is logging out.
+    #[cfg(feature = "hydrate")]
+    pub(crate) fn is_leaving(&self) -> bool {
+        self.leaving.get_value()
+    }
+
+    /// Takes the server's newer answer (a login in another tab of this browser).
+    #[cfg(feature = "hydrate")]
+    pub(crate) fn adopt(&self, state: AuthState) {
+        self.state.set(Ok(state));
+        self.ended.set(false);
+    }
+
     /// Why the server could not tell who is signed in (its session store is down): the page
     /// should say so. `None` when it could.
     pub fn unavailable(&self) -> Option<AuthError> {
-        self.state.with_value(|state| state.as_ref().err().cloned())
+        self.state
+            .with_untracked(|state| state.as_ref().err().cloned())
     }
 
     /// Where the user manages their account at the provider, when signed in.
     pub fn account_settings_url(&self) -> Option<String> {
-        self.state.with_value(|state| {
+        self.state.with_untracked(|state| {
             state
                 .as_ref()
                 .ok()
@@ -66,7 +88,7 @@ impl AuthContext {
     /// True when the server talks to the bundled local demo provider, not to Authgear.
     pub fn demo_provider(&self) -> bool {
         self.state
-            .with_value(|state| state.as_ref().is_ok_and(|state| state.demo_provider))
+            .with_untracked(|state| state.as_ref().is_ok_and(|state| state.demo_provider))
     }
 }
 
@@ -75,9 +97,11 @@ impl AuthContext {
 ///
 /// On the server it reads what the auth layer found for this request (and answers 503 when the
 /// session store is down); in the browser it reads the same state from the page, so hydration
-/// shows the same user with no request and no flash. While someone is signed in, it asks the
-/// server every 30 seconds and whenever the tab regains focus whether the session still
-/// stands, so a session ended elsewhere shows as the guest view without a reload.
+/// shows the same user with no request and no flash. Every open tab of the browser then
+/// follows the session without a reload: when it ends (logout in another tab, at the provider,
+/// an expired or revoked session) each shows the guest view within moments, and a login in
+/// one tab shows in the others (one tab listens to [`EVENTS_PATH`](crate::EVENTS_PATH) and tells
+/// the others; each also asks [`STATUS_PATH`](crate::STATUS_PATH) every 30 seconds and on focus).
 #[component]
 pub fn AuthProvider<T: IntoView + 'static>(
     /// The app (typed, not boxed as an `AnyView`: in the browser, boxing a view brings its
@@ -90,11 +114,12 @@ pub fn AuthProvider<T: IntoView + 'static>(
         .unwrap_or_default();
     let signed_in = state.as_ref().is_ok_and(|state| state.user.is_some());
     let auth = AuthContext {
-        state: StoredValue::new(state),
+        state: RwSignal::new(state),
         ended: RwSignal::new(false),
+        leaving: StoredValue::new(false),
     };
     provide_context(auth);
-    watch_session(auth, signed_in);
+    crate::tabs::watch_session(auth, signed_in);
     view! {
         <script type="application/json" id=STATE_ELEMENT_ID inner_html=json></script>
         {children.into_inner()()}
@@ -105,8 +130,9 @@ pub fn AuthProvider<T: IntoView + 'static>(
 /// missing: no user, and [`AuthContext::unavailable`] says why.
 pub fn use_auth() -> AuthContext {
     use_context::<AuthContext>().unwrap_or_else(|| AuthContext {
-        state: StoredValue::new(Err(missing_provider())),
+        state: RwSignal::new(Err(missing_provider())),
         ended: RwSignal::new(false),
+        leaving: StoredValue::new(false),
     })
 }
 
@@ -182,8 +208,9 @@ pub fn LogoutButton<T: IntoView + 'static>(
     /// The button's content, e.g. `"Logout"`.
     children: TypedChildren<T>,
 ) -> impl IntoView {
+    let auth = use_auth();
     view! {
-        <form method="post" action=LOGOUT_PATH>
+        <form method="post" action=LOGOUT_PATH on:submit=move |_| auth.leave()>
             <button type="submit" id=id class=class>{children.into_inner()()}</button>
         </form>
     }
@@ -312,35 +339,6 @@ fn initial_state() -> Result<AuthState, AuthError> {
     let found: Option<Result<AuthState, AuthError>> = None;
     found.unwrap_or_else(|| Err(missing_provider()))
 }
-
-/// Asks [`STATUS_PATH`](crate::STATUS_PATH) when the tab regains focus and every 30 seconds while signed in.
-#[cfg(feature = "hydrate")]
-fn watch_session(auth: AuthContext, signed_in: bool) {
-    use leptos::task::spawn_local;
-    use std::time::Duration;
-
-    if !signed_in {
-        return;
-    }
-    let check = move || {
-        spawn_local(async move {
-            if let Some(false) = crate::status::signed_in().await {
-                auth.end_session();
-            }
-        })
-    };
-    let interval = set_interval_with_handle(check, Duration::from_secs(30)).ok();
-    let focus = window_event_listener(leptos::ev::focus, move |_| check());
-    on_cleanup(move || {
-        if let Some(interval) = interval {
-            interval.clear();
-        }
-        focus.remove();
-    });
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn watch_session(_auth: AuthContext, _signed_in: bool) {}
 
 #[cfg(test)]
 mod tests {

@@ -98,6 +98,7 @@ mod components;
 pub mod server;
 #[cfg(feature = "hydrate")]
 mod status;
+mod tabs;
 mod user;
 
 pub use components::{
@@ -114,6 +115,9 @@ pub const LOGIN_PATH: &str = "/login";
 pub const LOGOUT_PATH: &str = "/logout";
 /// The path the browser asks whether its session still stands (`GET`, JSON).
 pub const STATUS_PATH: &str = "/session/status";
+/// The path where one tab of a signed-in browser hears that its session ended (`GET`,
+/// server-sent events: `event: ended`).
+pub const EVENTS_PATH: &str = "/session/events";
 
 /// Who is signed in to this browser: the user (or none), and whether a session ended
 /// elsewhere. A server function at `POST /api/current_user`, like Duende.BFF's `/bff/user`;

@@ -69,6 +69,23 @@ async fn check_config(settings: Settings) -> ExitCode {
         settings.app_url.post_logout_redirect_uri()
     );
     println!("listen address: {}", settings.listen_addr);
+    match &settings.webhooks {
+        Some(webhooks) => println!(
+            "Authgear webhooks: on, at {}{} (events: user.signed_out, user.session.terminated, \
+             user.disabled, user.deleted)",
+            settings.app_url.origin(),
+            webhooks.path
+        ),
+        None => println!("Authgear webhooks: off (AUTHGEAR_WEBHOOK_SECRET is not set)"),
+    }
+    println!(
+        "logout at the provider: {}",
+        match settings.end_session_method {
+            leptos_authgear::server::EndSessionMethod::Post => "POST form (no token in any URL)",
+            leptos_authgear::server::EndSessionMethod::Get =>
+                "GET redirect (AUTHGEAR_END_SESSION_METHOD=get)",
+        }
+    );
     let store = match Sessions::check(&settings.session).await {
         Ok(()) => {
             println!("Session store: OK ({})", settings.session.store);

@@ -17,6 +17,7 @@ use tower_http::services::ServeDir;
 pub struct Application {
     listener: TcpListener,
     app: App,
+    auth: Auth,
 }
 
 /// The router inside what every request and response get.
@@ -35,7 +36,8 @@ impl Application {
             .map_err(|error| format!("cannot listen on {listen_addr}: {error}"))?;
         Ok(Self {
             listener,
-            app: app(auth, leptos_options),
+            app: app(auth.clone(), leptos_options),
+            auth,
         })
     }
 
@@ -55,7 +57,11 @@ impl Application {
             ))
         });
         axum::serve(self.listener, per_connection)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Open pages' event streams would hold graceful shutdown forever.
+                self.auth.stop_event_streams();
+            })
             .await
     }
 }

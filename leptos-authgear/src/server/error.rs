@@ -218,7 +218,8 @@ fn truncate(text: &str, max_chars: usize) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
+/// Text for HTML: element content or a double-quoted attribute value.
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -7,7 +7,7 @@ use super::same_origin::RequireSameOrigin;
 use super::session::AuthSession;
 use super::{auth_state, Auth};
 use crate::{AuthError, AuthState};
-use crate::{LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
+use crate::{EVENTS_PATH, LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;
@@ -67,7 +67,17 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Self::Service {
         let sessions = self.sessions.layer(LoadPageState { inner });
         let with_auth = axum::Extension(self.auth.clone()).layer(sessions);
-        RequireSameOrigin::new(with_auth, self.auth.0.settings.app_url.origin())
+        let settings = &self.auth.0.settings;
+        // Posted by the provider's servers, and authenticated by their own signatures.
+        let exempt = std::iter::once(super::routes::BACKCHANNEL_LOGOUT_PATH.to_owned())
+            .chain(
+                settings
+                    .webhooks
+                    .as_ref()
+                    .map(|webhooks| webhooks.path.clone()),
+            )
+            .collect();
+        RequireSameOrigin::new(with_auth, settings.app_url.origin(), exempt)
     }
 }
 
@@ -131,5 +141,12 @@ fn is_page_request(request: &Request) -> bool {
     let last_segment = path.rsplit('/').next().unwrap_or_default();
     !last_segment.contains('.')
         && !path.starts_with("/api/")
-        && ![LOGIN_PATH, CALLBACK_PATH, LOGOUT_PATH, STATUS_PATH].contains(&path)
+        && ![
+            LOGIN_PATH,
+            CALLBACK_PATH,
+            LOGOUT_PATH,
+            STATUS_PATH,
+            EVENTS_PATH,
+        ]
+        .contains(&path)
 }

@@ -24,8 +24,12 @@ pub enum LogoutTokenError {
     Malformed,
     #[error("algorithm not allowed")]
     Algorithm,
-    #[error("signature invalid or key unknown")]
+    #[error("signature invalid")]
     Signature,
+    /// No key of the provider's JWKS has the token's `kid`: after a key rotation, discovery is
+    /// done again (rate-limited) before this is final.
+    #[error("signed with a key that is not in the provider's JWKS")]
+    UnknownKey,
     #[error("wrong issuer")]
     Issuer,
     #[error("audience does not contain this client")]
@@ -88,17 +92,21 @@ pub fn verify(token: &str, expected: Expected<'_>) -> Result<LogoutClaims, Logou
     }
     let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| Malformed)?;
     let message = &token.as_bytes()[..header_and_payload_len(token)];
-    let verified = expected
+    let mut candidates = expected
         .keys
         .iter()
         .filter(|key| match (&header.kid, key.key_id()) {
             (Some(kid), Some(key_id)) => kid.as_str() == key_id.as_str(),
             _ => true,
         })
-        .any(|key| {
-            key.verify_signature(&header.alg, message, &signature)
-                .is_ok()
-        });
+        .peekable();
+    if candidates.peek().is_none() {
+        return Err(UnknownKey);
+    }
+    let verified = candidates.any(|key| {
+        key.verify_signature(&header.alg, message, &signature)
+            .is_ok()
+    });
     if !verified {
         return Err(Signature);
     }
@@ -248,11 +256,14 @@ mod tests {
     }
 
     #[test]
-    fn a_signature_without_a_matching_key_is_refused() {
+    fn a_signature_without_a_matching_key_is_refused_as_an_unknown_key() {
         let header = segment(serde_json::json!({"alg": "RS256", "kid": "k1"}));
         let payload = segment(serde_json::json!({"iss": "https://issuer.example"}));
         let token = format!("{header}.{payload}.c2ln");
-        assert_eq!(verify(&token, expected()), Err(LogoutTokenError::Signature));
+        assert_eq!(
+            verify(&token, expected()),
+            Err(LogoutTokenError::UnknownKey)
+        );
     }
 
     #[test]

@@ -22,8 +22,8 @@ pub mod stores;
 pub(crate) mod tokens;
 
 pub use configuration::{
-    AppUrl, ConfigError, ConfigProblem, ProviderSettings, SecretKey, SessionSettings, Settings,
-    StoreUrl,
+    AppUrl, ConfigError, ConfigProblem, EndSessionMethod, ProviderSettings, SecretKey,
+    SessionSettings, Settings, StoreUrl, WebhookSettings,
 };
 pub use error::not_found;
 pub use functions::{access_token, refresh_profile, require_user, AccessToken};
@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     pub(crate) cookie_key: Key,
     pub(crate) login_attempts: LoginAttempts,
     pub(crate) login_rate: Option<LoginRate>,
+    /// Set by [`Auth::stop_event_streams`].
+    pub(crate) stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// Why [`Auth`] could not start.
@@ -127,6 +129,7 @@ impl Auth {
             max_lifetime: settings.session.max_lifetime.as_secs() as i64,
         };
         let cookie_key = Key::derive_from(settings.secret_key.as_bytes());
+        let seen_logout_tokens = SeenTokenIds::new(sessions.redis());
         Ok(Self(Arc::new(Inner {
             login_attempts: LoginAttempts::new(cookie_key.clone(), settings.app_url.is_https()),
             login_rate: settings.login_rate_limit.map(LoginRate::new),
@@ -143,9 +146,17 @@ impl Auth {
             provider,
             tokens,
             sessions,
-            seen_logout_tokens: SeenTokenIds::default(),
+            seen_logout_tokens,
             lifetimes,
+            stopping: tokio::sync::watch::Sender::new(false),
         })))
+    }
+
+    /// Ends every open `GET /session/events` stream (the browsers connect again, to whichever
+    /// instance answers). Call it when graceful shutdown begins: axum waits for every open
+    /// response to finish, and these would not.
+    pub fn stop_event_streams(&self) {
+        self.0.stopping.send_replace(true);
     }
 
     /// The settings it was built from.
@@ -154,8 +165,9 @@ impl Auth {
     }
 
     /// The routes of the login: `GET /login`, `GET /callback`, `POST /logout`,
-    /// `GET /session/status`, `POST /backchannel-logout` and the server function
-    /// `POST /api/current_user`. Merge them into the app's router, then add [`Auth::layer`]
+    /// `GET /session/status`, `GET /session/events`, `POST /backchannel-logout`, Authgear's
+    /// webhooks (`POST /webhooks/authgear`, when `AUTHGEAR_WEBHOOK_SECRET` is set) and the
+    /// server function `POST /api/current_user`. Merge them into the app's router, then add [`Auth::layer`]
     /// around the whole router.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
         routes::router(self.clone())

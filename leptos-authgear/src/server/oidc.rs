@@ -132,6 +132,10 @@ pub struct Provider {
     failed: RwLock<Option<(Instant, String)>>,
     /// One discovery at a time.
     discovering: tokio::sync::Mutex<()>,
+    /// The last discovery made because an unauthenticated request (a back-channel logout)
+    /// named a signing key we do not know: such requests may cause one every
+    /// [`UNKNOWN_KEY_REDISCOVERY_INTERVAL`] at most.
+    last_unknown_key_rediscovery: std::sync::Mutex<Option<Instant>>,
 }
 
 /// A discovery's outcome, and until when it is used without discovering again.
@@ -150,6 +154,11 @@ const REDISCOVERY_RETRY: Duration = Duration::from_secs(60);
 /// max age): the requests that queued behind it, and those that follow, fail at once instead of
 /// each waiting for a provider that hangs.
 const FIRST_DISCOVERY_RETRY: Duration = Duration::from_secs(5);
+
+/// A token from an unauthenticated sender, signed with a key we do not know, makes us discover
+/// again at most this often: anyone can post such a token, and each must not cost the
+/// provider a request.
+const UNKNOWN_KEY_REDISCOVERY_INTERVAL: Duration = Duration::from_secs(30);
 
 impl Discovered {
     fn is_fresh(&self) -> bool {
@@ -171,6 +180,7 @@ impl Provider {
             discovered: RwLock::default(),
             failed: RwLock::default(),
             discovering: tokio::sync::Mutex::default(),
+            last_unknown_key_rediscovery: std::sync::Mutex::default(),
         })
     }
 
@@ -231,6 +241,27 @@ impl Provider {
             Some(found) if !Arc::ptr_eq(&found.client, stale) => Ok(found.client),
             _ => self.discover_now().await,
         }
+    }
+
+    /// Discovers again because a token from an unauthenticated sender names a key we do not
+    /// know (the provider may have rotated its keys), at most once every
+    /// [`UNKNOWN_KEY_REDISCOVERY_INTERVAL`]; `None` when it is too soon.
+    pub async fn rediscover_for_unknown_key(
+        &self,
+        stale: &Arc<OidcClient>,
+    ) -> Option<Result<Arc<OidcClient>, OidcError>> {
+        {
+            let mut last = self
+                .last_unknown_key_rediscovery
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let now = Instant::now();
+            if last.is_some_and(|at| now.duration_since(at) < UNKNOWN_KEY_REDISCOVERY_INTERVAL) {
+                return None;
+            }
+            *last = Some(now);
+        }
+        Some(self.rediscover(stale).await)
     }
 
     fn cached(&self) -> Option<Discovered> {
@@ -626,17 +657,40 @@ impl OidcClient {
         )
     }
 
-    /// Step 3: RP-initiated logout at the provider, then back to `<APP_URL>/`.
-    pub fn end_session_url(&self, id_token_hint: &str) -> Option<Url> {
-        let mut url = self.end_session_endpoint.clone()?;
-        url.query_pairs_mut()
-            .append_pair("id_token_hint", id_token_hint)
-            .append_pair(
-                "post_logout_redirect_uri",
-                self.post_logout_redirect_uri.as_str(),
-            )
-            .append_pair("state", CsrfToken::new_random().secret());
-        Some(url)
+    /// Step 3: RP-initiated logout at the provider, then back to `<APP_URL>/`: its end-session
+    /// endpoint, and the parameters (the ID token as the hint, where to come back, a state).
+    /// `None` when the provider has no such endpoint.
+    pub fn end_session(&self, id_token_hint: &str) -> Option<EndSession> {
+        Some(EndSession {
+            endpoint: self.end_session_endpoint.clone()?,
+            params: [
+                ("id_token_hint", id_token_hint.to_owned()),
+                (
+                    "post_logout_redirect_uri",
+                    self.post_logout_redirect_uri.as_str().to_owned(),
+                ),
+                ("state", CsrfToken::new_random().secret().clone()),
+            ],
+        })
+    }
+}
+
+/// A logout at the provider's end-session endpoint (OpenID Connect RP-Initiated Logout 1.0),
+/// to be posted by a form (the default: the ID token stays out of every URL) or, for a
+/// provider that refuses POST, sent as a redirect.
+pub struct EndSession {
+    /// The provider's end-session endpoint.
+    pub endpoint: Url,
+    /// The parameters, in the form's body or the URL's query.
+    pub params: [(&'static str, String); 3],
+}
+
+impl EndSession {
+    /// The endpoint with the parameters in its query (RP-Initiated Logout's GET).
+    pub fn into_url(self) -> Url {
+        let mut url = self.endpoint;
+        url.query_pairs_mut().extend_pairs(&self.params);
+        url
     }
 }
 

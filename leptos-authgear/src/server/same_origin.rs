@@ -14,19 +14,22 @@ use std::task::{Context, Poll};
 use tower::Service;
 
 /// Refuses (403) a request that is not a GET, HEAD or OPTIONS and not from the app's origin,
-/// except a back-channel logout (the provider's server posts it). A tower service that decides
-/// before calling the inner service and boxes nothing.
+/// except on the paths the provider's servers post to (back-channel logout, webhooks), which
+/// check signatures of their own. A tower service that decides before calling the inner service
+/// and boxes nothing.
 #[derive(Clone)]
 pub struct RequireSameOrigin<S> {
     inner: S,
     app_origin: Arc<str>,
+    exempt: Arc<[String]>,
 }
 
 impl<S> RequireSameOrigin<S> {
-    pub(crate) fn new(inner: S, app_origin: &str) -> Self {
+    pub(crate) fn new(inner: S, app_origin: &str, exempt: Vec<String>) -> Self {
         Self {
             inner,
             app_origin: app_origin.into(),
+            exempt: exempt.into(),
         }
     }
 }
@@ -49,7 +52,7 @@ where
             Method::GET | Method::HEAD | Method::OPTIONS
         );
         if safe
-            || request.uri().path() == super::routes::BACKCHANNEL_LOGOUT_PATH
+            || self.exempt.iter().any(|path| request.uri().path() == path)
             || is_same_origin(request.headers(), &self.app_origin)
         {
             Either::Left(self.inner.call(request))

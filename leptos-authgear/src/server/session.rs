@@ -280,6 +280,17 @@ pub fn record_identity(
     Some((subject, sid))
 }
 
+/// When the user of a stored session record signed in (Unix time), read without the typed
+/// wrapper: for a deletion that must spare sessions signed in after an event.
+pub fn record_signed_in_at(
+    data: &std::collections::HashMap<String, serde_json::Value>,
+) -> Option<i64> {
+    data.get(SESSION_KEY)?
+        .get("user")?
+        .get("signed_in_at")?
+        .as_i64()
+}
+
 /// The session store failed (unreachable, full, …). Not the user's fault: a 503.
 #[derive(Debug, thiserror::Error)]
 #[error("session store error: {0}")]
@@ -460,6 +471,11 @@ impl AuthSession {
     /// who never started a login, whose page needs no read from the store.
     pub fn has_cookie(&self) -> bool {
         self.session.id().is_some()
+    }
+
+    /// The session's id, when the browser has a session.
+    pub fn session_id(&self) -> Option<tower_sessions::session::Id> {
+        self.session.id()
     }
 
     /// The session id, when the browser has a session: a key for per-session locks.

@@ -37,7 +37,46 @@ pub struct Settings {
     /// How often one client may start a login (`LOGIN_RATE_LIMIT`, default `20/1m`); `None`:
     /// no limit.
     pub login_rate_limit: Option<LoginRateLimit>,
+    /// Authgear's webhooks (`AUTHGEAR_WEBHOOK_SECRET`, `AUTHGEAR_WEBHOOK_PATH`); `None` when no
+    /// secret is set: the route is not mounted.
+    pub webhooks: Option<WebhookSettings>,
+    /// How a logout reaches the provider's end-session endpoint
+    /// (`AUTHGEAR_END_SESSION_METHOD`, default `post`).
+    pub end_session_method: EndSessionMethod,
 }
+
+/// Where Authgear posts its events, and the secret that signs them.
+#[derive(Clone)]
+pub struct WebhookSettings {
+    /// The route's path (`AUTHGEAR_WEBHOOK_PATH`, default `/webhooks/authgear`).
+    pub path: String,
+    /// The webhook secret shown in the Authgear portal (`AUTHGEAR_WEBHOOK_SECRET`).
+    pub secret: secrecy::SecretString,
+}
+
+impl fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("path", &self.path)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// How a logout reaches the provider's end-session endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndSessionMethod {
+    /// A form the page posts (the ID token hint in the body, never in a URL): the default, as
+    /// OpenID Connect RP-Initiated Logout requires providers to accept it.
+    Post,
+    /// A redirect with the parameters in the query: only for a provider that refuses POST.
+    Get,
+}
+
+/// The webhook route's path when `AUTHGEAR_WEBHOOK_PATH` is not set.
+const DEFAULT_WEBHOOK_PATH: &str = "/webhooks/authgear";
+/// Authgear's webhook secrets are long random strings; a short one is a mistake.
+const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
 
 /// The provider and this app's client registration at it.
 #[derive(Debug, Clone)]
@@ -214,6 +253,26 @@ impl Settings {
                     .unwrap_or(DEFAULT_LOGIN_RATE_LIMIT),
             ),
         );
+        let webhook_secret = problems.check(
+            "AUTHGEAR_WEBHOOK_SECRET",
+            parse_webhook_secret(get("AUTHGEAR_WEBHOOK_SECRET")),
+        );
+        let webhook_path = problems.check(
+            "AUTHGEAR_WEBHOOK_PATH",
+            parse_webhook_path(
+                get("AUTHGEAR_WEBHOOK_PATH")
+                    .as_deref()
+                    .unwrap_or(DEFAULT_WEBHOOK_PATH),
+            ),
+        );
+        let end_session_method = problems.check(
+            "AUTHGEAR_END_SESSION_METHOD",
+            parse_end_session_method(
+                get("AUTHGEAR_END_SESSION_METHOD")
+                    .as_deref()
+                    .unwrap_or("post"),
+            ),
+        );
         let session = session::parse(get, &mut problems);
 
         match (
@@ -229,6 +288,9 @@ impl Settings {
             discovery_max_age,
             session,
             login_rate_limit,
+            webhook_secret,
+            webhook_path,
+            end_session_method,
         ) {
             (
                 Some(issuer),
@@ -243,6 +305,9 @@ impl Settings {
                 Some(discovery_max_age),
                 Some(session),
                 Some(login_rate_limit),
+                Some(webhook_secret),
+                Some(webhook_path),
+                Some(end_session_method),
             ) if problems.0.is_empty() => {
                 if let Some(port) = port {
                     listen_addr.set_port(port);
@@ -261,6 +326,11 @@ impl Settings {
                     listen_addr,
                     session,
                     login_rate_limit,
+                    webhooks: webhook_secret.map(|secret| WebhookSettings {
+                        path: webhook_path,
+                        secret,
+                    }),
+                    end_session_method,
                 })
             }
             _ => Err(ConfigError(problems.0)),
@@ -296,6 +366,43 @@ pub fn parse_issuer(value: &str) -> Result<IssuerUrl, String> {
         format!("{why}; expected a domain like myapp.authgear.cloud or a URL like http://localhost:4000")
     })?;
     IssuerUrl::new(origin).map_err(|error| format!("not a valid issuer URL ({error})"))
+}
+
+fn parse_webhook_secret(value: Option<String>) -> Result<Option<secrecy::SecretString>, String> {
+    match value.filter(|value| !value.is_empty()) {
+        None => Ok(None),
+        Some(secret) if secret.chars().count() < MIN_WEBHOOK_SECRET_CHARS => Err(format!(
+            "too short; copy the webhook secret from the Authgear portal (at least \
+             {MIN_WEBHOOK_SECRET_CHARS} characters), or leave it unset to turn webhooks off"
+        )),
+        Some(secret) => Ok(Some(secrecy::SecretString::from(secret))),
+    }
+}
+
+fn parse_webhook_path(value: &str) -> Result<String, String> {
+    let valid = value.starts_with('/')
+        && value.len() > 1
+        && value.len() <= 200
+        && !value.contains("//")
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte));
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "`{value}` is not a plain path; expected e.g. {DEFAULT_WEBHOOK_PATH} (letters, digits, \
+             `/-_.~`)"
+        ))
+    }
+}
+
+fn parse_end_session_method(value: &str) -> Result<EndSessionMethod, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "post" => Ok(EndSessionMethod::Post),
+        "get" => Ok(EndSessionMethod::Get),
+        _ => Err(format!("`{value}` is neither `post` nor `get`")),
+    }
 }
 
 fn parse_app_url(value: &str) -> Result<AppUrl, String> {
@@ -491,6 +598,40 @@ mod tests {
         let error = settings(&pairs).expect_err("short key");
         assert_eq!(variables(error.clone()), ["APP_SECRET_KEY"]);
         assert!(error.to_string().contains("9 bytes"));
+    }
+
+    #[test]
+    fn webhooks_are_off_without_a_secret_and_checked_with_one() {
+        let s = settings(&valid()).expect("valid");
+        assert!(s.webhooks.is_none());
+        assert_eq!(s.end_session_method, EndSessionMethod::Post);
+        let mut pairs = valid();
+        pairs.push(("AUTHGEAR_WEBHOOK_SECRET", "a-secret-from-the-portal"));
+        let s = settings(&pairs).expect("valid");
+        let webhooks = s.webhooks.expect("on");
+        assert_eq!(webhooks.path, "/webhooks/authgear");
+        assert!(
+            !format!("{webhooks:?}").contains("portal"),
+            "the secret is never printed"
+        );
+        let mut pairs = valid();
+        pairs.extend([
+            ("AUTHGEAR_WEBHOOK_SECRET", "short"),
+            ("AUTHGEAR_WEBHOOK_PATH", "webhooks"),
+            ("AUTHGEAR_END_SESSION_METHOD", "delete"),
+        ]);
+        let error = settings(&pairs).expect_err("invalid");
+        assert_eq!(
+            variables(error),
+            [
+                "AUTHGEAR_WEBHOOK_SECRET",
+                "AUTHGEAR_WEBHOOK_PATH",
+                "AUTHGEAR_END_SESSION_METHOD"
+            ]
+        );
+        for bad in ["/", "/a//b", "/a?b", "/a b", "https://x/y"] {
+            assert!(parse_webhook_path(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! `/login`, `/callback` and `/logout`: the browser's side of the OpenID Connect flow.
 
+use super::end_session;
+use crate::server::configuration::EndSessionMethod;
 use crate::server::error::RouteError;
 use crate::server::oidc::AuthorizeOptions;
 use crate::server::return_to::ReturnTo;
@@ -9,7 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderName};
-use axum::response::{AppendHeaders, Redirect};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::Extension;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -146,14 +148,15 @@ async fn finish_login(
 }
 
 /// `POST /logout` (same-origin only, see `same_origin`): delete the session, revoke the refresh
-/// token (RFC 7009, best effort), then log out at the provider, which sends the browser back to
-/// `<APP_URL>/`.
+/// token (RFC 7009, best effort), then log out at the provider — by a form the page posts to its
+/// end-session endpoint (`AUTHGEAR_END_SESSION_METHOD=get`: a redirect) — which sends the
+/// browser back to `<APP_URL>/`.
 pub async fn logout(
     State(state): State<Auth>,
     session: AuthSession,
-) -> Result<Redirect, RouteError> {
+) -> Result<Response, RouteError> {
     let Some(user) = session.sign_out().await? else {
-        return Ok(Redirect::to("/"));
+        return Ok(Redirect::to("/").into_response());
     };
     tracing::info!(subject = %user.subject, "signed out");
     // The local session is gone either way; without the provider we can only go home.
@@ -162,16 +165,19 @@ pub async fn logout(
             if let Some(refresh_token) = &user.tokens.refresh_token {
                 client.revoke(refresh_token).await;
             }
-            client.end_session_url(&user.tokens.id_token)
+            client.end_session(&user.tokens.id_token)
         }
         Err(error) => {
             tracing::warn!(%error, "cannot reach the provider to end its session");
             None
         }
     };
-    Ok(match end_session {
-        Some(url) => Redirect::to(url.as_str()),
-        None => Redirect::to("/"),
+    Ok(match (end_session, state.settings().end_session_method) {
+        (Some(end_session), EndSessionMethod::Post) => end_session::form_page(&end_session),
+        (Some(end_session), EndSessionMethod::Get) => {
+            Redirect::to(end_session.into_url().as_str()).into_response()
+        }
+        (None, _) => Redirect::to("/").into_response(),
     })
 }
 

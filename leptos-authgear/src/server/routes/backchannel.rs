@@ -1,7 +1,10 @@
 //! `POST /backchannel-logout`: OpenID Connect Back-Channel Logout 1.0. The provider posts a
 //! logout token; every session it names is deleted, so that browser's next request is a guest.
-//! Authgear sends no back-channel logouts (it has webhooks instead), other providers do.
+//! Authgear sends no back-channel logouts (it has webhooks instead, see `authgear::webhook`),
+//! other providers do.
 
+use crate::server::logout_token::{LogoutClaims, LogoutTokenError, MAX_AGE_SECS};
+use crate::server::oidc::OidcClient;
 use crate::server::session::unix_now;
 use crate::server::Auth;
 use axum::extract::rejection::FormRejection;
@@ -9,29 +12,81 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use fred::prelude::{Expiration, KeysInterface, Pool as RedisPool, SetOptions};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Deserialize)]
 pub struct LogoutRequest {
     logout_token: String,
 }
 
-/// `jti`s seen within the accepted age of a logout token: a replay is refused.
-#[derive(Default)]
-pub struct SeenTokenIds(Mutex<HashMap<String, i64>>);
+/// `jti`s of logout tokens whose sessions were ended, kept as long as such a token is accepted
+/// (twice its maximum age): a replay is refused. With Redis, shared by every instance.
+pub enum SeenTokenIds {
+    /// This process's.
+    Memory(Mutex<HashMap<String, i64>>),
+    /// Keys `backchannel-jti:<jti>`, expiring by themselves.
+    Redis(RedisPool),
+}
+
+/// How long a `jti` is remembered.
+const REMEMBERED_SECS: i64 = MAX_AGE_SECS * 2;
 
 impl SeenTokenIds {
-    /// True the first time a `jti` is seen.
-    fn first_use(&self, jti: &str, now: i64) -> bool {
-        let mut seen = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        seen.retain(|_, at| now - *at <= crate::server::logout_token::MAX_AGE_SECS * 2);
-        seen.insert(jti.to_owned(), now).is_none()
+    /// Kept in Redis when the sessions are, else in this process.
+    pub fn new(redis: Option<RedisPool>) -> Self {
+        match redis {
+            Some(pool) => SeenTokenIds::Redis(pool),
+            None => SeenTokenIds::Memory(Mutex::default()),
+        }
     }
+
+    /// Whether the sessions of a token with this `jti` were ended already.
+    async fn seen(&self, jti: &str, now: i64) -> Result<bool, String> {
+        match self {
+            SeenTokenIds::Memory(seen) => {
+                let mut seen = seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                seen.retain(|_, at| now.saturating_sub(*at) <= REMEMBERED_SECS);
+                Ok(seen.contains_key(jti))
+            }
+            SeenTokenIds::Redis(pool) => {
+                let found: i64 = pool
+                    .exists(redis_key(jti))
+                    .await
+                    .map_err(|error| error.to_string())?;
+                Ok(found > 0)
+            }
+        }
+    }
+
+    /// Remembers `jti`: called once its sessions are ended, so that a failure before that lets
+    /// the provider's retry through.
+    async fn remember(&self, jti: &str, now: i64) -> Result<(), String> {
+        match self {
+            SeenTokenIds::Memory(seen) => {
+                seen.lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .insert(jti.to_owned(), now);
+                Ok(())
+            }
+            SeenTokenIds::Redis(pool) => pool
+                .set::<(), _, _>(
+                    redis_key(jti),
+                    now,
+                    Some(Expiration::EX(REMEMBERED_SECS)),
+                    Some(SetOptions::NX),
+                    false,
+                )
+                .await
+                .map_err(|error| error.to_string()),
+        }
+    }
+}
+
+fn redis_key(jti: &str) -> String {
+    format!("backchannel-jti:{jti}")
 }
 
 pub async fn logout(
@@ -41,35 +96,59 @@ pub async fn logout(
     let Ok(Form(request)) = form else {
         return refuse("no logout_token");
     };
-    let client = match state.0.provider.client().await {
-        Ok(client) => client,
-        Err(error) => {
-            tracing::warn!(%error, "back-channel logout: provider unavailable");
-            return (StatusCode::SERVICE_UNAVAILABLE, no_store()).into_response();
-        }
-    };
     let now = unix_now();
-    let claims = match client.verify_logout_token(&request.logout_token, now) {
+    let claims = match verified_claims(&state, &request.logout_token, now).await {
         Ok(claims) => claims,
-        Err(error) => return refuse(&error.to_string()),
+        Err(Refusal::Unavailable(error)) => return unavailable(&error),
+        Err(Refusal::Invalid(error)) => return refuse(&error.to_string()),
     };
-    if !state.0.seen_logout_tokens.first_use(&claims.jti, now) {
-        return refuse("replayed logout token (jti seen before)");
+    let seen = &state.0.seen_logout_tokens;
+    match seen.seen(&claims.jti, now).await {
+        Ok(false) => {}
+        Ok(true) => return refuse("replayed logout token (jti seen before)"),
+        Err(error) => return unavailable(&error),
     }
-    match state
+    let deleted = match state
         .0
         .sessions
-        .delete_matching(claims.sub.as_deref(), claims.sid.as_deref())
+        .delete_matching(claims.sub.as_deref(), claims.sid.as_deref(), None)
         .await
     {
-        Ok(deleted) => {
-            tracing::info!(sub = ?claims.sub, sid = ?claims.sid, deleted, "back-channel logout");
-            (StatusCode::OK, no_store()).into_response()
+        Ok(deleted) => deleted,
+        Err(error) => return unavailable(&error.to_string()),
+    };
+    if let Err(error) = seen.remember(&claims.jti, now).await {
+        return unavailable(&error);
+    }
+    tracing::info!(sub = ?claims.sub, sid = ?claims.sid, deleted, "back-channel logout");
+    (StatusCode::OK, no_store()).into_response()
+}
+
+enum Refusal {
+    /// The provider or the store cannot be reached: the provider should try again.
+    Unavailable(String),
+    Invalid(LogoutTokenError),
+}
+
+/// The token's claims, verified with the provider's keys; a key we do not know makes us
+/// discover again (rate-limited: anyone can post a token) and try once more.
+async fn verified_claims(state: &Auth, token: &str, now: i64) -> Result<LogoutClaims, Refusal> {
+    let provider = &state.0.provider;
+    let client: Arc<OidcClient> = provider
+        .client()
+        .await
+        .map_err(|error| Refusal::Unavailable(error.to_string()))?;
+    match client.verify_logout_token(token, now) {
+        Err(LogoutTokenError::UnknownKey) => {
+            match provider.rediscover_for_unknown_key(&client).await {
+                Some(Ok(client)) => client
+                    .verify_logout_token(token, now)
+                    .map_err(Refusal::Invalid),
+                Some(Err(error)) => Err(Refusal::Unavailable(error.to_string())),
+                None => Err(Refusal::Invalid(LogoutTokenError::UnknownKey)),
+            }
         }
-        Err(error) => {
-            tracing::error!(%error, "back-channel logout: session store failed");
-            (StatusCode::SERVICE_UNAVAILABLE, no_store()).into_response()
-        }
+        result => result.map_err(Refusal::Invalid),
     }
 }
 
@@ -77,6 +156,11 @@ fn refuse(reason: &str) -> Response {
     tracing::warn!(reason, "back-channel logout refused");
     let body = serde_json::json!({ "error": "invalid_request", "error_description": reason });
     (StatusCode::BAD_REQUEST, no_store(), axum::Json(body)).into_response()
+}
+
+fn unavailable(error: &str) -> Response {
+    tracing::error!(%error, "back-channel logout: provider or session store unavailable");
+    (StatusCode::SERVICE_UNAVAILABLE, no_store()).into_response()
 }
 
 fn no_store() -> [(header::HeaderName, &'static str); 1] {

@@ -2,10 +2,14 @@
 
 pub(crate) mod auth;
 pub(crate) mod backchannel;
+mod end_session;
+mod events;
 mod status;
 
 use super::Auth;
-use crate::{LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
+use crate::authgear::webhook;
+use crate::{EVENTS_PATH, LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -17,11 +21,19 @@ pub(crate) const BACKCHANNEL_LOGOUT_PATH: &str = "/backchannel-logout";
 pub(crate) const CALLBACK_PATH: &str = "/callback";
 
 pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> {
-    Router::new()
+    let router = Router::new()
         .route(LOGIN_PATH, get(auth::login))
         .route(CALLBACK_PATH, get(auth::callback))
         .route(LOGOUT_PATH, post(auth::logout))
         .route(STATUS_PATH, get(status::status))
-        .route(BACKCHANNEL_LOGOUT_PATH, post(backchannel::logout))
-        .with_state(auth)
+        .route(EVENTS_PATH, get(events::events))
+        .route(BACKCHANNEL_LOGOUT_PATH, post(backchannel::logout));
+    let router = match &auth.settings().webhooks {
+        Some(webhooks) => router.route(
+            &webhooks.path,
+            post(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES)),
+        ),
+        None => router,
+    };
+    router.with_state(auth)
 }

@@ -15,17 +15,19 @@ mod cache;
 mod memory;
 mod owners;
 pub(crate) mod refresh_lock;
+mod session_ends;
 mod sqlite_expiry;
 mod sqlite_writes;
 #[cfg(test)]
 mod test_redis;
 
 use crate::server::configuration::{SessionSettings, StoreUrl};
-use crate::server::session::{record_version, DecodedSessions};
+use crate::server::session::{record_signed_in_at, record_version, DecodedSessions};
 use cache::SessionCache;
 use fred::prelude::{ClientLike, Config as RedisConfig, Pool as RedisPool, ReconnectPolicy};
 use memory::MemoryStore;
 use owners::Owners;
+pub use session_ends::SessionEnds;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -56,6 +58,8 @@ enum Backend {
 pub struct Sessions {
     backend: Backend,
     owners: Owners,
+    /// Deletions announced to the pages that show them (and, with Redis, to other instances).
+    ends: SessionEnds,
     /// Records as last read or written here, decoded, in front of a backend no other process
     /// writes.
     cache: Option<Arc<SessionCache>>,
@@ -93,6 +97,7 @@ impl Sessions {
                 let store = MemoryStore::new();
                 Ok(Self {
                     owners: Owners::memory(store.clone()),
+                    ends: SessionEnds::local(),
                     backend: Backend::Memory(store),
                     cache: None,
                     _lock: None,
@@ -120,6 +125,7 @@ impl Sessions {
                 Ok(Self {
                     backend: Backend::Sqlite(store, pool.clone()),
                     owners,
+                    ends: SessionEnds::local(),
                     cache: lock
                         .is_some()
                         .then(|| Arc::new(SessionCache::new(CACHE_CAPACITY))),
@@ -128,7 +134,16 @@ impl Sessions {
             }
             StoreUrl::Redis(url) => {
                 let pool = connect_redis(url).await?;
+                let ends = match access {
+                    Access::Exclusive => {
+                        let config =
+                            RedisConfig::from_url(url).map_err(|error| error.to_string())?;
+                        SessionEnds::redis(config, pool.clone()).await?
+                    }
+                    Access::Check => SessionEnds::local(),
+                };
                 Ok(Self {
+                    ends,
                     backend: Backend::Redis(RedisStore::new(pool.clone()), pool.clone()),
                     owners: Owners::redis(pool, settings.max_lifetime),
                     cache: None,
@@ -180,19 +195,38 @@ impl Sessions {
             .map(|cache| cache as Arc<dyn DecodedSessions>)
     }
 
-    /// Deletes the sessions a logout token names (OIDC Back-Channel Logout §2.7): those of
-    /// provider session `sid` when given (and of `sub`, when both are), else all of `sub`.
-    /// Returns how many were found.
+    /// Deletions from now on, in this process and (with Redis) in every instance: for a page
+    /// that shows when its session ends.
+    pub fn ends(&self) -> &SessionEnds {
+        &self.ends
+    }
+
+    /// Deletes the sessions a logout names (OIDC Back-Channel Logout §2.7, Authgear's
+    /// webhooks): those of provider session `sid` when given (and of `sub`, when both are),
+    /// else all of `sub`; with `signed_in_by`, only those signed in at or before that Unix
+    /// time (a late or repeated event must not end a newer session). Returns how many were
+    /// deleted. On an error some may be deleted already; the same call again finishes the work.
     pub async fn delete_matching(
         &self,
         sub: Option<&str>,
         sid: Option<&str>,
+        signed_in_by: Option<i64>,
     ) -> session_store::Result<usize> {
-        let ids = self.owners.matching(sub, sid).await?;
-        for id in &ids {
-            self.delete(id).await?;
+        let mut deleted = 0;
+        for id in self.owners.matching(sub, sid).await? {
+            if let Some(cutoff) = signed_in_by {
+                // A session's login time never changes under its id (a login takes a new id).
+                let Some(record) = self.load(&id).await? else {
+                    continue;
+                };
+                if record_signed_in_at(&record.data).is_none_or(|at| at > cutoff) {
+                    continue;
+                }
+            }
+            self.delete(&id).await?;
+            deleted += 1;
         }
-        Ok(ids.len())
+        Ok(deleted)
     }
 }
 
@@ -389,7 +423,9 @@ impl SessionStore for Sessions {
         if let Some(cache) = &self.cache {
             cache.delete(id);
         }
-        self.owners.forget(id).await
+        self.owners.forget(id).await?;
+        self.ends.announce(*id).await;
+        Ok(())
     }
 }
 
@@ -536,7 +572,7 @@ mod tests {
         for store in stores("sid").await {
             let phone = session_of(&store, "ada", Some("s1")).await;
             let laptop = session_of(&store, "ada", Some("s2")).await;
-            let deleted = store.delete_matching(Some("ada"), Some("s1")).await;
+            let deleted = store.delete_matching(Some("ada"), Some("s1"), None).await;
             assert_eq!(deleted.expect("delete"), 1, "{store:?}");
             assert!(!exists(&store, phone).await);
             assert!(exists(&store, laptop).await);
@@ -549,15 +585,61 @@ mod tests {
             let first = session_of(&store, "ada", Some("s1")).await;
             let second = session_of(&store, "ada", None).await;
             let other = session_of(&store, "grace", Some("s3")).await;
-            let deleted = store.delete_matching(Some("ada"), None).await;
+            let deleted = store.delete_matching(Some("ada"), None, None).await;
             assert_eq!(deleted.expect("delete"), 2, "{store:?}");
             assert!(!exists(&store, first).await && !exists(&store, second).await);
             assert!(exists(&store, other).await);
             // A sid that belongs to someone else than the named sub deletes nothing.
-            let deleted = store.delete_matching(Some("ada"), Some("s3")).await;
+            let deleted = store.delete_matching(Some("ada"), Some("s3"), None).await;
             assert_eq!(deleted.expect("delete"), 0);
             assert!(exists(&store, other).await);
         }
+    }
+
+    /// A webhook delivered late (or again) names a time: sessions signed in after it stay.
+    #[tokio::test]
+    async fn a_deletion_up_to_a_time_spares_sessions_signed_in_after_it() {
+        for store in stores("signed-in-by").await {
+            let mut ids = Vec::new();
+            for signed_in_at in [100, 200] {
+                let mut record = record(Some("ada"), Some("s1"), time::Duration::hours(1));
+                record.data.get_mut("auth").expect("auth")["user"]["signed_in_at"] =
+                    serde_json::json!(signed_in_at);
+                store.create(&mut record).await.expect("create");
+                ids.push(record.id);
+            }
+            let deleted = store
+                .delete_matching(Some("ada"), Some("s1"), Some(150))
+                .await;
+            assert_eq!(deleted.expect("delete"), 1, "{store:?}");
+            assert!(!exists(&store, ids[0]).await, "{store:?}");
+            assert!(exists(&store, ids[1]).await, "{store:?}");
+            // The event's own second counts as before it.
+            let deleted = store.delete_matching(Some("ada"), None, Some(200)).await;
+            assert_eq!(deleted.expect("delete"), 1, "{store:?}");
+        }
+    }
+
+    /// Every deletion is announced: in this process, and through Redis to another instance.
+    #[tokio::test]
+    async fn deletions_are_announced_to_every_instance() {
+        for store in stores("announced").await {
+            let mut heard = store.ends().subscribe();
+            let id = session_of(&store, "ada", None).await;
+            store.delete(&id).await.expect("delete");
+            assert_eq!(heard.recv().await.expect("announced"), id, "{store:?}");
+        }
+        let redis = super::test_redis::ScratchRedis::start().await;
+        let settings = settings(StoreUrl::Redis(redis.url.clone()));
+        let (one, other) = (
+            Sessions::connect(&settings).await.expect("redis"),
+            Sessions::connect(&settings).await.expect("redis"),
+        );
+        let mut heard = other.ends().subscribe();
+        let id = session_of(&one, "ada", None).await;
+        one.delete(&id).await.expect("delete");
+        let announced = tokio::time::timeout(Duration::from_secs(5), heard.recv()).await;
+        assert_eq!(announced.expect("in time").expect("announced"), id);
     }
 
     #[tokio::test]
@@ -586,7 +668,7 @@ mod tests {
             .await
             .expect("reopen");
         assert!(exists(&reopened, id).await);
-        let deleted = reopened.delete_matching(None, Some("s1")).await;
+        let deleted = reopened.delete_matching(None, Some("s1"), None).await;
         assert_eq!(deleted.expect("delete"), 1);
     }
 

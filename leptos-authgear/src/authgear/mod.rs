@@ -4,8 +4,12 @@
 //!   request carries `x_page=signup` ([`SignupLink`](crate::SignupLink)).
 //! - Account settings: a signed-in user manages their account (email, sessions, passkeys) at
 //!   `<issuer>/settings` ([`AuthContext::account_settings_url`](crate::AuthContext::account_settings_url)).
-//! - Authgear sends no back-channel logout; its webhooks are how it tells an app that a session
-//!   ended (see the project's issues).
+//! - Authgear sends no back-channel logout; its signed webhooks are how it tells an app that
+//!   sessions ended ([`webhook`]: `POST /webhooks/authgear`, on when `AUTHGEAR_WEBHOOK_SECRET`
+//!   is set).
+
+#[cfg(feature = "ssr")]
+pub(crate) mod webhook;
 
 /// The extra authorization parameter that opens Authgear's sign-up page.
 #[cfg(feature = "ssr")]

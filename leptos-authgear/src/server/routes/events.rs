@@ -1,0 +1,154 @@
+//! `GET /session/events`: server-sent events for one signed-in browser, which sends `event:
+//! ended` (and closes) when its session ends — logout in another tab, an Authgear webhook, a
+//! back-channel logout, a refused refresh, the idle or absolute limit — on this instance or,
+//! with Redis, on any. One tab per browser listens and tells the others (`BroadcastChannel`);
+//! see docs/decisions/0005-every-tab-at-once.md.
+//!
+//! The stream wakes when a deletion of its session is announced (`SessionEnds`), when the
+//! session would expire, and at least every [`RECHECK`]; each time it reads the store, which is
+//! the truth. Listening does not count as activity.
+
+use crate::server::session::{unix_now, AuthSession};
+use crate::server::Auth;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{self, Stream};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::Receiver;
+use tokio::time::Instant;
+use tower_sessions::session::Id;
+
+/// The store is read at least this often, in case an announcement was lost (Redis
+/// reconnecting).
+const RECHECK: Duration = Duration::from_secs(60);
+/// A comment this often keeps proxies from closing an idle stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(25);
+/// After a failed read of the store, the next try.
+const RETRY_AFTER_STORE_ERROR: Duration = Duration::from_secs(5);
+
+pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response {
+    let Some(id) = session.session_id() else {
+        return ended_now();
+    };
+    // Listen before reading: a deletion between the read and the first wait is not missed.
+    let announcements = auth.0.sessions.ends().subscribe();
+    match session.user().await {
+        Ok(Some(_)) => {}
+        Ok(None) => return ended_now(),
+        Err(error) => {
+            tracing::error!(%error, "session store failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, [no_store()]).into_response();
+        }
+    }
+    let watch = Watch {
+        session,
+        id,
+        announcements,
+        stopping: auth.0.stopping.subscribe(),
+        ended: false,
+    };
+    let events = stream::unfold(watch, |mut watch| async move {
+        if watch.ended || !watch.wait_for_end().await {
+            return None;
+        }
+        watch.ended = true;
+        Some((Ok::<_, Infallible>(ended_event()), watch))
+    });
+    sse(events)
+}
+
+/// One browser's session, watched.
+struct Watch {
+    session: AuthSession,
+    id: Id,
+    announcements: Receiver<Id>,
+    /// Set when the server stops (graceful shutdown waits for every open stream).
+    stopping: tokio::sync::watch::Receiver<bool>,
+    ended: bool,
+}
+
+impl Watch {
+    /// Returns `true` once the session has ended, `false` when the server stops first (the
+    /// browser connects again, to this server or another).
+    async fn wait_for_end(&mut self) -> bool {
+        let mut next_check = self.next_check().await;
+        loop {
+            if *self.stopping.borrow() {
+                return false;
+            }
+            let check = tokio::select! {
+                _ = self.stopping.changed() => return false,
+                announced = self.announcements.recv() => match announced {
+                    Ok(id) => id == self.id,
+                    // Announcements were missed: one of them may have been this one.
+                    Err(RecvError::Lagged(_)) => true,
+                    // The store is gone (the server is stopping): say nothing.
+                    Err(RecvError::Closed) => return false,
+                },
+                () = tokio::time::sleep_until(next_check) => true,
+            };
+            if check {
+                match self.still_signed_in().await {
+                    Ok(false) => return true,
+                    Ok(true) => next_check = self.next_check().await,
+                    Err(()) => next_check = Instant::now() + RETRY_AFTER_STORE_ERROR,
+                }
+            }
+        }
+    }
+
+    async fn still_signed_in(&self) -> Result<bool, ()> {
+        if let Err(error) = self.session.reload().await {
+            tracing::warn!(%error, "session events: reading the session failed");
+            return Err(());
+        }
+        match self.session.user().await {
+            Ok(user) => Ok(user.is_some()),
+            Err(error) => {
+                tracing::warn!(%error, "session events: reading the session failed");
+                Err(())
+            }
+        }
+    }
+
+    /// When the session would end by itself (idle or absolute limit, as stored now), or the
+    /// next routine check, whichever is first.
+    async fn next_check(&self) -> Instant {
+        let routine = Instant::now() + RECHECK;
+        let Ok(Some(user)) = self.session.user().await else {
+            return routine;
+        };
+        let ends_in = user.ends_at.saturating_sub(unix_now()).max(0);
+        // A second late: the record has expired by then.
+        let ends = Instant::now() + Duration::from_secs(ends_in.unsigned_abs() + 1);
+        routine.min(ends)
+    }
+}
+
+/// The stream for a browser that is not signed in (any more): `ended` at once.
+fn ended_now() -> Response {
+    sse(stream::iter([Ok::<_, Infallible>(ended_event())]))
+}
+
+fn ended_event() -> Event {
+    Event::default().event("ended").data("ended")
+}
+
+fn sse(events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
+    let mut response = Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response();
+    let (name, value) = no_store();
+    response
+        .headers_mut()
+        .insert(name, axum::http::HeaderValue::from_static(value));
+    response
+}
+
+fn no_store() -> (header::HeaderName, &'static str) {
+    (header::CACHE_CONTROL, "no-store")
+}
