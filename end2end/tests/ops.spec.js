@@ -14,8 +14,9 @@ test('healthz and readyz answer 200 when the provider is up', async ({ request }
   expect(await ready.json()).toEqual({ provider: 'ok', session_store: 'ok' });
 });
 
-test('--check-config reports the discovered provider and exits 0', async () => {
-  const { stdout } = await promisify(execFile)(SERVER_BINARY, ['--check-config'], {
+/** `server --check-config` against this worker's provider, with `extra` in the environment. */
+function checkConfig(extra = {}) {
+  return promisify(execFile)(SERVER_BINARY, ['--check-config'], {
     env: {
       PATH: process.env.PATH,
       AUTHGEAR_DOMAIN: TEST.issuer,
@@ -24,15 +25,26 @@ test('--check-config reports the discovered provider and exits 0', async () => {
       APP_SECRET_KEY: 'end-to-end-tests-only-0123456789abcdef0123456789',
       APP_URL: TEST.appUrl,
       SESSION_STORE: 'memory',
+      ...extra,
     },
     cwd: '/', // no .env to find
   });
+}
+
+test('--check-config reports the discovered provider and exits 0', async () => {
+  const { stdout } = await checkConfig();
   expect(stdout).toContain('Session store: OK (memory)');
   expect(stdout).toContain('Provider discovery: OK');
   expect(stdout).toContain(`issuer: ${TEST.issuer}`);
   expect(stdout).toContain(`end-session endpoint: ${TEST.issuer}/oauth2/end_session`);
   expect(stdout).toContain('client authentication: client_secret_post');
+  expect(stdout).toContain('Authgear webhooks: off (AUTHGEAR_WEBHOOK_SECRET is not set)');
+  expect(stdout).toContain('logout at the provider: POST form');
   expect(stdout).not.toContain(TEST.clientSecret);
+  // With a secret: on, at the route's URL, and the secret itself never printed.
+  const withWebhooks = await checkConfig({ AUTHGEAR_WEBHOOK_SECRET: TEST.webhookSecret });
+  expect(withWebhooks.stdout).toContain(`Authgear webhooks: on, at ${TEST.appUrl}/webhooks/authgear`);
+  expect(withWebhooks.stdout).not.toContain(TEST.webhookSecret);
 });
 
 test('an old discovery is done again on the next login, never on a page view', async ({ page }) => {

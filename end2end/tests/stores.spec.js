@@ -3,6 +3,7 @@
 import {
   test, expect, TEST, logIn, expectHydrated, providerSettings, refreshGrants, enterEmailAndCode,
   currentUser, accessTokenExpired, webhook, postWebhook, subjectOf, expectGuestWithReason, logoutToken,
+  WITHIN,
 } from './support.js';
 import { startApp, redisServer, scratchDir, sqliteCount } from './processes.js';
 
@@ -201,7 +202,9 @@ test('Redis stopped mid-session: a 503 page, not a logout; Redis back: the sessi
 
 test('webhook with Redis down: 503 and Retry-After; delivered again once it is back, the session ends', async ({ page, request }) => {
   const a = await app({ port: portA(), sessionStore: redis.url });
+  await redis.flush();
   await logIn(page, 'wh-redis@example.com', a.url);
+  expect(await redis.sessionKeys()).toBe(1);
   const event = webhook('user.disabled', { user: { id: await subjectOf(page) } });
   await redis.stop();
   let refused;
@@ -214,6 +217,7 @@ test('webhook with Redis down: 503 and Retry-After; delivered again once it is b
   expect(Number(refused.headers()['retry-after'])).toBeGreaterThan(0);
   await expect.poll(async () => (await postWebhook(request, a.url, event)).status(), { timeout: 10_000 }).toBe(200);
   expect(await currentUser(page, a.url)).toBeNull();
+  expect(await redis.sessionKeys(), 'the record is gone').toBe(0);
 });
 
 test('two instances on Redis: a webhook to one ends the tab open on the other within 5 s', async ({ page, request }) => {
@@ -248,4 +252,18 @@ test('back-channel logout with Redis: a store failure lets the retry through; a 
   expect(await currentUser(page, a.url)).toBeNull();
   // Now it is remembered, by every instance.
   expect((await post(b.url)).status(), 'replay to the other instance').toBe(400);
+});
+
+test('an idle session ends in its open tab without a reload, when it expires', async ({ page }) => {
+  const a = await app({
+    port: portA(),
+    sessionStore: `sqlite://${scratchDir('idle-tab')}/sessions.db`,
+    env: { SESSION_IDLE_TIMEOUT: '3s', SESSION_MAX_LIFETIME: '1h' },
+  });
+  await logIn(page, 'idle-tab@example.com', a.url);
+  await expectHydrated(page);
+  // Nothing counts as activity now (the event stream does not): three seconds on, the record
+  // expires, and the tab's stream says so within the next 5 s.
+  await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest', { timeout: 3_000 + WITHIN.timeout });
+  await expect(page.locator('#sessionEnded')).toBeVisible();
 });

@@ -5,8 +5,8 @@
 //! - Account settings: a signed-in user manages their account (email, sessions, passkeys) at
 //!   `<issuer>/settings` ([`AuthContext::account_settings_url`](crate::AuthContext::account_settings_url)).
 //! - Authgear sends no back-channel logout; its signed webhooks are how it tells an app that
-//!   sessions ended ([`webhook`]: `POST /webhooks/authgear`, on when `AUTHGEAR_WEBHOOK_SECRET`
-//!   is set).
+//!   sessions ended (`webhook.rs`: `POST /webhooks/authgear`, on when `AUTHGEAR_WEBHOOK_SECRET`
+//!   is set; served by `server::Auth::routes`).
 
 #[cfg(feature = "ssr")]
 pub(crate) mod webhook;

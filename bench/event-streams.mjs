@@ -1,0 +1,178 @@
+// What "every tab at once" costs the server (issue 22): STREAMS (1,000) signed-in sessions, each
+// with one open `GET /session/events` — one per browser, as the tabs share it — against as many
+// idle kept-alive connections of the same sessions (the baseline: what any browser holds
+// anyway), each on a fresh server, in the same run. Prints the memory (RSS) each state added per
+// connection and the CPU over IDLE_SECONDS (60: two keep-alive comments), then how long after a
+// logout its stream says `ended`.
+// Run it through bench/event-streams, which builds the release app first.
+
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { nameScript, root, start, stopAll, waitFor } from './processes.mjs';
+
+const streams = Number(process.env.STREAMS || 1000);
+const idleSeconds = Number(process.env.IDLE_SECONDS || 60);
+const otp = '135790';
+const port = { provider: 4400, app: 3400 };
+const issuer = `http://127.0.0.1:${port.provider}`;
+const appUrl = `http://localhost:${port.app}`;
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authgear-leptos-streams-'));
+const run = promisify(execFile);
+const progress = (message) => console.error(`  ${message}`);
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+nameScript('event-streams');
+
+/** The server's resident memory (KiB) and CPU time used so far (ms), from /proc. */
+function usage(pid) {
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rssKiB: rss, cpuMs: (ticks * 1000) / 100 };
+}
+
+/** The server's memory after `idleSeconds` with what is open, and the CPU it used meanwhile. */
+async function measureIdle(pid) {
+  const before = usage(pid);
+  await pause(idleSeconds * 1000);
+  const after = usage(pid);
+  return { rssKiB: after.rssKiB, cpuMs: after.cpuMs - before.cpuMs };
+}
+
+/** A GET on a connection of its own, kept open; resolves with the response once its head came. */
+function openRequest(pathname, cookie) {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${appUrl}${pathname}`, {
+      agent: false,
+      headers: { cookie, accept: 'text/event-stream' },
+    }, (response) => resolve({ request, response }));
+    request.on('error', reject);
+  });
+}
+
+/** Resolves with the time (ms since `since`) at which `response` says `event: ended`. */
+function whenEnded(response) {
+  return new Promise((resolve) => {
+    let text = '';
+    response.on('data', (chunk) => {
+      text += chunk;
+      if (text.includes('event: ended')) resolve(performance.now());
+    });
+  });
+}
+
+start('provider', 'node', ['end2end/provider/server.js'], {
+  PROVIDER_PORT: String(port.provider),
+  APP_URL: appUrl,
+  DEMO_OTP_CODE: otp,
+});
+await waitFor(`${issuer}/.well-known/openid-configuration`);
+const db = path.join(scratch, 'sessions.db');
+/** A fresh app on the same store (the sessions persist in the file): each state starts clean. */
+async function startApp() {
+  const app = start('app', 'target/release/server', [], {
+    AUTHGEAR_DOMAIN: issuer,
+    AUTHGEAR_CLIENT_ID: 'demo-client',
+    AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
+    APP_SECRET_KEY: 'benchmark-only-0123456789abcdef0123456789abcdef',
+    APP_URL: appUrl,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port.app}`,
+    LEPTOS_SITE_ROOT: 'target/site',
+    LEPTOS_ENV: 'PROD',
+    SESSION_STORE: `sqlite://${db}`,
+    LOGIN_RATE_LIMIT: 'off',
+    RUST_LOG: 'warn',
+  });
+  await waitFor(`${appUrl}/readyz`);
+  return app;
+}
+
+async function stopApp(app) {
+  app.stopping = true;
+  const exited = new Promise((resolve) => app.once('exit', resolve));
+  app.kill('SIGTERM');
+  await exited;
+}
+
+let app = await startApp();
+progress(`${streams} logins`);
+const cookieFile = path.join(scratch, 'cookies.txt');
+await run('node', ['bench/login.mjs', appUrl, String(streams), '8', otp, cookieFile], { cwd: root });
+const cookies = fs.readFileSync(cookieFile, 'utf8').trim().split('\n');
+await stopApp(app);
+
+/**
+ * A fresh app; every session read once (`/session/status`, so that both states hold the same
+ * records in the store's cache); then `open` and `idleSeconds` of nothing: the memory it added
+ * per connection, and the CPU meanwhile.
+ */
+async function state(name, open) {
+  progress(`${name}, ${idleSeconds} s`);
+  app = await startApp();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: streams });
+  await Promise.all(cookies.map((cookie) => new Promise((resolve, reject) => {
+    http.get(`${appUrl}/session/status`, { agent, headers: { cookie } }, (response) => {
+      response.resume();
+      response.on('end', resolve);
+    }).on('error', reject);
+  })));
+  agent.destroy();
+  await pause(1000);
+  const before = usage(app.pid);
+  const opened = await open();
+  const after = await measureIdle(app.pid);
+  return { name, opened, before, after };
+}
+
+const idle = await state(`${streams} idle kept-alive connections (baseline)`, async () => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: streams });
+  await Promise.all(cookies.map((cookie) => new Promise((resolve, reject) => {
+    http.get(`${appUrl}/healthz`, { agent, headers: { cookie } }, (response) => {
+      response.resume();
+      response.on('end', resolve);
+    }).on('error', reject);
+  })));
+  return agent;
+});
+idle.opened.destroy();
+await stopApp(app);
+
+const listening = await state(`${streams} event streams`, async () => {
+  const open = await Promise.all(cookies.map((cookie) => openRequest('/session/events', cookie)));
+  for (const { response } of open) {
+    if (response.statusCode !== 200) throw new Error(`/session/events answered ${response.statusCode}`);
+  }
+  return open;
+});
+const open = listening.opened;
+const ended = open.map(({ response }) => whenEnded(response));
+
+progress('logouts, one at a time, each until its stream says so');
+const latencies = [];
+for (let i = 0; i < Math.min(100, streams); i += 1) {
+  const sent = performance.now();
+  const logout = await fetch(`${appUrl}/logout`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookies[i], origin: appUrl },
+  });
+  await logout.text();
+  latencies.push((await ended[i]) - sent);
+}
+for (const { request } of open) request.destroy();
+latencies.sort((a, b) => a - b);
+const quantile = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+
+console.log(`\nEvent streams: ${streams} signed-in sessions, release build, SQLite store, a fresh server per state, ${idleSeconds} s idle; ${new Date().toISOString()}\n`);
+console.log('| open | server RSS before → after (MiB) | bytes per connection | CPU over the idle period (ms) |');
+console.log('|---|---:|---:|---:|');
+for (const { name, before, after } of [idle, listening]) {
+  const perConnection = ((after.rssKiB - before.rssKiB) * 1024) / streams;
+  console.log(`| ${name} | ${(before.rssKiB / 1024).toFixed(1)} → ${(after.rssKiB / 1024).toFixed(1)} | ${Math.round(perConnection).toLocaleString('en')} | ${after.cpuMs.toFixed(0)} |`);
+}
+console.log(`\nFrom a logout's response to its stream's \`ended\` (${latencies.length} logouts, the full request included): p50 ${quantile(0.5).toFixed(1)} ms, p99 ${quantile(0.99).toFixed(1)} ms, max ${latencies.at(-1).toFixed(1)} ms.`);
+stopAll();
+fs.rmSync(scratch, { recursive: true, force: true });
