@@ -5,15 +5,23 @@ import {
   test, expect, TEST, logIn, currentUser, expectHydrated, webhook, postWebhook, subjectOf,
   expectGuestWithReason, WITHIN,
 } from './support.js';
+import { sqliteCount } from './processes.js';
+
+/** How many session records of `email` the worker's app keeps (its SQLite file). */
+function recordsOf(email) {
+  return sqliteCount(TEST.appDatabase, `select count(*) from tower_sessions where instr(data, '${email}') > 0`);
+}
 
 test('signing out on the provider\'s page: the open app tab shows the guest view within 5 s', async ({ page, context }) => {
   await logIn(page, 'wh-signout@example.com');
   await expectHydrated(page);
+  expect(recordsOf('wh-signout@example.com')).toBe(1);
   const settings = await context.newPage();
   await settings.goto(`${TEST.issuer}/settings`);
   await settings.locator('#settingsSignOut').click();
   await expect(settings.locator('#settingsSignedOut')).toBeVisible();
   await expectGuestWithReason(page);
+  expect(recordsOf('wh-signout@example.com'), 'the record is gone').toBe(0);
   expect(await currentUser(page)).toBeNull();
   const deliveries = await (await page.request.get(`${TEST.issuer}/__test/webhooks`)).json();
   const signedOut = deliveries.filter((d) => d.event.type === 'user.signed_out');

@@ -22,6 +22,8 @@ export const TEST = {
   /** The worker's app: http://localhost:<port>. */
   appUrl: '',
   appPort: 0,
+  /** The worker's app's SQLite file. */
+  appDatabase: '',
   /** Ports for the app instances that tests start themselves, registered at the provider. */
   extraAppPorts: [],
   /** A port for a test's own redis-server. */

@@ -20,7 +20,8 @@ export const test = base.extend({
       redisPort,
     });
     const provider = await startProvider(providerPort);
-    const app = await startApp({ port: appPort, sessionStore: `sqlite://${scratchDir('e2e')}/sessions.db` });
+    TEST.appDatabase = `${scratchDir('e2e')}/sessions.db`;
+    const app = await startApp({ port: appPort, sessionStore: `sqlite://${TEST.appDatabase}` });
     await use({ provider, app });
     await app.stop();
     await provider.stop();
