@@ -61,6 +61,17 @@ test('user.disabled ends every session of the user, in every browser', async ({ 
   expect((await admin.json()).ended).toBe(2);
   for (const page of pages) await expectGuestWithReason(page);
   expect((await currentUser(bystander)).display_name).toBe('wh-bystander@example.com');
+
+  // The user signs in again (a second later: events carry whole seconds); Authgear delivering
+  // that same event again, as it does after a failure, does not end the new session.
+  const deliveries = await (await request.get(`${TEST.issuer}/__test/webhooks`)).json();
+  const index = deliveries.findLastIndex((d) => d.event.type === 'user.disabled');
+  await expect.poll(() => Date.now() / 1000, { intervals: [100] })
+    .toBeGreaterThanOrEqual(deliveries[index].event.context.timestamp + 1);
+  await logIn(pages[0], 'wh-disabled@example.com');
+  const again = await request.post(`${TEST.issuer}/__test/webhooks/redeliver`, { data: { index } });
+  expect((await again.json()).status).toBe(200);
+  expect((await currentUser(pages[0])).display_name).toBe('wh-disabled@example.com');
   for (const context of [...contexts, other]) await context.close();
 });
 
