@@ -350,6 +350,16 @@ lines.push(`| memory per session counted from idle (with the warm-up) | ${(perSe
 lines.push(`| .wasm raw / gzip | ${wasm.raw} B / ${wasm.gzip} B | |`);
 lines.push(`| .js raw / gzip | ${js.raw} B / ${js.gzip} B | |`);
 lines.push(`| .wasm + .js gzip | ${(bundle / 1000).toFixed(1)} KB | ≤ 150 KB ${verdict(bundle <= 150_000)} |`);
+// What a first visit downloads of the bundle: the content-hashed files precompressed with brotli
+// (scripts/hash-bundle.mjs), which the server sends to a browser that accepts br.
+const hashFile = path.join(root, 'target/site/pkg/content-hash');
+if (fs.existsSync(hashFile)) {
+  const hash = fs.readFileSync(hashFile, 'utf8').trim();
+  const sent = ['js', 'wasm', 'css']
+    .map((ext) => fs.statSync(path.join(root, 'target/site/pkg', `authgear-leptos.${hash}.${ext}.br`)).size)
+    .reduce((a, b) => a + b, 0);
+  lines.push(`| bundle sent on a first visit (.js + .wasm + .css, brotli) | ${(sent / 1024).toFixed(1)} KiB | |`);
+}
 console.log(lines.join('\n'));
 // BENCH_KEEP_SCRATCH=1 keeps the callgrind dumps (callgrind-app.out.1 guest, .2 signed-in,
 // .3 /api/current_user) for callgrind_annotate.

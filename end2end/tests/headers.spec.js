@@ -22,7 +22,7 @@ test('the signed-in page hydrates and works under its CSP; the nonce is new on e
   expect(csp['script-src']).toEqual(["'self'", `'nonce-${nonce}'`, "'wasm-unsafe-eval'"]);
   expect(csp['frame-ancestors']).toEqual(["'none'"]);
   expect(csp['object-src']).toEqual(["'none'"]);
-  // Logout is a form whose answer redirects to the provider's end-session endpoint.
+  // Logout is a form whose answer posts a form to the provider's end-session endpoint.
   expect(csp['form-action']).toEqual(["'self'", TEST.issuer]);
   // Every inline script on the page carries this response's nonce. The page's state is a JSON
   // data block, which browsers never run (and CSP does not cover): the only other kind.
@@ -86,4 +86,42 @@ test('the guest page gets a new nonce on every response, on every inline script'
   await expectHydrated(page);
   await expect(page.locator('#profileDropDown')).toHaveText('Welcome Guest');
   expect(violations).toEqual([]);
+});
+
+test('the release bundle: content-hashed names, immutable, precompressed; cached on a second visit', async ({ page, request }) => {
+  const html = await (await request.get('/')).text();
+  const linked = [...html.matchAll(/\/pkg\/authgear-leptos\.([0-9a-f]{16})\.(js|wasm|css)/g)];
+  expect(new Set(linked.map((m) => m[2]))).toEqual(new Set(['js', 'wasm', 'css']));
+  expect(new Set(linked.map((m) => m[1])).size, 'one hash for the three').toBe(1);
+  for (const url of new Set(linked.map((m) => m[0]))) {
+    const plain = await request.get(url, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers()['cache-control'], url).toBe('public, max-age=31536000, immutable');
+    const size = (await plain.body()).length;
+    for (const encoding of ['br', 'gzip']) {
+      // Playwright decodes the body; the header says what travelled.
+      const response = await request.get(url, { headers: { 'accept-encoding': encoding } });
+      expect(response.headers()['content-encoding'], `${url} ${encoding}`).toBe(encoding);
+      expect(Number(response.headers()['content-length']), `${url} ${encoding}`).toBeLessThan(size);
+      expect((await response.body()).length).toBe(size);
+    }
+  }
+  // Files without the hash keep being revalidated (error pages link the plain stylesheet).
+  const plainCss = await request.get('/pkg/authgear-leptos.css');
+  expect(plainCss.headers()['cache-control']).toBeUndefined();
+
+  // A second visit takes the bundle from the browser's cache, without asking the server.
+  await page.goto('/');
+  await expectHydrated(page);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const fromMemory = new Set();
+  const bundle = [];
+  cdp.on('Network.requestServedFromCache', ({ requestId }) => fromMemory.add(requestId));
+  cdp.on('Network.responseReceived', ({ requestId, response }) => {
+    if (response.url.includes('/pkg/')) bundle.push({ requestId, url: response.url, disk: response.fromDiskCache });
+  });
+  await page.goto('/');
+  await expectHydrated(page);
+  expect(bundle.length).toBeGreaterThanOrEqual(3);
+  expect(bundle.filter((r) => !r.disk && !fromMemory.has(r.requestId)).map((r) => r.url), 'fetched again').toEqual([]);
 });

@@ -6,5 +6,6 @@
 
 pub mod every_response;
 pub mod routes;
+pub mod site;
 pub mod startup;
 pub mod telemetry;

@@ -3,16 +3,16 @@
 
 use crate::every_response::EveryResponse;
 use crate::routes::health;
+use crate::site;
 use app::csp::ContentSecurityPolicy;
 use app::{shell, App as LeptosApp};
 use axum::routing::get;
 use axum::serve::IncomingStream;
 use axum::Router;
 use leptos::prelude::{provide_context, LeptosOptions};
-use leptos_authgear::server::{not_found, Auth, Settings};
+use leptos_authgear::server::{Auth, Settings};
 use leptos_axum::generate_route_list;
 use tokio::net::TcpListener;
-use tower_http::services::ServeDir;
 
 pub struct Application {
     listener: TcpListener,
@@ -67,14 +67,14 @@ impl Application {
 }
 
 /// The app's pages and server functions (Leptos), the login's routes, the health routes and the
-/// static files, all behind the login's layer.
+/// static files (a release bundle under content-hashed names: `site`), all behind the login's
+/// layer.
 pub fn app(auth: Auth, options: LeptosOptions) -> App {
     let https = auth.settings().app_url.is_https();
+    let bundle_hash = site::bundle_hash(&options);
+    let options = site::with_hashed_bundle(options, bundle_hash.as_deref());
     let policy = content_security_policy(&auth, &options);
-    let static_files = ServeDir::new(&*options.site_root)
-        .precompressed_gzip()
-        .precompressed_br()
-        .not_found_service(get(not_found));
+    let static_files = site::static_files(&options, bundle_hash.as_deref());
     let readyz = {
         let auth = auth.clone();
         move || health::readyz(auth.clone())
