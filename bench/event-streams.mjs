@@ -12,13 +12,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { nameScript, root, start, stopAll, waitFor } from './processes.mjs';
+import {
+  OTP, nameScript, root, startLocalProvider, startReleaseApp, stop, stopAll,
+} from './processes.mjs';
 
 const streams = Number(process.env.STREAMS || 1000);
 const idleSeconds = Number(process.env.IDLE_SECONDS || 60);
-const otp = '135790';
 const port = { provider: 4400, app: 3400 };
-const issuer = `http://127.0.0.1:${port.provider}`;
 const appUrl = `http://localhost:${port.app}`;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authgear-leptos-streams-'));
 const run = promisify(execFile);
@@ -64,45 +64,19 @@ function whenEnded(response) {
   });
 }
 
-start('provider', 'node', ['end2end/provider/server.js'], {
-  PROVIDER_PORT: String(port.provider),
-  APP_URL: appUrl,
-  DEMO_OTP_CODE: otp,
-});
-await waitFor(`${issuer}/.well-known/openid-configuration`);
-const db = path.join(scratch, 'sessions.db');
+const issuer = await startLocalProvider(port.provider, [appUrl]);
+const store = `sqlite://${path.join(scratch, 'sessions.db')}`;
 /** A fresh app on the same store (the sessions persist in the file): each state starts clean. */
-async function startApp() {
-  const app = start('app', 'target/release/server', [], {
-    AUTHGEAR_DOMAIN: issuer,
-    AUTHGEAR_CLIENT_ID: 'demo-client',
-    AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
-    APP_SECRET_KEY: 'benchmark-only-0123456789abcdef0123456789abcdef',
-    APP_URL: appUrl,
-    LEPTOS_SITE_ADDR: `127.0.0.1:${port.app}`,
-    LEPTOS_SITE_ROOT: 'target/site',
-    LEPTOS_ENV: 'PROD',
-    SESSION_STORE: `sqlite://${db}`,
-    LOGIN_RATE_LIMIT: 'off',
-    RUST_LOG: 'warn',
-  });
-  await waitFor(`${appUrl}/readyz`);
-  return app;
-}
-
-async function stopApp(app) {
-  app.stopping = true;
-  const exited = new Promise((resolve) => app.once('exit', resolve));
-  app.kill('SIGTERM');
-  await exited;
-}
+const startApp = () => startReleaseApp('app', {
+  port: port.app, issuer, store, env: { LOGIN_RATE_LIMIT: 'off' },
+});
 
 let app = await startApp();
 progress(`${streams} logins`);
 const cookieFile = path.join(scratch, 'cookies.txt');
-await run('node', ['bench/login.mjs', appUrl, String(streams), '8', otp, cookieFile], { cwd: root });
+await run('node', ['bench/login.mjs', appUrl, String(streams), '8', OTP, cookieFile], { cwd: root });
 const cookies = fs.readFileSync(cookieFile, 'utf8').trim().split('\n');
-await stopApp(app);
+await stop(app);
 
 /**
  * A fresh app; every session read once (`/session/status`, so that both states hold the same
@@ -138,7 +112,7 @@ const idle = await state(`${streams} idle kept-alive connections (baseline)`, as
   return agent;
 });
 idle.opened.destroy();
-await stopApp(app);
+await stop(app);
 
 const listening = await state(`${streams} event streams`, async () => {
   const open = await Promise.all(cookies.map((cookie) => openRequest('/session/events', cookie)));

@@ -11,13 +11,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { fail, nameScript, root, start, stopAll, waitFor } from './processes.mjs';
+import {
+  OTP, fail, nameScript, root, startLocalProvider, startReleaseApp, stopAll,
+} from './processes.mjs';
 
 const floodRequests = process.env.FLOOD_REQUESTS || '100000';
 const probeSeconds = process.env.FLOOD_PROBE_SECONDS || '8';
-const otp = '135790';
 const port = { provider: 4300, off: 3300, limited: 3301 };
-const issuer = `http://127.0.0.1:${port.provider}`;
 const appUrl = (p) => `http://localhost:${p}`;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authgear-leptos-flood-'));
 const run = promisify(execFile);
@@ -76,34 +76,17 @@ async function flood(url) {
   return { requests: total, seconds, ...counts };
 }
 
-start('provider', 'node', ['end2end/provider/server.js'], {
-  PROVIDER_PORT: String(port.provider),
-  APP_URL: appUrl(port.off),
-  EXTRA_APP_URLS: appUrl(port.limited),
-  DEMO_OTP_CODE: otp,
-});
-await waitFor(`${issuer}/.well-known/openid-configuration`);
+const issuer = await startLocalProvider(port.provider, [appUrl(port.off), appUrl(port.limited)]);
 
 const rows = [];
 for (const [name, limit] of [['rate limit off', 'off'], ['default rate limit (20/1m)', '20/1m']]) {
   const p = limit === 'off' ? port.off : port.limited;
   const db = path.join(scratch, `sessions-${p}.db`);
-  start(`app (${name})`, 'target/release/server', [], {
-    AUTHGEAR_DOMAIN: issuer,
-    AUTHGEAR_CLIENT_ID: 'demo-client',
-    AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
-    APP_SECRET_KEY: 'benchmark-only-0123456789abcdef0123456789abcdef',
-    APP_URL: appUrl(p),
-    LEPTOS_SITE_ADDR: `127.0.0.1:${p}`,
-    LEPTOS_SITE_ROOT: 'target/site',
-    LEPTOS_ENV: 'PROD',
-    SESSION_STORE: `sqlite://${db}`,
-    LOGIN_RATE_LIMIT: limit,
-    RUST_LOG: 'warn',
+  await startReleaseApp(`app (${name})`, {
+    port: p, issuer, store: `sqlite://${db}`, env: { LOGIN_RATE_LIMIT: limit },
   });
-  await waitFor(`${appUrl(p)}/readyz`);
   const cookieFile = path.join(scratch, `cookie-${p}.txt`);
-  await run('node', ['bench/login.mjs', appUrl(p), '1', '1', otp, cookieFile], { cwd: root });
+  await run('node', ['bench/login.mjs', appUrl(p), '1', '1', OTP, cookieFile], { cwd: root });
   progress(`${name}: the signed-in page alone`);
   const before = await probe(`${appUrl(p)}/`, cookieFile, probeSeconds);
   const sizeBefore = storeSize(db);

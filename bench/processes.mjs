@@ -50,3 +50,52 @@ export async function waitFor(url) {
   }
   fail(`${url} did not answer`);
 }
+
+/** The one-time code the local provider accepts in the benchmarks. */
+export const OTP = '135790';
+
+/**
+ * The local provider on `port`, with `appUrls` registered (the first as APP_URL, the others as
+ * EXTRA_APP_URLS); resolves once it answers. Returns its issuer.
+ */
+export async function startLocalProvider(port, appUrls) {
+  start('provider', 'node', ['end2end/provider/server.js'], {
+    PROVIDER_PORT: String(port),
+    APP_URL: appUrls[0],
+    EXTRA_APP_URLS: appUrls.slice(1).join(','),
+    DEMO_OTP_CODE: OTP,
+  });
+  const issuer = `http://127.0.0.1:${port}`;
+  await waitFor(`${issuer}/.well-known/openid-configuration`);
+  return issuer;
+}
+
+/**
+ * The release server (target/release/server) on `port` against the local provider at `issuer`,
+ * its sessions in `store`, with `env` on top; resolves once it is ready. Returns the process.
+ */
+export async function startReleaseApp(name, { port, issuer, store, env = {} }) {
+  const app = start(name, 'target/release/server', [], {
+    AUTHGEAR_DOMAIN: issuer,
+    AUTHGEAR_CLIENT_ID: 'demo-client',
+    AUTHGEAR_CLIENT_SECRET: 'demo-client-secret-for-local-use-only',
+    APP_SECRET_KEY: 'benchmark-only-0123456789abcdef0123456789abcdef',
+    APP_URL: `http://localhost:${port}`,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: 'target/site',
+    LEPTOS_ENV: 'PROD',
+    SESSION_STORE: store,
+    RUST_LOG: 'warn',
+    ...env,
+  });
+  await waitFor(`http://localhost:${port}/readyz`);
+  return app;
+}
+
+/** Stops one process started here (SIGTERM) and waits for it to end. */
+export async function stop(child) {
+  child.stopping = true;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
