@@ -17,6 +17,7 @@ mod owners;
 pub(crate) mod refresh_lock;
 mod session_ends;
 mod sqlite_expiry;
+mod sqlite_writer;
 mod sqlite_writes;
 #[cfg(test)]
 mod test_redis;
@@ -28,6 +29,7 @@ use fred::prelude::{ClientLike, Config as RedisConfig, Pool as RedisPool, Reconn
 use memory::MemoryStore;
 use owners::Owners;
 pub use session_ends::SessionEnds;
+use sqlite_writer::SqliteWriter;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -46,9 +48,9 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 enum Backend {
     Memory(MemoryStore),
-    /// The store (it reads and creates), and its pool for this module's writes, deletions and
-    /// expiry sweep (`sqlite_writes`, `sqlite_expiry`).
-    Sqlite(SqliteStore, SqlitePool),
+    /// The store (it reads), its pool (the expiry sweep, `sqlite_expiry`), and the one writer
+    /// that creates, saves and deletes, in batches (`sqlite_writer`).
+    Sqlite(SqliteStore, SqlitePool, SqliteWriter),
     /// The store (it reads, creates and deletes), and its pool for this module's writes.
     Redis(RedisStore<RedisPool>, RedisPool),
 }
@@ -122,8 +124,11 @@ impl Sessions {
                     .await
                     .map_err(|error| format!("cannot create the tombstones table: {error}"))?;
                 let owners = Owners::sqlite(pool.clone()).await?;
+                let writer = SqliteWriter::start(&pool)
+                    .await
+                    .map_err(|error| format!("cannot open {}: {error}", path.display()))?;
                 Ok(Self {
-                    backend: Backend::Sqlite(store, pool.clone()),
+                    backend: Backend::Sqlite(store, pool.clone(), writer),
                     owners,
                     ends: SessionEnds::local(),
                     cache: lock
@@ -365,7 +370,12 @@ impl SessionStore for Sessions {
         record.id = Id::default();
         match &self.backend {
             Backend::Memory(store) => store.create(record).await?,
-            Backend::Sqlite(store, _) => store.create(record).await?,
+            Backend::Sqlite(_, _, writer) => {
+                record.id = writer
+                    .create(record.clone())
+                    .await
+                    .map_err(session_store::Error::Backend)?;
+            }
             Backend::Redis(store, _) => store.create(record).await?,
         }
         if let Some(cache) = &self.cache {
@@ -381,7 +391,8 @@ impl SessionStore for Sessions {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let written = match &self.backend {
             Backend::Memory(store) => store.save_unless_superseded(record)?,
-            Backend::Sqlite(_, pool) => sqlite_writes::save(pool, record)
+            Backend::Sqlite(_, _, writer) => writer
+                .save(record.clone())
                 .await
                 .map_err(session_store::Error::Backend)?,
             // Only a key that still exists, at a version not older (one script).
@@ -403,7 +414,7 @@ impl SessionStore for Sessions {
         }
         let record = match &self.backend {
             Backend::Memory(store) => store.load(id).await?,
-            Backend::Sqlite(store, _) => store.load(id).await?,
+            Backend::Sqlite(store, ..) => store.load(id).await?,
             Backend::Redis(store, _) => store.load(id).await?,
         };
         if let (Some(cache), Some(record)) = (&self.cache, &record) {
@@ -415,9 +426,10 @@ impl SessionStore for Sessions {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match &self.backend {
             Backend::Memory(store) => store.delete(id).await?,
-            Backend::Sqlite(_, pool) => sqlite_writes::delete(pool, id)
+            Backend::Sqlite(_, _, writer) => writer
+                .delete(*id)
                 .await
-                .map_err(|error| session_store::Error::Backend(error.to_string()))?,
+                .map_err(session_store::Error::Backend)?,
             Backend::Redis(store, _) => store.delete(id).await?,
         }
         if let Some(cache) = &self.cache {
@@ -434,7 +446,7 @@ impl ExpiredDeletion for Sessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match &self.backend {
             Backend::Memory(store) => store.delete_expired().await?,
-            Backend::Sqlite(_, pool) => {
+            Backend::Sqlite(_, pool, _) => {
                 sqlite_expiry::delete_expired(pool)
                     .await
                     .map_err(|error| session_store::Error::Backend(error.to_string()))?;
@@ -564,6 +576,57 @@ mod tests {
                 Some(&serde_json::json!(true)),
                 "{store:?}"
             );
+        }
+    }
+
+    /// SQLite's writer commits what queued together: many concurrent creates, saves and
+    /// deletes all land, each with its index entry, and each answers for itself.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_sqlite_writes_all_land_in_their_batches() {
+        let store = Arc::new(
+            Sessions::connect(&settings(StoreUrl::Sqlite(sqlite_path("batches"))))
+                .await
+                .expect("open"),
+        );
+        let creates = (0..300).map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move { session_of(&store, &format!("user-{n}"), None).await })
+        });
+        let ids: Vec<Id> = futures::future::join_all(creates)
+            .await
+            .into_iter()
+            .map(|created| created.expect("task"))
+            .collect();
+        let (kept, deleted) = ids.split_at(150);
+        let writes = kept.iter().map(|id| {
+            let (store, id) = (store.clone(), *id);
+            tokio::spawn(async move {
+                let mut record = store.load(&id).await.expect("load").expect("live");
+                record
+                    .data
+                    .insert("touched".into(), serde_json::json!(true));
+                store.save(&record).await.expect("save");
+            })
+        });
+        let deletes = deleted.iter().map(|id| {
+            let (store, id) = (store.clone(), *id);
+            tokio::spawn(async move { store.delete(&id).await.expect("delete") })
+        });
+        futures::future::join_all(writes.chain(deletes)).await;
+        for (n, id) in ids.iter().enumerate() {
+            let matching = store
+                .owners
+                .matching(Some(&format!("user-{n}")), None)
+                .await;
+            let indexed = matching.expect("index") == vec![*id];
+            let record = store.load(id).await.expect("load");
+            if n < 150 {
+                let touched = record.expect("kept").data.get("touched").cloned();
+                assert_eq!(touched, Some(serde_json::json!(true)), "save {n}");
+                assert!(indexed, "index {n}");
+            } else {
+                assert!(record.is_none() && !indexed, "delete {n}");
+            }
         }
     }
 
@@ -850,7 +913,7 @@ mod tests {
         let id = login.id().and_then(|id| id.parse().ok()).expect("an id");
 
         // The next request reads it from the cache: SQLite's row is gone behind its back.
-        let Backend::Sqlite(sqlite, _) = &store.backend else {
+        let Backend::Sqlite(sqlite, ..) = &store.backend else {
             panic!("sqlite backend");
         };
         sqlite.delete(&id).await.expect("delete the row");

@@ -69,24 +69,11 @@ impl Owners {
         Owners::Redis { pool, ttl }
     }
 
-    /// Indexes a record that was just written.
+    /// Indexes a record that was just written. (SQLite's index is written with the record, in
+    /// its transaction: [`record_sqlite`].)
     pub(super) async fn record(&self, record: &Record) -> Result<()> {
         match self {
-            Owners::Memory(_) => {}
-            Owners::Sqlite(pool) => {
-                for key in keys(record) {
-                    sqlx::query(
-                        "insert into session_owners (key, session_id, expiry_date) values (?, ?, ?)
-                         on conflict (key, session_id) do update set expiry_date = excluded.expiry_date",
-                    )
-                    .bind(key)
-                    .bind(record.id.to_string())
-                    .bind(record.expiry_date.unix_timestamp())
-                    .execute(pool)
-                    .await
-                    .map_err(backend)?;
-                }
-            }
+            Owners::Memory(_) | Owners::Sqlite(_) => {}
             Owners::Redis { pool, ttl } => {
                 for key in keys(record) {
                     let key = format!("session-owners:{key}");
@@ -104,19 +91,9 @@ impl Owners {
         Ok(())
     }
 
-    /// Drops a deleted record from the index.
-    pub(super) async fn forget(&self, id: &Id) -> Result<()> {
-        match self {
-            Owners::Memory(_) => {}
-            Owners::Sqlite(pool) => {
-                sqlx::query("delete from session_owners where session_id = ?")
-                    .bind(id.to_string())
-                    .execute(pool)
-                    .await
-                    .map_err(backend)?;
-            }
-            Owners::Redis { .. } => {}
-        }
+    /// Drops a deleted record from the index. (SQLite's goes with the record, in its
+    /// transaction: [`forget_sqlite`]; Redis' sets expire by themselves.)
+    pub(super) async fn forget(&self, _id: &Id) -> Result<()> {
         Ok(())
     }
 
@@ -172,6 +149,43 @@ impl Owners {
         }
         Ok(())
     }
+}
+
+/// Indexes `record` in SQLite, in the writer's transaction (one statement for its keys).
+pub(super) async fn record_sqlite(
+    connection: &mut sqlx::SqliteConnection,
+    record: &Record,
+) -> std::result::Result<(), sqlx::Error> {
+    let keys = keys(record);
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let rows = vec!["(?, ?, ?)"; keys.len()].join(", ");
+    let statement = format!(
+        "insert into session_owners (key, session_id, expiry_date) values {rows}
+         on conflict (key, session_id) do update set expiry_date = excluded.expiry_date"
+    );
+    let id = record.id.to_string();
+    let mut query = sqlx::query(&statement);
+    for key in keys {
+        query = query
+            .bind(key)
+            .bind(id.clone())
+            .bind(record.expiry_date.unix_timestamp());
+    }
+    query.execute(&mut *connection).await.map(|_| ())
+}
+
+/// Drops session `id` from SQLite's index, in the writer's transaction.
+pub(super) async fn forget_sqlite(
+    connection: &mut sqlx::SqliteConnection,
+    id: &Id,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("delete from session_owners where session_id = ?")
+        .bind(id.to_string())
+        .execute(&mut *connection)
+        .await
+        .map(|_| ())
 }
 
 /// Whether a back-channel logout naming `sub` and/or `sid` ends a session of `owner_sub`,

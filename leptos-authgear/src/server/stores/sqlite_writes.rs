@@ -8,9 +8,10 @@
 //! version again is written: the app's own keys in the record, saved at the end of a request).
 //! SQLite runs one write at a time, so no write slips between the check and the write. Records
 //! are encoded as tower-sessions-sqlx-store encodes them (MessagePack), which still reads them.
+//! `sqlite_writer` runs these, in its batches' transactions.
 
 use crate::server::session::record_version;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use tower_sessions::session::{Id, Record};
 
 pub(super) async fn create_tombstones(pool: &SqlitePool) -> Result<(), sqlx::Error> {
@@ -36,11 +37,61 @@ pub(super) async fn create_tombstones(pool: &SqlitePool) -> Result<(), sqlx::Err
     .map(|_| ())
 }
 
+/// A record as stored: tower-sessions-sqlx-store's encoding (MessagePack) and its version,
+/// worked out before the record reaches the writer (which runs one write at a time).
+pub(super) struct Encoded {
+    pub(super) record: Record,
+    data: Vec<u8>,
+    version: i64,
+}
+
+impl Encoded {
+    pub(super) fn new(record: Record) -> Result<Self, String> {
+        let data = rmp_serde::to_vec(&record).map_err(|error| error.to_string())?;
+        let version = i64::try_from(record_version(&record.data)).unwrap_or(i64::MAX);
+        Ok(Self {
+            record,
+            data,
+            version,
+        })
+    }
+}
+
+/// Writes a new record under its id; `false` if the id is taken (the caller picks another).
+pub(super) async fn insert_new(
+    connection: &mut SqliteConnection,
+    encoded: &Encoded,
+) -> Result<bool, sqlx::Error> {
+    let Encoded {
+        record,
+        data,
+        version,
+    } = encoded;
+    let written = sqlx::query(
+        "insert into tower_sessions (id, data, expiry_date, version) values (?1, ?2, ?3, ?4)
+         on conflict(id) do nothing",
+    )
+    .bind(record.id.to_string())
+    .bind(data.as_slice())
+    .bind(record.expiry_date)
+    .bind(*version)
+    .execute(&mut *connection)
+    .await?
+    .rows_affected();
+    Ok(written > 0)
+}
+
 /// Writes `record` unless its session was deleted or the stored version is newer; `false`
 /// when nothing was written.
-pub(super) async fn save(pool: &SqlitePool, record: &Record) -> Result<bool, String> {
-    let data = rmp_serde::to_vec(record).map_err(|error| error.to_string())?;
-    let version = i64::try_from(record_version(&record.data)).unwrap_or(i64::MAX);
+pub(super) async fn save(
+    connection: &mut SqliteConnection,
+    encoded: &Encoded,
+) -> Result<bool, sqlx::Error> {
+    let Encoded {
+        record,
+        data,
+        version,
+    } = encoded;
     let written = sqlx::query(
         "insert into tower_sessions (id, data, expiry_date, version)
             select ?1, ?2, ?3, ?4
@@ -52,30 +103,29 @@ pub(super) async fn save(pool: &SqlitePool, record: &Record) -> Result<bool, Str
          where excluded.version >= tower_sessions.version or excluded.version = 0",
     )
     .bind(record.id.to_string())
-    .bind(data)
+    .bind(data.as_slice())
     .bind(record.expiry_date)
-    .bind(version)
-    .execute(pool)
-    .await
-    .map_err(|error| error.to_string())?
+    .bind(*version)
+    .execute(&mut *connection)
+    .await?
     .rows_affected();
     Ok(written > 0)
 }
 
-/// Deletes the session `id` and leaves its tombstone, until the record would have expired.
-pub(super) async fn delete(pool: &SqlitePool, id: &Id) -> Result<(), sqlx::Error> {
+/// Deletes the session `id` and leaves its tombstone, until the record would have expired (in
+/// the caller's transaction).
+pub(super) async fn delete(connection: &mut SqliteConnection, id: &Id) -> Result<(), sqlx::Error> {
     let id = id.to_string();
-    let mut transaction = pool.begin().await?;
     sqlx::query(
         "insert or replace into session_tombstones (id, expiry_date)
             select id, expiry_date from tower_sessions where id = ?",
     )
     .bind(&id)
-    .execute(&mut *transaction)
+    .execute(&mut *connection)
     .await?;
     sqlx::query("delete from tower_sessions where id = ?")
         .bind(&id)
-        .execute(&mut *transaction)
+        .execute(&mut *connection)
         .await?;
-    transaction.commit().await
+    Ok(())
 }
