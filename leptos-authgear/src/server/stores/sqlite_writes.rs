@@ -62,23 +62,13 @@ pub(super) async fn insert_new(
     connection: &mut SqliteConnection,
     encoded: &Encoded,
 ) -> Result<bool, sqlx::Error> {
-    let Encoded {
-        record,
-        data,
-        version,
-    } = encoded;
-    let written = sqlx::query(
+    write(
+        connection,
         "insert into tower_sessions (id, data, expiry_date, version) values (?1, ?2, ?3, ?4)
          on conflict(id) do nothing",
+        encoded,
     )
-    .bind(record.id.to_string())
-    .bind(data.as_slice())
-    .bind(record.expiry_date)
-    .bind(*version)
-    .execute(&mut *connection)
-    .await?
-    .rows_affected();
-    Ok(written > 0)
+    .await
 }
 
 /// Writes `record` unless its session was deleted or the stored version is newer; `false`
@@ -87,12 +77,8 @@ pub(super) async fn save(
     connection: &mut SqliteConnection,
     encoded: &Encoded,
 ) -> Result<bool, sqlx::Error> {
-    let Encoded {
-        record,
-        data,
-        version,
-    } = encoded;
-    let written = sqlx::query(
+    write(
+        connection,
         "insert into tower_sessions (id, data, expiry_date, version)
             select ?1, ?2, ?3, ?4
             where not exists (select 1 from session_tombstones where id = ?1)
@@ -101,14 +87,26 @@ pub(super) async fn save(
             expiry_date = excluded.expiry_date,
             version = excluded.version
          where excluded.version >= tower_sessions.version or excluded.version = 0",
+        encoded,
     )
-    .bind(record.id.to_string())
-    .bind(data.as_slice())
-    .bind(record.expiry_date)
-    .bind(*version)
-    .execute(&mut *connection)
-    .await?
-    .rows_affected();
+    .await
+}
+
+/// Runs `statement` with the record's id, data, expiry and version as `?1` to `?4`; whether it
+/// wrote a row.
+async fn write(
+    connection: &mut SqliteConnection,
+    statement: &'static str,
+    encoded: &Encoded,
+) -> Result<bool, sqlx::Error> {
+    let written = sqlx::query(statement)
+        .bind(encoded.record.id.to_string())
+        .bind(encoded.data.as_slice())
+        .bind(encoded.record.expiry_date)
+        .bind(encoded.version)
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
     Ok(written > 0)
 }
 
