@@ -76,15 +76,21 @@ impl SqliteWriter {
         self.submit(Write::Delete(id)).await.map(|_| ())
     }
 
+    /// Queues `write` and waits for its answer, at most the store's timeout (a disk that hangs
+    /// is a 503, not a hung request; the write may still land after).
     async fn submit(&self, write: Write) -> Result<Written, String> {
+        let stopped = || "the SQLite writer has stopped".to_owned();
         let (done, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { write, done })
+        let queued_and_answered = async {
+            self.jobs
+                .send(Job { write, done })
+                .await
+                .map_err(|_| stopped())?;
+            answer.await.map_err(|_| stopped())?
+        };
+        tokio::time::timeout(super::STORE_TIMEOUT, queued_and_answered)
             .await
-            .map_err(|_| "the SQLite writer has stopped".to_owned())?;
-        answer
-            .await
-            .map_err(|_| "the SQLite writer has stopped".to_owned())?
+            .map_err(|_| "the SQLite writer did not answer in time".to_owned())?
     }
 }
 
