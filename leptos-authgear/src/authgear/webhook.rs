@@ -13,6 +13,7 @@
 //! body is checked against `x-authgear-body-signature` (hex HMAC-SHA256 under the webhook
 //! secret, compared in constant time) before anything in it is read.
 
+use crate::server::routes::NO_STORE;
 use crate::server::Auth;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -80,6 +81,23 @@ enum Ending {
     User { sub: String },
 }
 
+impl Ending {
+    /// The user whose sessions end.
+    fn sub(&self) -> &str {
+        match self {
+            Ending::Sessions { sub, .. } | Ending::User { sub } => sub,
+        }
+    }
+
+    /// The deletions to make: one per listed `sid`, or one (`None`) for all of the user's.
+    fn sids(&self) -> Vec<Option<&str>> {
+        match self {
+            Ending::Sessions { sids, .. } => sids.iter().map(|sid| Some(sid.as_str())).collect(),
+            Ending::User { .. } => vec![None],
+        }
+    }
+}
+
 /// Why a delivery is refused.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum WebhookError {
@@ -93,20 +111,19 @@ pub(crate) enum WebhookError {
 
 impl IntoResponse for WebhookError {
     fn into_response(self) -> Response {
-        let no_store = (header::CACHE_CONTROL, "no-store");
         match self {
             WebhookError::Signature => {
                 tracing::warn!("Authgear webhook refused: {self}");
-                (StatusCode::UNAUTHORIZED, [no_store]).into_response()
+                (StatusCode::UNAUTHORIZED, [NO_STORE]).into_response()
             }
             WebhookError::Malformed(_) => {
                 tracing::warn!("Authgear webhook refused: {self}");
-                (StatusCode::BAD_REQUEST, [no_store]).into_response()
+                (StatusCode::BAD_REQUEST, [NO_STORE]).into_response()
             }
             WebhookError::Store(_) => {
                 tracing::error!("Authgear webhook not handled, Authgear will retry: {self}");
                 let retry = (header::RETRY_AFTER, RETRY_AFTER_SECS);
-                (StatusCode::SERVICE_UNAVAILABLE, [no_store, retry]).into_response()
+                (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE, retry]).into_response()
             }
         }
     }
@@ -132,29 +149,16 @@ pub(crate) async fn receive(
         tracing::debug!(kind = %event.kind, "Authgear webhook: an event that ends no session, ignored");
         return Ok(StatusCode::OK);
     };
-    let sessions = &auth.0.sessions;
     let signed_in_by = Some(event.context.timestamp);
-    let deleted = match &ending {
-        Ending::User { sub } => {
-            sessions
-                .delete_matching(Some(sub), None, signed_in_by)
-                .await
-        }
-        Ending::Sessions { sub, sids } => {
-            let mut deleted = 0;
-            for sid in sids {
-                match sessions
-                    .delete_matching(Some(sub), Some(sid), signed_in_by)
-                    .await
-                {
-                    Ok(count) => deleted += count,
-                    Err(error) => return Err(WebhookError::Store(error.to_string())),
-                }
-            }
-            Ok(deleted)
-        }
+    let mut deleted = 0;
+    for sid in ending.sids() {
+        deleted += auth
+            .0
+            .sessions
+            .delete_matching(Some(ending.sub()), sid, signed_in_by)
+            .await
+            .map_err(|error| WebhookError::Store(error.to_string()))?;
     }
-    .map_err(|error| WebhookError::Store(error.to_string()))?;
     tracing::info!(kind = %event.kind, ?ending, deleted, "Authgear webhook: sessions ended");
     Ok(StatusCode::OK)
 }

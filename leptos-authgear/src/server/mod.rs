@@ -15,7 +15,7 @@ mod pages;
 pub(crate) mod provider_http;
 pub(crate) mod refresh_backoff;
 pub(crate) mod return_to;
-mod routes;
+pub(crate) mod routes;
 pub mod same_origin;
 pub(crate) mod session;
 pub mod stores;

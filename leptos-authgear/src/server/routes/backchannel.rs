@@ -3,13 +3,14 @@
 //! Authgear sends no back-channel logouts (it has webhooks instead, see `authgear::webhook`),
 //! other providers do.
 
+use super::NO_STORE;
 use crate::server::logout_token::{LogoutClaims, LogoutTokenError, MAX_AGE_SECS};
 use crate::server::oidc::OidcClient;
 use crate::server::session::unix_now;
 use crate::server::Auth;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use fred::prelude::{Expiration, KeysInterface, Pool as RedisPool, SetOptions};
@@ -121,7 +122,7 @@ pub async fn logout(
         return unavailable(&error);
     }
     tracing::info!(sub = ?claims.sub, sid = ?claims.sid, deleted, "back-channel logout");
-    (StatusCode::OK, no_store()).into_response()
+    (StatusCode::OK, [NO_STORE]).into_response()
 }
 
 enum Refusal {
@@ -155,14 +156,10 @@ async fn verified_claims(state: &Auth, token: &str, now: i64) -> Result<LogoutCl
 fn refuse(reason: &str) -> Response {
     tracing::warn!(reason, "back-channel logout refused");
     let body = serde_json::json!({ "error": "invalid_request", "error_description": reason });
-    (StatusCode::BAD_REQUEST, no_store(), axum::Json(body)).into_response()
+    (StatusCode::BAD_REQUEST, [NO_STORE], axum::Json(body)).into_response()
 }
 
 fn unavailable(error: &str) -> Response {
     tracing::error!(%error, "back-channel logout: provider or session store unavailable");
-    (StatusCode::SERVICE_UNAVAILABLE, no_store()).into_response()
-}
-
-fn no_store() -> [(header::HeaderName, &'static str); 1] {
-    [(header::CACHE_CONTROL, "no-store")]
+    (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE]).into_response()
 }

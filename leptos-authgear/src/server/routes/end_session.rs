@@ -3,6 +3,7 @@
 //! client; in a form's body it stays out of browser history, `Location` headers and access
 //! logs, where a redirect's query would put it (Authgear's spec recommends POST for this).
 
+use super::NO_STORE;
 use crate::server::error::escape;
 use crate::server::oidc::EndSession;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -46,7 +47,8 @@ pub(crate) fn form_page(end_session: &EndSession) -> Response {
     let mut response = (StatusCode::OK, Html(page)).into_response();
     let headers = response.headers_mut();
     // The page holds the ID token: kept by no cache.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let (name, value) = NO_STORE;
+    headers.insert(name, HeaderValue::from_static(value));
     if let Ok(policy) = HeaderValue::from_str(&policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }

@@ -8,10 +8,11 @@
 //! session would expire, and at least every [`RECHECK`]; each time it reads the store, which is
 //! the truth. Listening does not count as activity.
 
+use super::NO_STORE;
 use crate::server::session::{unix_now, AuthSession};
 use crate::server::Auth;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, Stream};
@@ -41,7 +42,7 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
         Ok(None) => return ended_now(),
         Err(error) => {
             tracing::error!(%error, "session store failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, [no_store()]).into_response();
+            return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE]).into_response();
         }
     }
     let watch = Watch {
@@ -142,13 +143,9 @@ fn sse(events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -
     let mut response = Sse::new(events)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response();
-    let (name, value) = no_store();
+    let (name, value) = NO_STORE;
     response
         .headers_mut()
         .insert(name, axum::http::HeaderValue::from_static(value));
     response
-}
-
-fn no_store() -> (header::HeaderName, &'static str) {
-    (header::CACHE_CONTROL, "no-store")
 }

@@ -10,12 +10,16 @@ use super::Auth;
 use crate::authgear::webhook;
 use crate::{EVENTS_PATH, LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName};
 use axum::routing::{get, post};
 use axum::Router;
 
 /// Where the provider posts logout tokens (OpenID Connect Back-Channel Logout 1.0). The
 /// same-origin check lets it through.
 pub(crate) const BACKCHANNEL_LOGOUT_PATH: &str = "/backchannel-logout";
+
+/// The header of every answer here that no cache may keep (a browser's, a proxy's).
+pub(crate) const NO_STORE: (HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
 
 /// The redirect URI's path: `<APP_URL>/callback`.
 pub(crate) const CALLBACK_PATH: &str = "/callback";

@@ -435,7 +435,8 @@ impl SessionStore for Sessions {
         if let Some(cache) = &self.cache {
             cache.delete(id);
         }
-        self.owners.forget(id).await?;
+        // The owner index: SQLite's entries go in the writer's transaction (`forget_sqlite`),
+        // the memory store's with its entry, Redis' sets expire by themselves.
         self.ends.announce(*id).await;
         Ok(())
     }

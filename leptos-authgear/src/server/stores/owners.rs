@@ -91,12 +91,6 @@ impl Owners {
         Ok(())
     }
 
-    /// Drops a deleted record from the index. (SQLite's goes with the record, in its
-    /// transaction: [`forget_sqlite`]; Redis' sets expire by themselves.)
-    pub(super) async fn forget(&self, _id: &Id) -> Result<()> {
-        Ok(())
-    }
-
     /// The sessions of provider session `sid` (and of `sub`, when both are given), else all
     /// sessions of `sub`.
     pub(super) async fn matching(&self, sub: Option<&str>, sid: Option<&str>) -> Result<Vec<Id>> {
