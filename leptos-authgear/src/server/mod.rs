@@ -11,6 +11,7 @@ pub(crate) mod login_attempt;
 pub(crate) mod login_rate;
 pub(crate) mod logout_token;
 pub(crate) mod oidc;
+mod page_cache;
 mod pages;
 pub(crate) mod provider_http;
 pub(crate) mod refresh_backoff;
@@ -182,8 +183,10 @@ impl Auth {
     ///
     /// What it does not do: stream (a page that waits for a resource is an error page), inject
     /// `leptos_meta`'s tags, give server functions the request's parts
-    /// (`leptos_axum::extract`). A guest's page (no session, no query string) is rendered once
-    /// per path, so it may depend on nothing else. Where any of that matters, use
+    /// (`leptos_axum::extract`). A page without a query string is rendered once per path and
+    /// per state of the session (who is signed in, as [`use_auth`](crate::use_auth) sees it)
+    /// and sent again with a new nonce, up to 16 MiB of pages: it may depend on nothing else
+    /// (not on the time, a header, or data read while rendering). Where any of that matters, use
     /// `leptos_routes_with_context`: everything in this crate works with it too.
     pub fn leptos_routes<S, C, A, IV>(
         &self,
@@ -197,7 +200,7 @@ impl Auth {
         A: Fn() -> IV + Clone + Send + Sync + 'static,
         IV: leptos::prelude::IntoView + 'static,
     {
-        pages::router(self.clone(), paths, context, app)
+        pages::router(paths, context, app)
     }
 
     /// The layer every route of the app goes through: the session cookie (HTTP-only,

@@ -6,17 +6,19 @@
 //!   context, with the contexts `leptos_axum` provides (the request URL for the router, the
 //!   request's parts, `ResponseOptions`, a nonce, the server redirect); no stream, no meta
 //!   context. The hydration data is appended as `leptos_axum` appends it.
-//! - A guest's page (no session cookie, no query string) is rendered once per path; each response
-//!   gets it with a new nonce.
+//! - A page without a query string is rendered once per path and state (who is signed in, as
+//!   the auth layer found it: `PageKey`); each response gets it with a new nonce
+//!   (`PageCache`; docs/decisions/0007-pages-rendered-once-per-state.md).
 //! - A server function runs as `handle_server_fns_with_context` runs it, less a copy of the
 //!   request's parts and the redirect after a plain form post. It gets this crate's
 //!   [`RequestAuth`] context instead; `leptos_axum::extract` finds no parts.
 
 use super::layer::PageState;
+use super::page_cache::{PageCache, PageKey, Rendered, PAGE_CACHE_BYTES};
 use super::Auth;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, on, MethodFilter};
 use axum::Router;
@@ -28,8 +30,7 @@ use leptos::reactive::computed::ScopedFuture;
 use leptos::tachys::view::Position;
 use leptos_axum::{AxumRouteListing, ResponseOptions};
 use leptos_router::location::RequestUrl;
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError};
 use tower_sessions::Session;
 
 /// What a server function dispatched by [`Auth::leptos_routes`] finds in its context: the
@@ -43,19 +44,12 @@ pub struct RequestAuth {
 
 /// The pages' renderer, shared by every route's handler.
 struct Pages<C, A> {
-    auth: Auth,
     context: C,
     app: A,
-    /// A guest's page for each path, rendered once.
-    guest: RwLock<HashMap<String, Arc<Rendered>>>,
+    rendered: PageCache,
 }
 
-pub(crate) fn router<S, C, A, IV>(
-    auth: Auth,
-    paths: Vec<AxumRouteListing>,
-    context: C,
-    app: A,
-) -> Router<S>
+pub(crate) fn router<S, C, A, IV>(paths: Vec<AxumRouteListing>, context: C, app: A) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     C: Fn() + Clone + Send + Sync + 'static,
@@ -81,10 +75,9 @@ where
         );
     }
     let pages = Arc::new(Pages {
-        auth,
         context,
         app,
-        guest: RwLock::default(),
+        rendered: PageCache::new(PAGE_CACHE_BYTES),
     });
     for listing in paths {
         let pages = pages.clone();
@@ -103,21 +96,25 @@ where
     IV: IntoView + 'static,
 {
     fn respond(&self, request: Request) -> Response {
-        let (parts, _body) = request.into_parts();
-        let guest_path = self
-            .is_plain_guest_page(&parts)
-            .then(|| parts.uri.path().to_owned());
-        if let Some(path) = &guest_path {
-            let cached = self
-                .guest
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(path)
-                .cloned();
-            if let Some(rendered) = cached {
-                return rendered.respond(&Nonce::new().to_string());
+        let (mut parts, _body) = request.into_parts();
+        let key = match parts.extensions.remove::<PageState>() {
+            Some(PageState(Ok(state))) if parts.uri.query().is_none() => {
+                let key = PageKey {
+                    path: parts.uri.path().to_owned(),
+                    state,
+                };
+                if let Some(rendered) = self.rendered.get(&key) {
+                    return rendered.respond(&Nonce::new().to_string());
+                }
+                parts.extensions.insert(PageState(Ok(key.state.clone())));
+                Some(key)
             }
-        }
+            Some(state) => {
+                parts.extensions.insert(state);
+                None
+            }
+            None => None,
+        };
         let nonce = Nonce::new();
         let rendered = match self.render(parts, nonce.clone()) {
             Ok(rendered) => rendered,
@@ -131,27 +128,13 @@ where
             }
         };
         let nonce = nonce.to_string();
-        let Some(path) = guest_path else {
+        let Some(key) = key else {
             return respond(rendered.0, &rendered.1);
         };
         let rendered = Rendered::new(rendered, &nonce);
         let response = rendered.respond(&nonce);
-        self.guest
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(path, Arc::new(rendered));
+        self.rendered.insert(key, rendered);
         response
-    }
-
-    /// A guest (the auth layer found nobody signed in and nothing to tell) asking for a path
-    /// without a query: the page is the same every time but for its nonce. (Bounded: only the
-    /// app's own route paths reach here.)
-    fn is_plain_guest_page(&self, parts: &axum::http::request::Parts) -> bool {
-        parts.uri.query().is_none()
-            && matches!(
-                parts.extensions.get::<PageState>(),
-                Some(PageState(Ok(state))) if *state == self.auth.0.guest
-            )
     }
 
     /// The app for this request, as `leptos_axum` would render it, in one piece.
@@ -225,75 +208,6 @@ fn respond(html: String, options: &ResponseOptions) -> Response {
     response
 }
 
-/// A rendered page cut at its nonce, to be sent again with another.
-struct Rendered {
-    status: StatusCode,
-    headers: Vec<(header::HeaderName, Template)>,
-    html: Template,
-}
-
-impl Rendered {
-    fn new((html, options): (String, ResponseOptions), nonce: &str) -> Self {
-        let set = options.0.read().unwrap_or_else(PoisonError::into_inner);
-        let headers = set
-            .headers
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((name.clone(), Template::new(value.to_str().ok()?, nonce)))
-            })
-            .collect();
-        Self {
-            status: set.status.unwrap_or(StatusCode::OK),
-            headers,
-            html: Template::new(&html, nonce),
-        }
-    }
-
-    fn respond(&self, nonce: &str) -> Response {
-        let mut response = Response::new(Body::from(self.html.fill(nonce)));
-        *response.status_mut() = self.status;
-        let headers: &mut HeaderMap = response.headers_mut();
-        // Room for these and the ones every response gets, without growing the map.
-        headers.reserve(self.headers.len() + 8);
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        for (name, value) in &self.headers {
-            if let Ok(value) = HeaderValue::from_str(&value.fill(nonce)) {
-                headers.insert(name.clone(), value);
-            }
-        }
-        response
-    }
-}
-
-/// Text cut at every occurrence of a nonce.
-struct Template {
-    pieces: Vec<String>,
-}
-
-impl Template {
-    fn new(text: &str, nonce: &str) -> Self {
-        Self {
-            pieces: text.split(nonce).map(str::to_owned).collect(),
-        }
-    }
-
-    fn fill(&self, nonce: &str) -> String {
-        let length = self.pieces.iter().map(String::len).sum::<usize>()
-            + nonce.len() * self.pieces.len().saturating_sub(1);
-        let mut text = String::with_capacity(length);
-        for (index, piece) in self.pieces.iter().enumerate() {
-            if index > 0 {
-                text.push_str(nonce);
-            }
-            text.push_str(piece);
-        }
-        text
-    }
-}
-
 /// One server function call (see the module's documentation).
 async fn server_fn<C: Fn() + Send + 'static>(context: C, request: Request) -> Response {
     let Some(mut service) = leptos::server_fn::axum::get_server_fn_service(
@@ -330,17 +244,5 @@ async fn server_fn<C: Fn() + Send + 'static>(context: C, request: Request) -> Re
 }
 
 #[cfg(test)]
-mod tests {
-    use super::Template;
-
-    #[test]
-    fn a_template_takes_a_new_nonce_everywhere() {
-        let template = Template::new("<script nonce=\"N0nce\">a</script><p>N0nce</p>", "N0nce");
-        for nonce in ["first", "second-one"] {
-            assert_eq!(
-                template.fill(nonce),
-                format!("<script nonce=\"{nonce}\">a</script><p>{nonce}</p>")
-            );
-        }
-    }
-}
+#[path = "pages_tests.rs"]
+mod tests;

@@ -1,15 +1,16 @@
 //! `Auth::leptos_routes` renders what `leptos_axum`'s `leptos_routes_with_context` renders:
 //! the same document (but for the nonce), status and headers, for a routed app with this
-//! crate's components. If a Leptos upgrade changes what the standard path sends (new contexts,
-//! other hydration data), this fails, and the fast path must follow (or go).
-#![cfg(feature = "ssr")]
+//! crate's components, for a guest and for signed-in users, rendered fresh and from the
+//! cache. If a Leptos upgrade changes what the standard path sends (new contexts, other
+//! hydration data), this fails, and the fast path must follow (or go).
 
+use crate::server::layer::PageState;
+use crate::server::{Auth, Settings};
+use crate::{use_user, AuthProvider, AuthState, ClaimsJson, LoginLink, RequireUser, User};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_authgear::server::{Auth, Settings};
-use leptos_authgear::{use_user, AuthProvider, LoginLink, RequireUser};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use leptos_router::components::{Route, Router as LeptosRouter, Routes, A};
 use leptos_router::path;
@@ -70,6 +71,14 @@ async fn auth() -> Auth {
 
 /// Status, the headers that matter and the body with its nonce replaced by `NONCE`.
 async fn get(router: Router, path: &str) -> (StatusCode, Option<String>, String) {
+    get_with_nonce(router, path).await.0
+}
+
+/// [`get`]'s answer, and the nonce that was replaced.
+async fn get_with_nonce(
+    router: Router,
+    path: &str,
+) -> ((StatusCode, Option<String>, String), String) {
     let request = Request::get(path)
         .header("accept", "text/html")
         .body(Body::empty())
@@ -96,7 +105,7 @@ async fn get(router: Router, path: &str) -> (StatusCode, Option<String>, String)
     } else {
         body.replace(&nonce, "NONCE")
     };
-    (status, location, body)
+    ((status, location, body), nonce)
 }
 
 #[tokio::test]
@@ -139,4 +148,98 @@ async fn the_fast_path_sends_what_leptos_axum_sends() {
     assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location.as_deref(), Some("/login?return_to=/account"));
     assert!(!body.contains("Secret"), "{body}");
+}
+
+fn signed_in(subject: &str, name: &str) -> AuthState {
+    let claims = serde_json::json!({ "sub": subject, "name": name });
+    let serde_json::Value::Object(claims) = claims else {
+        unreachable!("an object");
+    };
+    AuthState {
+        user: Some(User {
+            display_name: name.into(),
+            email: None,
+            email_verified: false,
+            subject: subject.into(),
+            claims_json: ClaimsJson::new(&claims),
+            session_ends_at: 1_800_000_000,
+            access_token_expires_at: Some(1_800_000_060),
+            refreshes: 0,
+            last_refreshed_at: None,
+        }),
+        session_ended: false,
+        account_settings_url: Some("https://auth.example/settings".into()),
+        demo_provider: false,
+    }
+}
+
+/// The app's routes, served the standard way and the fast way, as the auth layer would have
+/// found `state` for every request.
+async fn both_paths(state: AuthState) -> (Router, Router) {
+    let auth = auth().await;
+    let options = LeptosOptions::builder().output_name("pages-test").build();
+    let routes = generate_route_list(App);
+    let found = axum::Extension(PageState(Ok(state)));
+    let standard = Router::new()
+        .leptos_routes(&options, routes.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .layer(found.clone())
+        .with_state(options.clone());
+    let fast: Router = auth
+        .leptos_routes(routes, || (), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .layer(found);
+    (standard, fast)
+}
+
+#[tokio::test]
+async fn a_signed_in_page_from_the_cache_is_the_page_rendered_for_that_user() {
+    for (subject, name) in [("ada", "Ada Lovelace"), ("bob", "Bob")] {
+        let (standard, fast) = both_paths(signed_in(subject, name)).await;
+        for path in ["/", "/account"] {
+            let expected = get(standard.clone(), path).await;
+            assert_eq!(expected.0, StatusCode::OK, "{path}");
+            let mut nonces = Vec::new();
+            // The first answer is rendered, the next ones come from the cache.
+            for _ in 0..3 {
+                let (actual, nonce) = get_with_nonce(fast.clone(), path).await;
+                assert_eq!(actual, expected, "{subject} {path}");
+                nonces.push(nonce);
+            }
+            nonces.dedup();
+            assert_eq!(nonces.len(), 3, "a new nonce each time: {nonces:?}");
+        }
+        let (_, _, home) = get(fast, "/").await;
+        assert!(home.contains(name), "{home}");
+    }
+}
+
+#[tokio::test]
+async fn users_never_get_each_others_page() {
+    let ada = signed_in("ada", "Ada Lovelace");
+    // What a "Refresh profile" can change: the claims, nothing the key hashes.
+    let ada_later = signed_in("ada", "Ada King");
+    let auth = auth().await;
+    let options = LeptosOptions::builder().output_name("pages-test").build();
+    let fast: Router = auth.leptos_routes(generate_route_list(App), || (), {
+        let options = options.clone();
+        move || shell(options.clone())
+    });
+    // One renderer, one cache, the state of each request set as the auth layer sets it.
+    for (state, shown, not_shown) in [
+        (ada.clone(), "Ada Lovelace", "Bob"),
+        (signed_in("bob", "Bob"), "Bob", "Ada"),
+        (ada_later, "Ada King", "Ada Lovelace"),
+        (ada, "Ada Lovelace", "Ada King"),
+    ] {
+        let router = fast.clone().layer(axum::Extension(PageState(Ok(state))));
+        let (status, _, home) = get(router, "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(home.contains(shown), "{shown} in {home}");
+        assert!(!home.contains(not_shown), "{not_shown} in {home}");
+    }
 }
