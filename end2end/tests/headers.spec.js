@@ -88,6 +88,47 @@ test('the guest page gets a new nonce on every response, on every inline script'
   expect(violations).toEqual([]);
 });
 
+test('signed-in pages come from the page cache per user: each user their own page, a new nonce every time', async ({ browser }) => {
+  const users = ['cache-ada@example.com', 'cache-grace@example.com'];
+  const pages = [];
+  for (const email of users) {
+    const context = await browser.newContext({ baseURL: TEST.appUrl });
+    const page = await context.newPage();
+    await logIn(page, email);
+    pages.push(page);
+  }
+  // In turns, so that each user's second answer comes from the cache while the other's exists.
+  const sent = users.map(() => []);
+  for (let round = 0; round < 2; round++) {
+    for (const [index, page] of pages.entries()) {
+      const response = await page.request.get('/');
+      expect(response.status()).toBe(200);
+      const nonce = directives(response.headers()['content-security-policy'])['script-src']
+        .find((v) => v.startsWith("'nonce-")).slice(7, -1);
+      sent[index].push({ nonce, body: await response.text() });
+    }
+  }
+  for (const [index, [first, second]] of sent.entries()) {
+    const other = users[1 - index];
+    expect(first.body).toContain(`Welcome ${users[index]}!`);
+    expect(second.body).toContain(`Welcome ${users[index]}!`);
+    expect(first.body + second.body).not.toContain(other);
+    expect(second.nonce).not.toBe(first.nonce);
+    expect(second.body).not.toContain(first.nonce);
+    expect(first.body.replaceAll(first.nonce, 'N')).toBe(second.body.replaceAll(second.nonce, 'N'));
+  }
+  // A page from the cache hydrates under its own nonce.
+  const page = pages[0];
+  const violations = [];
+  page.on('console', (message) => message.type() === 'error' && violations.push(message.text()));
+  page.on('pageerror', (error) => violations.push(error.message));
+  await page.reload();
+  await expectHydrated(page);
+  await expect(page.locator('#profileDropDown')).toHaveText(`Welcome ${users[0]}!`);
+  expect(violations).toEqual([]);
+  for (const page of pages) await page.context().close();
+});
+
 test('the release bundle: content-hashed names, immutable, precompressed; cached on a second visit', async ({ page, request }) => {
   const html = await (await request.get('/')).text();
   const linked = [...html.matchAll(/\/pkg\/authgear-leptos\.([0-9a-f]{16})\.(js|wasm|css)/g)];

@@ -74,6 +74,9 @@ impl PageCache {
         }
         // Each change is one insert or remove and its count: a poisoned lock is still good.
         let mut pages = self.pages.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(replaced) = pages.by_key.remove(&key) {
+            pages.bytes -= replaced.size() + path_len;
+        }
         while pages.bytes + size > self.limit {
             // An arbitrary one, at no cost: it is rendered again when it is asked for.
             let Some(victim) = pages.by_key.keys().next().map(|key| PageKey {
@@ -86,9 +89,7 @@ impl PageCache {
                 pages.bytes -= gone.size() + victim.path.len();
             }
         }
-        if let Some(replaced) = pages.by_key.insert(key, Arc::new(rendered)) {
-            pages.bytes -= replaced.size() + path_len;
-        }
+        pages.by_key.insert(key, Arc::new(rendered));
         pages.bytes += size;
     }
 }
