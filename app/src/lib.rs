@@ -12,6 +12,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod csp;
 mod home;
+#[cfg(feature = "ssr")]
+mod hydration;
 mod layout;
 mod sync_hydrate;
 
@@ -25,6 +27,7 @@ use sync_hydrate::SyncHydrate;
 /// The whole document, rendered by the server: the head, then [`App`] in the body.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use hydration::HydrationScript;
     csp::set_header();
     view! {
         <!DOCTYPE html>
@@ -37,7 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScript options/>
             </head>
             <body>
                 <App/>

@@ -82,4 +82,6 @@ for (const r of rows) {
   if (r.failing.length) console.log(`\n${r.name}: audits below 1 in some run: ${r.failing.join(', ')}`);
 }
 stopAll();
-fs.rmSync(scratch, { recursive: true, force: true });
+// BENCH_KEEP_SCRATCH=1 keeps the JSON reports (report-<n>.json), e.g. for the LCP's phases.
+if (process.env.BENCH_KEEP_SCRATCH) console.error(`kept ${scratch}`);
+else fs.rmSync(scratch, { recursive: true, force: true });

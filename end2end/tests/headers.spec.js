@@ -134,6 +134,10 @@ test('the release bundle: content-hashed names, immutable, precompressed; cached
   const linked = [...html.matchAll(/\/pkg\/authgear-leptos\.([0-9a-f]{16})\.(js|wasm|css)/g)];
   expect(new Set(linked.map((m) => m[2]))).toEqual(new Set(['js', 'wasm', 'css']));
   expect(new Set(linked.map((m) => m[1])).size, 'one hash for the three').toBe(1);
+  // The JS module is preloaded; the WASM is not, so that it never takes the bandwidth the
+  // stylesheet and the first paint need (docs/decisions/0008).
+  expect(html).toMatch(/<link rel="modulepreload" href="\/pkg\/authgear-leptos\.[0-9a-f]{16}\.js"/);
+  expect(html).not.toMatch(/rel="preload"[^>]*\.wasm/);
   for (const url of new Set(linked.map((m) => m[0]))) {
     const plain = await request.get(url, { headers: { 'accept-encoding': 'identity' } });
     expect(plain.headers()['cache-control'], url).toBe('public, max-age=31536000, immutable');
