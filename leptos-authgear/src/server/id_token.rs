@@ -4,7 +4,9 @@
 //! §3.2.2.9) to the client. They are checked here, for the login and for every refresh.
 
 use crate::server::oidc::IdTokenError;
-use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier};
+use crate::server::provider_key::ProviderKey;
+use openidconnect::core::{CoreIdToken, CoreIdTokenClaims};
+use openidconnect::IdTokenVerifier;
 use openidconnect::{AccessToken, AccessTokenHash, Audience, ClientId, NonceVerifier};
 
 /// How far in the future `iat` may be: the provider's clock against ours.
@@ -13,7 +15,7 @@ pub(crate) const IAT_LEEWAY_SECS: i64 = 60;
 /// The claims of `id_token`, once it passes every check; `now` is Unix time.
 pub(crate) fn verify<'a>(
     id_token: &'a CoreIdToken,
-    verifier: &CoreIdTokenVerifier<'_>,
+    verifier: &IdTokenVerifier<'_, ProviderKey>,
     nonce: impl NonceVerifier,
     access_token: &AccessToken,
     client_id: &ClientId,

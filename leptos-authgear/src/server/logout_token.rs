@@ -4,9 +4,10 @@
 //! an `events` claim, `sub` and/or `sid`, no `exp` required). The signature check uses the
 //! same JWKS and algorithms as ID tokens, through openidconnect's `JsonWebKey`.
 
+use crate::server::provider_key::ProviderKey;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
+use openidconnect::core::CoreJwsSigningAlgorithm;
 use openidconnect::JsonWebKey;
 use serde::Deserialize;
 use serde_json::Value;
@@ -51,7 +52,7 @@ pub enum LogoutTokenError {
 pub struct Expected<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
-    pub keys: &'a [CoreJsonWebKey],
+    pub keys: &'a [ProviderKey],
     pub algorithms: &'a [CoreJwsSigningAlgorithm],
     pub now: i64,
 }

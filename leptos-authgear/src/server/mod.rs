@@ -14,6 +14,7 @@ pub(crate) mod oidc;
 mod page_cache;
 mod pages;
 pub(crate) mod provider_http;
+pub(crate) mod provider_key;
 pub(crate) mod refresh_backoff;
 pub(crate) mod return_to;
 pub(crate) mod routes;

@@ -5,14 +5,16 @@
 use crate::server::configuration::{AppUrl, ProviderSettings};
 use crate::server::id_token;
 use crate::server::provider_http::ProviderHttp;
+use crate::server::provider_key::ProviderKey;
 use crate::server::session::{unix_now, LoginTransaction, SignedInUser, TokenSet, UserClaims};
+use openidconnect::core::CoreJwsSigningAlgorithm;
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClient,
-    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
-    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
-    CoreResponseType, CoreSubjectIdentifierType, CoreTokenResponse,
+    CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClientAuthMethod,
+    CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken,
+    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenIntrospectionResponse,
+    CoreTokenResponse,
 };
-use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 use openidconnect::{
     AccessToken, AdditionalClaims, AdditionalProviderMetadata, AuthType, AuthenticationFlow,
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
@@ -21,14 +23,27 @@ use openidconnect::{
     SubjectIdentifier, TokenResponse, UserInfoClaims,
 };
 use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
+use openidconnect::{EmptyAdditionalClaims, JsonWebKeySet, StandardErrorResponse};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use url::Url;
 
 /// The client as `from_provider_metadata` builds it: authorization endpoint set, token and
-/// userinfo endpoints present if discovery listed them.
-type DiscoveredClient = CoreClient<
+/// userinfo endpoints present if discovery listed them. openidconnect's `CoreClient` but for
+/// the provider's keys ([`ProviderKey`]: RSA signatures verified by `ring`).
+type DiscoveredClient = openidconnect::Client<
+    EmptyAdditionalClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    ProviderKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    CoreTokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
@@ -54,7 +69,7 @@ type DiscoveredMetadata = ProviderMetadata<
     CoreGrantType,
     CoreJweContentEncryptionAlgorithm,
     CoreJweKeyManagementAlgorithm,
-    CoreJsonWebKey,
+    ProviderKey,
     CoreResponseMode,
     CoreResponseType,
     CoreSubjectIdentifierType,
@@ -341,7 +356,7 @@ impl Provider {
         } = metadata.additional_metadata().clone();
         let jwks = metadata.jwks().clone();
         let signing_algs = metadata.id_token_signing_alg_values_supported().clone();
-        let client = CoreClient::from_provider_metadata(
+        let client = DiscoveredClient::from_provider_metadata(
             metadata,
             self.settings.client_id.clone(),
             Some(self.settings.client_secret.clone()),
@@ -394,7 +409,7 @@ pub struct OidcClient {
     end_session_endpoint: Option<Url>,
     revocation_endpoint: Option<Url>,
     /// For logout tokens, which openidconnect does not verify itself.
-    jwks: CoreJsonWebKeySet,
+    jwks: JsonWebKeySet<ProviderKey>,
     signing_algs: Vec<CoreJwsSigningAlgorithm>,
     // For the revocation request, which openidconnect's typed client only offers when the
     // endpoint is known at compile time.
