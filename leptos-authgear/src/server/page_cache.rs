@@ -136,6 +136,14 @@ impl Rendered {
         response
     }
 
+    /// False when the render set a cookie: a cookie is this response's, never another's.
+    pub(super) fn may_be_sent_again(&self) -> bool {
+        !self
+            .headers
+            .iter()
+            .any(|(name, _)| name == header::SET_COOKIE)
+    }
+
     /// The bytes it holds, roughly (the text; not the allocations' overhead).
     fn size(&self) -> usize {
         self.html.size()
@@ -180,6 +188,18 @@ mod tests {
     use super::{PageCache, PageKey, Rendered, Template};
     use crate::AuthState;
     use leptos_axum::ResponseOptions;
+
+    #[test]
+    fn a_page_that_sets_a_cookie_is_not_sent_again() {
+        let plain = ResponseOptions::default();
+        assert!(Rendered::new(("page".into(), plain), "n").may_be_sent_again());
+        let with_cookie = ResponseOptions::default();
+        with_cookie.insert_header(
+            axum::http::header::SET_COOKIE,
+            axum::http::HeaderValue::from_static("pref=1"),
+        );
+        assert!(!Rendered::new(("page".into(), with_cookie), "n").may_be_sent_again());
+    }
 
     #[test]
     fn the_cache_keeps_within_its_bytes() {

@@ -133,7 +133,9 @@ where
         };
         let rendered = Rendered::new(rendered, &nonce);
         let response = rendered.respond(&nonce);
-        self.rendered.insert(key, rendered);
+        if rendered.may_be_sent_again() {
+            self.rendered.insert(key, rendered);
+        }
         response
     }
 
