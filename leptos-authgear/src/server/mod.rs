@@ -20,6 +20,7 @@ pub(crate) mod return_to;
 pub(crate) mod routes;
 pub mod same_origin;
 pub(crate) mod session;
+mod stored_id_token;
 pub mod stores;
 pub(crate) mod tokens;
 

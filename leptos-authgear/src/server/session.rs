@@ -39,7 +39,9 @@ pub struct LoginTransaction {
 pub struct TokenSet {
     pub access_token: String,
     pub refresh_token: Option<String>,
-    /// The raw ID token, kept as `id_token_hint` for logout.
+    /// The raw ID token, kept as `id_token_hint` for logout (stored decoded:
+    /// `stored_id_token`).
+    #[serde(with = "crate::server::stored_id_token")]
     pub id_token: String,
     /// Unix time at which the access token expires, when the provider said.
     pub access_token_expires_at: Option<i64>,
