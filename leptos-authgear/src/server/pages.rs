@@ -104,7 +104,8 @@ where
                     state,
                 };
                 if let Some(rendered) = self.rendered.get(&key) {
-                    return rendered.respond(&Nonce::new().to_string());
+                    // The nonce as the `str` it holds: no formatting, no copy.
+                    return rendered.respond(&Nonce::new());
                 }
                 parts.extensions.insert(PageState(Ok(key.state.clone())));
                 Some(key)
@@ -127,12 +128,12 @@ where
                     .into_response();
             }
         };
-        let nonce = nonce.to_string();
+        let nonce: &str = &nonce;
         let Some(key) = key else {
             return respond(rendered.0, &rendered.1);
         };
-        let rendered = Rendered::new(rendered, &nonce);
-        let response = rendered.respond(&nonce);
+        let rendered = Rendered::new(rendered, nonce);
+        let response = rendered.respond(nonce);
         if rendered.may_be_sent_again() {
             self.rendered.insert(key, rendered);
         }
@@ -179,7 +180,7 @@ where
             .ok_or(RenderError("the page waited for something"))?;
         for script in scripts {
             html.push_str("<script nonce=\"");
-            html.push_str(&nonce.to_string());
+            html.push_str(&nonce);
             html.push_str("\">");
             html.push_str(&script);
             html.push_str("</script>");
