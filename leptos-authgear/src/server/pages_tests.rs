@@ -108,8 +108,9 @@ async fn get_with_nonce(
     ((status, location, body), nonce)
 }
 
-#[tokio::test]
-async fn the_fast_path_sends_what_leptos_axum_sends() {
+/// The app's routes, served the standard way and the fast way, each wrapped by `wrap` (the
+/// auth layer, or the state the auth layer would have found).
+async fn both_paths(wrap: impl Fn(&Auth, Router) -> Router) -> (Router, Router) {
     let auth = auth().await;
     let options = LeptosOptions::builder().output_name("pages-test").build();
     let routes = generate_route_list(App);
@@ -118,14 +119,19 @@ async fn the_fast_path_sends_what_leptos_axum_sends() {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .layer(auth.layer())
         .with_state(options.clone());
-    let fast: Router = auth
-        .leptos_routes(routes, || (), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
-        .layer(auth.layer());
+    let fast = auth.leptos_routes(routes, || (), move || shell(options.clone()));
+    (wrap(&auth, standard), wrap(&auth, fast))
+}
+
+/// What the auth layer would have found for every request: `state`.
+fn found(state: AuthState) -> axum::Extension<PageState> {
+    axum::Extension(PageState(Ok(state)))
+}
+
+#[tokio::test]
+async fn the_fast_path_sends_what_leptos_axum_sends() {
+    let (standard, fast) = both_paths(|auth, router| router.layer(auth.layer())).await;
     for path in ["/", "/account"] {
         let expected = get(standard.clone(), path).await;
         // Twice: the second answer of a guest's page is the one rendered once.
@@ -173,33 +179,11 @@ fn signed_in(subject: &str, name: &str) -> AuthState {
     }
 }
 
-/// The app's routes, served the standard way and the fast way, as the auth layer would have
-/// found `state` for every request.
-async fn both_paths(state: AuthState) -> (Router, Router) {
-    let auth = auth().await;
-    let options = LeptosOptions::builder().output_name("pages-test").build();
-    let routes = generate_route_list(App);
-    let found = axum::Extension(PageState(Ok(state)));
-    let standard = Router::new()
-        .leptos_routes(&options, routes.clone(), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
-        .layer(found.clone())
-        .with_state(options.clone());
-    let fast: Router = auth
-        .leptos_routes(routes, || (), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
-        .layer(found);
-    (standard, fast)
-}
-
 #[tokio::test]
 async fn a_signed_in_page_from_the_cache_is_the_page_rendered_for_that_user() {
     for (subject, name) in [("ada", "Ada Lovelace"), ("bob", "Bob")] {
-        let (standard, fast) = both_paths(signed_in(subject, name)).await;
+        let (standard, fast) =
+            both_paths(|_, router| router.layer(found(signed_in(subject, name)))).await;
         for path in ["/", "/account"] {
             let expected = get(standard.clone(), path).await;
             assert_eq!(expected.0, StatusCode::OK, "{path}");
@@ -223,12 +207,7 @@ async fn users_never_get_each_others_page() {
     let ada = signed_in("ada", "Ada Lovelace");
     // What a "Refresh profile" can change: the claims, nothing the key hashes.
     let ada_later = signed_in("ada", "Ada King");
-    let auth = auth().await;
-    let options = LeptosOptions::builder().output_name("pages-test").build();
-    let fast: Router = auth.leptos_routes(generate_route_list(App), || (), {
-        let options = options.clone();
-        move || shell(options.clone())
-    });
+    let (_, fast) = both_paths(|_, router| router).await;
     // One renderer, one cache, the state of each request set as the auth layer sets it.
     for (state, shown, not_shown) in [
         (ada.clone(), "Ada Lovelace", "Bob"),
@@ -236,7 +215,7 @@ async fn users_never_get_each_others_page() {
         (ada_later, "Ada King", "Ada Lovelace"),
         (ada, "Ada Lovelace", "Ada King"),
     ] {
-        let router = fast.clone().layer(axum::Extension(PageState(Ok(state))));
+        let router = fast.clone().layer(found(state));
         let (status, _, home) = get(router, "/").await;
         assert_eq!(status, StatusCode::OK);
         assert!(home.contains(shown), "{shown} in {home}");

@@ -154,47 +154,43 @@ impl JsonWebKey for ProviderKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::rand::SystemRandom;
-    use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256, RSA_PSS_SHA256};
+    /// A 2,048-bit RSA public key made for these tests (`openssl genpkey -algorithm RSA`; the
+    /// private key was not kept), and its signatures of [`MESSAGE`] made with `openssl dgst
+    /// -sha256 -sign` (PKCS#1 v1.5, and PSS with SHA-256 and a 32-byte salt), base64url.
+    const MESSAGE: &[u8] = b"header.payload";
+    const MODULUS: &str = concat!(
+        "0LZcJNVHYKjue3fJO6aV91s1HQeOcux13zCYEH5QUbbNRINEwR8zKyEqnKzCKFrRlCboSBISgXmVy4Z0",
+        "9ddyxfMxl2rP_PcZS_BuSYC5EU84GG6bWJDJfwYknkntRVJpu1flxKwyd4HWIszOufJ9uer92lL5784M",
+        "16F_81brNCghyaUWBNBaGnm2pVvDyHj5LyA-ewtBISDqbV62IPoLu9-79j4jLQSUO9h5F1C_5IIBUnxJ",
+        "0MnmByWlOnhbHH168ezxMAydLSdJbwXaUMk8pEEIj0TbFJfvajsINAOPPoH5Q02WxForAqMIgJXRsh9p",
+        "QkHVBraRTVFA3MHxYtYtbw",
+    );
+    const PKCS1_SHA256: &str = concat!(
+        "rSVjtufNlLGoeiR62xv2-THchG7ix89_RBl38DMBQ0ZGNWkRdEn3TQKgICiAUSdI3egH24WD39SMAdnC",
+        "JdNrZvSj52G2tjAcnVxnnVG1kkxmRdH0BEv--4HjZfhorZBKsjqbVNlBZWnlsvt6GwGVD_OZON7nX8cZ",
+        "UpxDvcPmHuj3RICHXQVlvJW4FVBF6YDt-wmHVXkNZstvczyYjvxjbpnJCdFKvKLnkp0wsPBYrWbNDF6i",
+        "WWScSVkfmHwLEnPSD-j17WU7YOjvqLA3YVCCpfDw4O1n8LxnwZzw_hOzm0PPcF3HJ1DVqh2MhSg2rOyO",
+        "KSLj-eIQHp58HT0zjrWNvg",
+    );
+    const PSS_SHA256: &str = concat!(
+        "hf-6Jr6YO5LgrIuUM2zPM4WzVRTzNniLukDkYssZp1pWy-eB0-8u2jmr8K8AsA498tPWSnmFv5hU8GOE",
+        "yWuFey2ZIvbhBhb0d2JBw7RC5AMlZIfzdI6ScKxdKrwIadR-nhjAyoOWef_pgvy_cuZkxyw-DnwxTSe4",
+        "5C_KvJlm3jtNd547mpQ6-S_Ae7Kt--usqTcsgQR5v2VCyWPh_hb_RikmI3bXXqbEwZcQzLEg29GVqVzI",
+        "KuQoRImZEEsSwiYbBJuJRa6FgxJrXaXQIfe5fAKs_36612y4_IRRAi_Wa7i8qet22E4jLyKcwbsEQhM_",
+        "q10PxtqcK2SXL9QFVXf9TA",
+    );
 
-    /// A key made for these tests only (`openssl genpkey -algorithm RSA`).
-    const TEST_KEY: &str = include_str!("testdata/rsa-2048-test-only.pem");
-
-    fn key_pair() -> RsaKeyPair {
-        let base64: String = TEST_KEY
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(base64)
-            .expect("PEM");
-        RsaKeyPair::from_pkcs8(&der).expect("PKCS#8")
+    fn decoded(base64url: &str) -> Vec<u8> {
+        URL_SAFE_NO_PAD.decode(base64url).expect("base64url")
     }
 
-    /// The key pair's public key as a JWK, with `extra` members.
-    fn jwk(pair: &RsaKeyPair, extra: serde_json::Value) -> serde_json::Value {
-        let public: RsaPublicKeyComponents<Vec<u8>> = pair.public().into();
-        let mut jwk = serde_json::json!({
-            "kty": "RSA",
-            "kid": "test",
-            "n": URL_SAFE_NO_PAD.encode(&public.n),
-            "e": URL_SAFE_NO_PAD.encode(&public.e),
-        });
+    /// The test key as a JWK, with `extra` members.
+    fn jwk(extra: serde_json::Value) -> serde_json::Value {
+        let mut jwk = serde_json::json!({ "kty": "RSA", "kid": "test", "n": MODULUS, "e": "AQAB" });
         if let (Some(jwk), serde_json::Value::Object(extra)) = (jwk.as_object_mut(), extra) {
             jwk.extend(extra);
         }
         jwk
-    }
-
-    fn sign(
-        pair: &RsaKeyPair,
-        padding: &'static dyn signature::RsaEncoding,
-        message: &[u8],
-    ) -> Vec<u8> {
-        let mut signature = vec![0; pair.public().modulus_len()];
-        pair.sign(padding, &SystemRandom::new(), message, &mut signature)
-            .expect("sign");
-        signature
     }
 
     /// Both keys' answers, `ProviderKey`'s and openidconnect's own, for one signature.
@@ -223,21 +219,14 @@ mod tests {
     #[test]
     fn ring_answers_as_openidconnect_does() {
         use CoreJwsSigningAlgorithm as Alg;
-        let pair = key_pair();
-        let message = b"header.payload";
-        let pkcs1 = sign(&pair, &RSA_PKCS1_SHA256, message);
-        let pss = sign(&pair, &RSA_PSS_SHA256, message);
+        let message = MESSAGE;
+        let pkcs1 = decoded(PKCS1_SHA256);
+        let pss = decoded(PSS_SHA256);
         let mut tampered = pkcs1.clone();
         tampered[10] ^= 1;
-        let plain = jwk(&pair, serde_json::json!({}));
+        let plain = jwk(serde_json::json!({}));
         let cases = [
-            (
-                &plain,
-                Alg::RsaSsaPkcs1V15Sha256,
-                &message[..],
-                &pkcs1,
-                Ok(()),
-            ),
+            (&plain, Alg::RsaSsaPkcs1V15Sha256, message, &pkcs1, Ok(())),
             (&plain, Alg::RsaSsaPssSha256, message, &pss, Ok(())),
             (
                 &plain,
@@ -268,21 +257,21 @@ mod tests {
                 Err("bad signature"),
             ),
             (
-                &jwk(&pair, serde_json::json!({ "use": "sig", "alg": "RS256" })),
+                &jwk(serde_json::json!({ "use": "sig", "alg": "RS256" })),
                 Alg::RsaSsaPkcs1V15Sha256,
                 message,
                 &pkcs1,
                 Ok(()),
             ),
             (
-                &jwk(&pair, serde_json::json!({ "use": "enc" })),
+                &jwk(serde_json::json!({ "use": "enc" })),
                 Alg::RsaSsaPkcs1V15Sha256,
                 message,
                 &pkcs1,
                 Err("invalid key"),
             ),
             (
-                &jwk(&pair, serde_json::json!({ "alg": "RS384" })),
+                &jwk(serde_json::json!({ "alg": "RS384" })),
                 Alg::RsaSsaPkcs1V15Sha256,
                 message,
                 &pkcs1,
