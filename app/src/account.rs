@@ -46,8 +46,9 @@ fn AccountDetails() -> impl IntoView {
 }
 
 /// "Check access token": a server function that gets a fresh access token. A 401 (the session
-/// ended meanwhile) becomes a login that comes back to this page.
-#[component]
+/// ended meanwhile) becomes a login that comes back to this page. An island: the rest of the
+/// page is HTML from the server.
+#[island]
 fn TokenCheck() -> impl IntoView {
     let check = Action::new(|_: &()| token_status());
     let pending = check.pending();

@@ -11,8 +11,9 @@ use leptos_authgear::{
 
 /// `/`: the guest view, or the signed-in user's details. Who is signed in comes from
 /// `leptos-authgear`'s `AuthProvider`: the server rendered the page with it, hydration reads the
-/// same, and it turns to the guest view when the session ends elsewhere.
-#[component]
+/// same, and it turns to the guest view when the session ends elsewhere. An island: all of it
+/// can change in the browser.
+#[island]
 pub fn Home() -> impl IntoView {
     let auth = use_auth();
     let user = auth.user();
@@ -54,13 +55,9 @@ fn Guest(ended: bool) -> impl IntoView {
 fn SignedIn(user: User, auth: AuthContext) -> impl IntoView {
     let settings_url = auth.account_settings_url();
     let welcome = format!("Welcome {}!", user.display_name);
-    let initial = user
-        .display_name
-        .chars()
-        .next()
-        .unwrap_or('?')
-        .to_uppercase()
-        .to_string();
+    // Upper-cased by the stylesheet: `char::to_uppercase` would bring Unicode's case tables
+    // (about 12 KB) into the WASM bundle.
+    let initial = user.display_name.chars().next().unwrap_or('?').to_string();
     let (shown, set_shown) = signal(user);
     let refresh = Action::new(|_: &()| profile());
     let pending = refresh.pending();

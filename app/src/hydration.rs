@@ -13,10 +13,14 @@ use leptos::prelude::*;
 pub fn HydrationScript(options: LeptosOptions) -> impl IntoView {
     let bundle = format!("/{}/{}", options.site_pkg_dir, options.output_name);
     // wasm-bindgen's `--target web` module: `default` instantiates the WASM, `hydrate` is the
-    // frontend crate's entry point.
+    // frontend crate's entry point, and each island is an export named by its element's
+    // `data-component` (Leptos' own island script, less the children callbacks: no island here
+    // has children). Then `data-hydrated` says the page is interactive.
     let script = format!(
         "import('{bundle}.js').then(m=>{{\
-         const go=()=>m.default({{module_or_path:'{bundle}.wasm'}}).then(()=>m.hydrate());\
+         const go=()=>m.default({{module_or_path:'{bundle}.wasm'}}).then(()=>{{m.hydrate();\
+         for(const el of document.querySelectorAll('leptos-island'))m[el.dataset.component](el);\
+         document.querySelector('div.app').dataset.hydrated='true'}});\
          'requestIdleCallback' in window?requestIdleCallback(go,{{timeout:2000}}):go()}})"
     );
     view! {

@@ -8,20 +8,28 @@ use leptos_router::components::A;
 /// The app name, the account link and who is signed in, on every page.
 #[component]
 pub fn Header() -> impl IntoView {
-    let user = use_user();
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Log in with Authgear"</a>
             <nav class="nav">
                 <A href="/account" attr:id="accountLink">"Account"</A>
             </nav>
-            <span class="login-state" id="loginState">
-                {move || match user.get() {
-                    Some(user) => format!("Signed in as {}", user.display_name),
-                    None => "Not signed in".to_owned(),
-                }}
-            </span>
+            <LoginState/>
         </header>
+    }
+}
+
+/// Who is signed in: an island, as it changes when the session does.
+#[island]
+fn LoginState() -> impl IntoView {
+    let user = use_user();
+    view! {
+        <span class="login-state" id="loginState">
+            {move || match user.get() {
+                Some(user) => format!("Signed in as {}", user.display_name),
+                None => "Not signed in".to_owned(),
+            }}
+        </span>
     }
 }
 

@@ -2,7 +2,9 @@
 //! `leptos-authgear`; this crate only uses its public API.
 //!
 //! Built twice: with `ssr` into the server (rendering and server functions), and with
-//! `hydrate` into the WASM bundle that makes the server-rendered page interactive.
+//! `hydrate` into the WASM bundle that makes the server-rendered page interactive. Leptos'
+//! islands: only the components marked `#[island]` run in the browser
+//! (docs/decisions/0010-islands.md); the rest is HTML from the server.
 
 // The view types of nested components are deep.
 #![recursion_limit = "256"]
@@ -15,14 +17,12 @@ mod home;
 #[cfg(feature = "ssr")]
 mod hydration;
 mod layout;
-mod sync_hydrate;
 
 use layout::Unavailable;
 use leptos::prelude::*;
 use leptos_authgear::AuthProvider;
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
-use sync_hydrate::SyncHydrate;
 
 /// The whole document, rendered by the server: the head, then [`App`] in the body.
 #[cfg(feature = "ssr")]
@@ -52,22 +52,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The app: `/` (everyone) and `/account` (signed-in users only).
 #[component]
 pub fn App() -> impl IntoView {
-    // Flips to true once the WASM bundle has hydrated the page (Effects run in the browser only).
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
     view! {
-        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+        // `data-hydrated` turns "true" once the page's islands are hydrated (hydration.rs).
+        <div class="app" data-hydrated="false">
             <AuthProvider>
                 <Router>
                     <layout::Header/>
                     <main class="page">
                         // The routes are always there (Leptos lists them by rendering this);
                         // each page says when the server could not read the session.
-                        // Flat routes: they hydrate synchronously (nested `<Routes>` would bring
-                        // the async hydration machinery into the WASM bundle).
                         <FlatRoutes fallback=|| view! { <layout::NotFound/> }>
-                            <Route path=path!("/") view=|| SyncHydrate(view! { <Unavailable><home::Home/></Unavailable> })/>
-                            <Route path=path!("/account") view=|| SyncHydrate(view! { <Unavailable><account::Account/></Unavailable> })/>
+                            <Route path=path!("/") view=|| view! { <Unavailable><home::Home/></Unavailable> }/>
+                            <Route path=path!("/account") view=|| view! { <Unavailable><account::Account/></Unavailable> }/>
                         </FlatRoutes>
                     </main>
                 </Router>

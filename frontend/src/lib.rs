@@ -1,7 +1,9 @@
-//! The WASM entry point: hydrates the server-rendered page.
+//! The WASM entry point: prepares the page's islands, which the page's script then hydrates
+//! one by one (each `#[island]` of the app and of `leptos-authgear` is an export of this
+//! bundle).
 
-// The app's view types are deep (typed, not boxed, children).
-#![recursion_limit = "256"]
+// Links the app, whose islands are the bundle's exports (nothing here calls it).
+use app as _;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -10,5 +12,5 @@ pub fn hydrate() {
     // the formatting it pulls in would grow the release bundle (bench/README.md).
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -19,11 +19,21 @@ pub struct AuthContext {
     /// Set when the session ends while the page is open.
     ended: RwSignal<bool>,
     /// Set when this tab logs out: the page is going, and what follows from the session's end
-    /// here (a protected page sending the user to the login) must not race the logout.
+    /// here (a protected page sending the user to the login) must not race the logout. Read by
+    /// the session watcher, in the browser only.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     leaving: StoredValue<bool>,
 }
 
 impl AuthContext {
+    fn new(state: Result<AuthState, AuthError>) -> Self {
+        AuthContext {
+            state: RwSignal::new(state),
+            ended: RwSignal::new(false),
+            leaving: StoredValue::new(false),
+        }
+    }
+
     /// The signed-in user, `None` for a guest or once the session has ended.
     pub fn user(&self) -> Signal<Option<User>> {
         let (state, ended) = (self.state, self.ended);
@@ -50,8 +60,9 @@ impl AuthContext {
         self.ended.set(true);
     }
 
-    /// Marks this tab as logging out (see [`LogoutButton`]).
-    fn leave(&self) {
+    /// Marks this tab as logging out (the session watcher sees a [`LogoutButton`]'s form go).
+    #[cfg(feature = "hydrate")]
+    pub(crate) fn leave(&self) {
         self.leaving.set_value(true);
     }
 
@@ -102,37 +113,52 @@ impl AuthContext {
 /// an expired or revoked session) each shows the guest view within moments, and a login in
 /// one tab shows in the others (one tab listens to [`EVENTS_PATH`](crate::EVENTS_PATH) and tells
 /// the others; each also asks [`STATUS_PATH`](crate::STATUS_PATH) every 30 seconds and on focus).
+///
+/// With Leptos' islands (this crate's feature `islands`), it renders on the server only and
+/// puts the session watcher in an island of its own; every island of the page shares the
+/// page's state (see [`use_auth`]).
 #[component]
 pub fn AuthProvider<T: IntoView + 'static>(
     /// The app (typed, not boxed as an `AnyView`: in the browser, boxing a view brings its
     /// asynchronous hydration code into the bundle).
     children: TypedChildren<T>,
 ) -> impl IntoView {
-    let state = initial_state();
-    let json = serde_json::to_string(&state)
+    let auth = page_auth();
+    let json = auth
+        .state
+        .with_untracked(serde_json::to_string)
         .map(|json| json.replace('<', "\\u003c"))
         .unwrap_or_default();
-    let signed_in = state.as_ref().is_ok_and(|state| state.user.is_some());
-    let auth = AuthContext {
-        state: RwSignal::new(state),
-        ended: RwSignal::new(false),
-        leaving: StoredValue::new(false),
-    };
     provide_context(auth);
-    crate::tabs::watch_session(auth, signed_in);
     view! {
         <script type="application/json" id=STATE_ELEMENT_ID inner_html=json></script>
+        {session_watcher(auth)}
         {children.into_inner()()}
     }
 }
 
-/// The page's auth state. Outside an [`AuthProvider`] it is that of a page whose state is
-/// missing: no user, and [`AuthContext::unavailable`] says why.
+/// Full hydration: this component runs in the browser, and watches the session itself.
+#[cfg(not(feature = "islands"))]
+fn session_watcher(auth: AuthContext) -> impl IntoView {
+    crate::tabs::watch_session(auth);
+}
+
+/// Islands: the session watcher is an island of its own.
+#[cfg(feature = "islands")]
+fn session_watcher(_auth: AuthContext) -> impl IntoView {
+    view! { <crate::islands::SessionWatcher/> }
+}
+
+/// The page's auth state. In the browser there is one per page, shared by every component and
+/// island (islands have no common parent to take a context from); on the server, the one the
+/// [`AuthProvider`] around the component provides. Outside an [`AuthProvider`] it is that of a
+/// page whose state is missing: no user, and [`AuthContext::unavailable`] says why.
 pub fn use_auth() -> AuthContext {
-    use_context::<AuthContext>().unwrap_or_else(|| AuthContext {
-        state: RwSignal::new(Err(missing_provider())),
-        ended: RwSignal::new(false),
-        leaving: StoredValue::new(false),
+    use_context::<AuthContext>().unwrap_or_else(|| {
+        #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+        return page_auth();
+        #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
+        AuthContext::new(Err(missing_provider()))
     })
 }
 
@@ -140,6 +166,31 @@ pub fn use_auth() -> AuthContext {
 /// and `None` once the session ends elsewhere (noticed without a reload).
 pub fn use_user() -> Signal<Option<User>> {
     use_auth().user()
+}
+
+/// On the server: this request's state, for the [`AuthProvider`] to provide.
+#[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
+fn page_auth() -> AuthContext {
+    AuthContext::new(initial_state())
+}
+
+/// In the browser: the page's state, read from its data block once. Its signals belong to no
+/// component (whichever asks first may be an island that goes), but to the page.
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn page_auth() -> AuthContext {
+    use leptos::reactive::owner::Owner;
+    thread_local! {
+        static PAGE: std::cell::OnceCell<AuthContext> = const { std::cell::OnceCell::new() };
+    }
+    PAGE.with(|page| {
+        *page.get_or_init(|| {
+            let owner = Owner::new_root(None);
+            let auth = owner.with(|| AuthContext::new(initial_state()));
+            // Lives as long as the page.
+            std::mem::forget(owner);
+            auth
+        })
+    })
 }
 
 /// `/login?return_to=<path>`: the login that comes back to `return_to` (a local path; the
@@ -208,9 +259,10 @@ pub fn LogoutButton<T: IntoView + 'static>(
     /// The button's content, e.g. `"Logout"`.
     children: TypedChildren<T>,
 ) -> impl IntoView {
-    let auth = use_auth();
+    // No handler: the session watcher sees the form go (so that the button works in static
+    // HTML, as with islands).
     view! {
-        <form method="post" action=LOGOUT_PATH on:submit=move |_| auth.leave()>
+        <form method="post" action=LOGOUT_PATH>
             <button type="submit" id=id class=class>{children.into_inner()()}</button>
         </form>
     }
@@ -236,30 +288,54 @@ pub fn RequireUser<T: IntoView + 'static>(
     let user = auth.user();
     let login = login_url(Some(&current_path()));
     // The server answers a guest's request with a redirect; the browser goes to the login page
-    // when the user is (or becomes) a guest (the effect runs in the browser only).
+    // when the user is (or becomes) a guest.
     #[cfg(feature = "ssr")]
     if user.get_untracked().is_none() {
         send_to_login(&login);
     }
-    let fallback = {
-        let login = login.clone();
-        move || view! { <p class="notice">"Please " <a href=login.clone() rel="external">"log in"</a> " to see this page."</p> }
-    };
+    let fallback = move || view! { <p class="notice">"Please " <a href=login.clone() rel="external">"log in"</a> " to see this page."</p> };
+    Either::Right(shown_to_user(user, move || children(), fallback))
+}
+
+/// Full hydration: the children, or the fallback once the user is a guest (and then the login
+/// page).
+#[cfg(not(feature = "islands"))]
+fn shown_to_user<T: IntoView + 'static, F: IntoView + 'static>(
+    user: Signal<Option<User>>,
+    children: impl Fn() -> T + Send + Sync + 'static,
+    fallback: impl Fn() -> F + Send + Sync + 'static,
+) -> impl IntoView {
+    // The effect runs in the browser only.
     Effect::new(move |_| {
         if user.get().is_none() {
-            send_to_login(&login);
+            login_here();
         }
     });
     // Not `<Show>`: it boxes its children as an `AnyView`, which brings their asynchronous
     // hydration code into the WASM bundle (the page's whole view tree a second time).
     let signed_in = Memo::new(move |_| user.get().is_some());
-    Either::Right(move || {
+    move || {
         if signed_in.get() {
             Either::Left(children())
         } else {
             Either::Right(fallback())
         }
-    })
+    }
+}
+
+/// Islands: the page is static HTML; an island sends the browser to the login when the
+/// session ends.
+#[cfg(feature = "islands")]
+fn shown_to_user<T: IntoView + 'static, F: IntoView + 'static>(
+    user: Signal<Option<User>>,
+    children: impl Fn() -> T + Send + Sync + 'static,
+    fallback: impl Fn() -> F + Send + Sync + 'static,
+) -> impl IntoView {
+    if user.get_untracked().is_some() {
+        Either::Left((children(), view! { <crate::islands::LoginWhenSignedOut/> }))
+    } else {
+        Either::Right(fallback())
+    }
 }
 
 /// Loads the login page, to come back to the current page. For a server function that
@@ -334,7 +410,9 @@ fn initial_state() -> Result<AuthState, AuthError> {
     let found = document()
         .get_element_by_id(STATE_ELEMENT_ID)
         .and_then(|element| element.text_content())
-        .and_then(|json| serde_json::from_str(&json).ok());
+        // From bytes, as server functions read their answers: one JSON reader in the bundle
+        // (`from_str` would compile every type's parser a second time).
+        .and_then(|json| serde_json::from_slice(json.as_bytes()).ok());
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
     let found: Option<Result<AuthState, AuthError>> = None;
     found.unwrap_or_else(|| Err(missing_provider()))

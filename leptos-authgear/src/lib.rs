@@ -4,7 +4,9 @@
 //! token.
 //!
 //! One crate for both sides, like Leptos' own: feature `ssr` for the server (routes, session
-//! layer, stores, server-function helpers), `hydrate` for the browser (the session watcher).
+//! layer, stores, server-function helpers), `hydrate` for the browser (the session watcher), and
+//! `islands` for an app built with Leptos' islands (the parts that run in the browser become
+//! islands; otherwise the same API).
 //!
 //! # Quick start
 //!
@@ -94,6 +96,8 @@
 
 pub mod authgear;
 mod components;
+#[cfg(feature = "islands")]
+mod islands;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "hydrate")]

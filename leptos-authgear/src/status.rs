@@ -18,6 +18,8 @@ pub async fn signed_in() -> Option<bool> {
     if !response.ok() {
         return None;
     }
-    let status: SessionStatus = response.json().await.ok()?;
+    // From bytes, as server functions read their answers (`json()` would compile a second JSON
+    // reader into the bundle).
+    let status: SessionStatus = serde_json::from_slice(&response.binary().await.ok()?).ok()?;
     Some(status.signed_in)
 }

@@ -6,9 +6,9 @@
 //!   connections per server over HTTP/1.1, and a stream per tab would use them up.
 //! - The tabs talk over a `BroadcastChannel`: `ended` (the session ended: show the guest view)
 //!   and `signed-in` (a tab loaded as a signed-in user: a guest tab asks the server who it is).
-//!   A tab that is logging out ([`LogoutButton`](crate::LogoutButton)) passes `ended` on but does
-//!   not act on it: its own page is going, and a protected page's move to the login would race
-//!   the logout.
+//!   A tab that is logging out (a [`LogoutButton`](crate::LogoutButton)'s form was submitted)
+//!   passes `ended` on but does not act on it: its own page is going, and a protected page's
+//!   move to the login would race the logout.
 //! - Each tab also asks [`STATUS_PATH`](crate::STATUS_PATH) every 30 seconds and when it regains
 //!   focus (which also refreshes a due access token, which is how a revoked one is found).
 //!
@@ -33,7 +33,8 @@ mod browser {
     const ENDED: &str = "ended";
     const SIGNED_IN: &str = "signed-in";
 
-    pub fn watch_session(auth: AuthContext, signed_in: bool) {
+    pub fn watch_session(auth: AuthContext) {
+        let signed_in = auth.user().with_untracked(Option::is_some);
         let channel = BroadcastChannel::new(NAME).ok().map(Rc::new);
         let tell = {
             let channel = channel.clone();
@@ -89,11 +90,22 @@ mod browser {
         };
         let interval = set_interval_with_handle(check.clone(), Duration::from_secs(30)).ok();
         let focus = window_event_listener(leptos::ev::focus, move |_| check());
+        // Any form that posts to the logout route (a `LogoutButton`, hydrated or not).
+        let logout = window_event_listener(leptos::ev::submit, move |event| {
+            let action = event
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                .and_then(|form| form.get_attribute("action"));
+            if action.as_deref() == Some(crate::LOGOUT_PATH) {
+                auth.leave();
+            }
+        });
         on_cleanup(move || {
             if let Some(interval) = interval {
                 interval.clear();
             }
             focus.remove();
+            logout.remove();
         });
     }
 
@@ -170,10 +182,10 @@ mod browser {
 
 /// Makes this tab follow the session, with the others of the browser (see the module).
 #[cfg(feature = "hydrate")]
-pub(crate) fn watch_session(auth: AuthContext, signed_in: bool) {
-    browser::watch_session(auth, signed_in);
+pub(crate) fn watch_session(auth: AuthContext) {
+    browser::watch_session(auth);
 }
 
 /// On the server: nothing.
 #[cfg(not(feature = "hydrate"))]
-pub(crate) fn watch_session(_auth: AuthContext, _signed_in: bool) {}
+pub(crate) fn watch_session(_auth: AuthContext) {}
