@@ -7,6 +7,9 @@ export const SERVER_BINARY = path.resolve(process.env.E2E_SERVER || '../target/d
 /** The minimal consumer of leptos-authgear (examples/minimal), built by scripts/test. */
 export const MINIMAL_BINARY = path.resolve(process.env.E2E_MINIMAL || '../target/debug/minimal');
 
+/** Its site root: `pkg/` holds the page's WASM, built by scripts/test. */
+export const MINIMAL_SITE = path.resolve(process.env.E2E_MINIMAL_SITE || '../target/minimal-site');
+
 //
 // Each Playwright worker is a process of its own with a provider and an app of its own on free
 // ports (so that two workers never share the provider's runtime settings); the `stack` fixture

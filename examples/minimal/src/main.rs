@@ -1,34 +1,12 @@
-//! The smallest app that uses `leptos-authgear`: one page, "Signed in as …" with a Logout
-//! button, or a Login link. Server-rendered only (no WASM): the login works without it.
-//! Configured like the demo app (`AUTHGEAR_*`, `APP_SECRET_KEY`, `APP_URL`, `LEPTOS_SITE_ADDR`).
+//! The minimal consumer's server: the page, the login's routes and layer, and the WASM bundle
+//! (`LEPTOS_SITE_ROOT`/pkg). Configured like the demo app (`AUTHGEAR_*`, `APP_SECRET_KEY`,
+//! `APP_URL`, `LEPTOS_SITE_ADDR`).
 
 use axum::Router;
 use leptos::prelude::*;
 use leptos_authgear::server::Auth;
-use leptos_authgear::{use_user, AuthProvider, LoginLink, LogoutButton};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-
-#[component]
-fn App() -> impl IntoView {
-    view! { <AuthProvider><Greeting/></AuthProvider> }
-}
-
-#[component]
-fn Greeting() -> impl IntoView {
-    let user = use_user();
-    move || match user.get() {
-        Some(user) => view! {
-            <p id="greeting">"Signed in as " {user.display_name}</p>
-            <LogoutButton id="logout">"Logout"</LogoutButton>
-        }
-        .into_any(),
-        None => view! { <LoginLink id="login">"Login"</LoginLink> }.into_any(),
-    }
-}
-
-fn shell() -> impl IntoView {
-    view! { <!DOCTYPE html><html lang="en"><head><title>"Minimal"</title></head><body><App/></body></html> }
-}
+use minimal::{shell, App};
 
 #[tokio::main]
 async fn main() {
@@ -39,10 +17,19 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let options = LeptosOptions::builder().output_name("minimal").build();
+    let site_root =
+        std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/minimal-site".into());
+    let options = LeptosOptions::builder()
+        .output_name("minimal")
+        .site_root(site_root)
+        .build();
     let app = Router::new()
-        .leptos_routes(&options, generate_route_list(App), shell)
+        .leptos_routes(&options, generate_route_list(App), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
         .merge(auth.routes())
+        .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(auth.layer())
         .with_state(options);
     let address = auth.settings().listen_addr;
