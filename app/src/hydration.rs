@@ -14,8 +14,9 @@ pub fn HydrationScript(options: LeptosOptions) -> impl IntoView {
     let bundle = format!("/{}/{}", options.site_pkg_dir, options.output_name);
     // wasm-bindgen's `--target web` module: `default` instantiates the WASM, `hydrate` is the
     // frontend crate's entry point, and each island is an export named by its element's
-    // `data-component` (Leptos' own island script, less the children callbacks: no island here
-    // has children). Then `data-hydrated` says the page is interactive.
+    // `data-component` (Leptos' own island script, less the children callbacks, which only pass
+    // a parent island's context on: no island here needs it). Then `data-hydrated` says the page
+    // is interactive.
     let script = format!(
         "import('{bundle}.js').then(m=>{{\
          const go=()=>m.default({{module_or_path:'{bundle}.wasm'}}).then(()=>{{m.hydrate();\

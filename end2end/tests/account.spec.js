@@ -1,7 +1,7 @@
 // The protected page (/account, `RequireUser`) and the typed 401 of server functions: what the
 // `leptos-authgear` crate gives any app, seen through this one.
 import {
-  test, expect, TEST, logIn, enterEmailAndCode, expectHydrated,
+  test, expect, TEST, logIn, enterEmailAndCode, expectHydrated, WITHIN,
 } from './support.js';
 
 test('a guest who opens /account is redirected by the server to the login, and lands on /account', async ({ page, request }) => {
@@ -74,4 +74,28 @@ test('on /account a server function gets a fresh access token; once the session 
   await enterEmailAndCode(page, 'token@example.com');
   await expect(page).toHaveURL(`${TEST.appUrl}/account`);
   await expect(page.locator('#accountTitle')).toHaveText('Your account');
+});
+
+test('an open /account hides itself when the session ends in another tab, and its login comes back', async ({ context }) => {
+  const page = await context.newPage();
+  await page.goto('/account');
+  await enterEmailAndCode(page, 'protected@example.com');
+  await expect(page.locator('#accountTitle')).toHaveText('Your account');
+  await expectHydrated(page);
+  await page.evaluate(() => { window.notReloaded = true; });
+
+  const other = await context.newPage();
+  await other.goto('/');
+  await other.locator('#qsLogoutBtn').click();
+  await expect(other.locator('#profileDropDown')).toHaveText('Welcome Guest');
+  // `RequireUser`'s island: the account's details go, the reason shows, and the page stays
+  // (a move to the provider could race the other tab's logout there).
+  await expect(page.locator('.notice[role=status]')).toHaveText('Your session has ended. Please log in to see this page.', WITHIN);
+  await expect(page.locator('#accountTitle')).toBeHidden();
+  await expect(page.locator('#loginState')).toHaveText('Not signed in');
+  expect(await page.evaluate(() => window.notReloaded)).toBe(true);
+  await page.getByRole('link', { name: 'log in', exact: true }).click();
+  await enterEmailAndCode(page, 'protected@example.com');
+  await expect(page).toHaveURL(`${TEST.appUrl}/account`);
+  await expect(page.locator('#accountEmail')).toHaveText('protected@example.com');
 });

@@ -270,8 +270,10 @@ pub fn LogoutButton<T: IntoView + 'static>(
 
 /// Shows its children to a signed-in user only. A guest is sent to the login, which comes back
 /// to this page: on the server with a redirect (the first request of `/account`, say), in the
-/// browser by loading the login page (client-side navigation, or the session ended while the
-/// page was open).
+/// browser by loading the login page after a client-side navigation. When the session ends
+/// while the page is open, the page turns to "Your session has ended. Please log in to see
+/// this page." with a login link, and goes nowhere by itself: a move to the provider then
+/// could race a logout in another tab (and log the user in again silently, undoing it).
 ///
 /// When the server could not read the session (its store is down), it shows why instead, and
 /// sends nobody anywhere.
@@ -285,29 +287,37 @@ pub fn RequireUser<T: IntoView + 'static>(
     if let Some(error) = auth.unavailable() {
         return Either::Left(view! { <p class="error" role="alert">{error.to_string()}</p> });
     }
-    let user = auth.user();
-    let login = login_url(Some(&current_path()));
-    // The server answers a guest's request with a redirect; the browser goes to the login page
-    // when the user is (or becomes) a guest.
+    // The server answers a guest's request with a redirect.
     #[cfg(feature = "ssr")]
-    if user.get_untracked().is_none() {
-        send_to_login(&login);
+    if auth.user().get_untracked().is_none() {
+        send_to_login(&login_url(Some(&current_path())));
     }
-    let fallback = move || view! { <p class="notice">"Please " <a href=login.clone() rel="external">"log in"</a> " to see this page."</p> };
-    Either::Right(shown_to_user(user, move || children(), fallback))
+    Either::Right(shown_to_user(auth, move || children()))
 }
 
-/// Full hydration: the children, or the fallback once the user is a guest (and then the login
-/// page).
+/// What a page only for signed-in users shows a guest: why, when the session `ended`, and a
+/// login that comes back.
+fn signed_out_notice(ended: bool) -> impl IntoView {
+    let login = login_url(Some(&current_path()));
+    view! {
+        <p class="notice" role="status">
+            {ended.then_some("Your session has ended. ")}
+            "Please " <a href=login rel="external">"log in"</a> " to see this page."
+        </p>
+    }
+}
+
+/// Full hydration: the children, or the notice once the user is a guest; a guest after a
+/// client-side navigation goes to the login.
 #[cfg(not(feature = "islands"))]
-fn shown_to_user<T: IntoView + 'static, F: IntoView + 'static>(
-    user: Signal<Option<User>>,
+fn shown_to_user<T: IntoView + 'static>(
+    auth: AuthContext,
     children: impl Fn() -> T + Send + Sync + 'static,
-    fallback: impl Fn() -> F + Send + Sync + 'static,
 ) -> impl IntoView {
+    let (user, ended) = (auth.user(), auth.session_ended());
     // The effect runs in the browser only.
     Effect::new(move |_| {
-        if user.get().is_none() {
+        if user.get().is_none() && !ended.get_untracked() {
             login_here();
         }
     });
@@ -318,23 +328,26 @@ fn shown_to_user<T: IntoView + 'static, F: IntoView + 'static>(
         if signed_in.get() {
             Either::Left(children())
         } else {
-            Either::Right(fallback())
+            Either::Right(signed_out_notice(ended.get_untracked()))
         }
     }
 }
 
-/// Islands: the page is static HTML; an island sends the browser to the login when the
-/// session ends.
+/// Islands: the page and the notice are static HTML (the notice hidden); the island after them
+/// swaps them once the session ends. The server has sent every guest to the login.
 #[cfg(feature = "islands")]
-fn shown_to_user<T: IntoView + 'static, F: IntoView + 'static>(
-    user: Signal<Option<User>>,
+fn shown_to_user<T: IntoView + 'static>(
+    auth: AuthContext,
     children: impl Fn() -> T + Send + Sync + 'static,
-    fallback: impl Fn() -> F + Send + Sync + 'static,
 ) -> impl IntoView {
-    if user.get_untracked().is_some() {
-        Either::Left((children(), view! { <crate::islands::LoginWhenSignedOut/> }))
+    if auth.user().get_untracked().is_some() {
+        Either::Left(view! {
+            <div data-signed-in-only="">{children()}</div>
+            <div data-signed-out-notice="" hidden>{signed_out_notice(true)}</div>
+            <crate::islands::SignedInOnly/>
+        })
     } else {
-        Either::Right(fallback())
+        Either::Right(signed_out_notice(auth.session_ended().get_untracked()))
     }
 }
 
