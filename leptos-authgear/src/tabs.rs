@@ -7,8 +7,8 @@
 //! - The tabs talk over a `BroadcastChannel`: `ended` (the session ended: show the guest view)
 //!   and `signed-in` (a tab loaded as a signed-in user: a guest tab asks the server who it is).
 //!   A tab that is logging out (a [`LogoutButton`](crate::LogoutButton)'s form was submitted)
-//!   passes `ended` on but does not act on it: its own page is going, and a protected page's
-//!   move to the login would race the logout.
+//!   passes `ended` on but does not act on it: its own page is going (to the provider's logout),
+//!   and turning it to the guest view first would only flash.
 //! - Each tab also asks [`STATUS_PATH`](crate::STATUS_PATH) every 30 seconds and when it regains
 //!   focus (which also refreshes a due access token, which is how a revoked one is found).
 //!
