@@ -1,7 +1,7 @@
-// The smallest app built on leptos-authgear (examples/minimal: one page, hydrated whole, as
-// Leptos apps are by default, where the demo app uses islands) logs in and out through the local
-// provider, and follows the session in the browser: the crate works outside this demo app, in
-// both of its modes.
+// The smallest app built on leptos-authgear (examples/minimal: a home page and a page for
+// signed-in users, hydrated whole and routed in the browser, as Leptos apps are by default, where
+// the demo app uses islands) logs in and out through the local provider, and follows the session
+// in the browser: the crate works outside this demo app, in both of its modes.
 import { test, expect, TEST, enterEmailAndCode, WITHIN } from './support.js';
 import { startApp } from './processes.js';
 import { MINIMAL_BINARY, MINIMAL_SITE } from './settings.js';
@@ -58,4 +58,67 @@ test('the minimal consumer hydrated: a logout in another tab turns this one to t
   await expect(second.locator('#login')).toHaveText('Login', WITHIN);
   await expect(second.locator('#greeting')).toHaveCount(0);
   expect(await second.evaluate(() => window.notReloaded)).toBe(true);
+});
+
+test('the minimal consumer\'s private page: a guest is sent to the login by the server, and comes back to it', async ({ page, request }) => {
+  const response = await request.get(`${app.url}/private`, { maxRedirects: 0 });
+  expect(response.status()).toBe(302);
+  expect(response.headers().location).toBe('/login?return_to=/private');
+  expect(await response.text()).not.toContain('Only for signed-in users.');
+
+  await page.goto(`${app.url}/private`);
+  await expect(page).toHaveURL(new RegExp(`^${TEST.issuer}/interaction/`));
+  await enterEmailAndCode(page, 'minimal-private@example.com');
+  await expect(page).toHaveURL(`${app.url}/private`);
+  await expect(page.locator('#secret')).toHaveText('Only for signed-in users.');
+});
+
+// `RequireUser` in an app that hydrates whole and routes in the browser (the demo app, built
+// with islands, has no client-side navigation).
+test('the minimal consumer hydrated: the router\'s move to the private page sends a guest to the login, shows it to a user, and an open one says when the session ends', async ({ context }) => {
+  const page = await context.newPage();
+  // The session watcher starts as the page hydrates (`AuthProvider`): then the links are the
+  // router's.
+  await page.addInitScript(() => {
+    const onmessage = Object.getOwnPropertyDescriptor(BroadcastChannel.prototype, 'onmessage');
+    Object.defineProperty(BroadcastChannel.prototype, 'onmessage', {
+      get() { return onmessage.get.call(this); },
+      set(handler) { window.hydrated = true; onmessage.set.call(this, handler); },
+    });
+  });
+  const loads = [];
+  page.on('request', (r) => { if (r.resourceType() === 'document') loads.push(new URL(r.url()).pathname); });
+  const hydrated = () => page.waitForFunction(() => window.hydrated === true);
+
+  await page.goto(`${app.url}/`);
+  await hydrated();
+  await page.locator('nav a[href="/private"]').click();
+  await expect(page).toHaveURL(new RegExp(`^${TEST.issuer}/interaction/`));
+  // Not a page load of /private: the page, in the browser, loaded the login.
+  expect(loads.slice(0, 2)).toEqual(['/', '/login']);
+  expect(loads).not.toContain('/private');
+  await enterEmailAndCode(page, 'minimal-router@example.com');
+  await expect(page).toHaveURL(`${app.url}/private`);
+  await expect(page.locator('#secret')).toHaveText('Only for signed-in users.');
+
+  await hydrated();
+  await page.locator('nav a[href="/"]').click();
+  await expect(page.locator('#greeting')).toHaveText('Signed in as minimal-router@example.com');
+  const before = loads.length;
+  await page.locator('nav a[href="/private"]').click();
+  await expect(page.locator('#secret')).toHaveText('Only for signed-in users.');
+  expect(loads.length).toBe(before);
+  await page.evaluate(() => { window.notReloaded = true; });
+
+  const other = await context.newPage();
+  await other.goto(`${app.url}/`);
+  await other.locator('#logout').click();
+  await expect(other.locator('#login')).toHaveText('Login');
+
+  const notice = page.locator('.notice[role=status]');
+  await expect(notice).toHaveText('Your session has ended. Please log in to see this page.', WITHIN);
+  await expect(page.locator('#secret')).toHaveCount(0);
+  await expect(notice.locator('a')).toHaveAttribute('href', '/login?return_to=/private');
+  expect(await page.evaluate(() => window.notReloaded)).toBe(true);
+  await expect(page).toHaveURL(`${app.url}/private`);
 });

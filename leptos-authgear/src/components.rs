@@ -315,10 +315,13 @@ fn shown_to_user<T: IntoView + 'static>(
     children: impl Fn() -> T + Send + Sync + 'static,
 ) -> impl IntoView {
     let (user, ended) = (auth.user(), auth.session_ended());
+    // This page's path, now: after a client-side navigation the address bar shows it only once
+    // the new page is in place, after the effect has run.
+    let login = login_url(Some(&current_path()));
     // The effect runs in the browser only.
     Effect::new(move |_| {
         if user.get().is_none() && !ended.get_untracked() {
-            login_here();
+            send_to_login(&login);
         }
     });
     // Not `<Show>`: it boxes its children as an `AnyView`, which brings their asynchronous
@@ -369,6 +372,15 @@ fn current_path() -> String {
                     .map(|path| path.as_str().to_owned())
             })
             .unwrap_or_else(|| "/".to_owned())
+    }
+    // In a page the router is moving to, its URL (the address bar's changes only after the
+    // page is in place); else the address bar's.
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    if let Some(url) = use_context::<ArcRwSignal<leptos_router::location::Url>>() {
+        return url.with_untracked(|url| match url.search() {
+            "" => url.path().to_owned(),
+            search => format!("{}?{search}", url.path()),
+        });
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -1,14 +1,32 @@
-//! The smallest app that uses `leptos-authgear`: one page, "Signed in as …" with a Logout
-//! button, or a Login link. It hydrates the whole page (Leptos' default, where the demo app uses
-//! islands), so it follows the session without a reload; without WASM the login works the same.
-//! The server is `main.rs`.
+//! The smallest app that uses `leptos-authgear`: a home page, "Signed in as …" with a Logout
+//! button, or a Login link, and a page for signed-in users only. It hydrates the whole page
+//! (Leptos' default, where the demo app uses islands) and routes in the browser, so it follows
+//! the session without a reload; without WASM the login works the same. The server is `main.rs`.
 
 use leptos::prelude::*;
-use leptos_authgear::{use_user, AuthProvider, LoginLink, LogoutButton};
+use leptos_authgear::{use_user, AuthProvider, LoginLink, LogoutButton, RequireUser};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
 
 #[component]
 pub fn App() -> impl IntoView {
-    view! { <AuthProvider><Greeting/></AuthProvider> }
+    view! {
+        <AuthProvider>
+            <Router>
+                <nav><A href="/">"Home"</A> " " <A href="/private">"Private"</A></nav>
+                <Routes fallback=|| "Not found.">
+                    <Route path=path!("/") view=Greeting/>
+                    <Route path=path!("/private") view=Private/>
+                </Routes>
+            </Router>
+        </AuthProvider>
+    }
+}
+
+/// A guest is sent to the login, which comes back here.
+#[component]
+fn Private() -> impl IntoView {
+    view! { <RequireUser><p id="secret">"Only for signed-in users."</p></RequireUser> }
 }
 
 #[component]
