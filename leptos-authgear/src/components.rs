@@ -374,8 +374,8 @@ fn current_path() -> String {
             .unwrap_or_else(|| "/".to_owned())
     }
     // In a page the router is moving to, its URL (the address bar's changes only after the
-    // page is in place); else the address bar's.
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    // page is in place); else the address bar's. (With islands, no router runs in the browser.)
+    #[cfg(all(feature = "hydrate", not(feature = "ssr"), not(feature = "islands")))]
     if let Some(url) = use_context::<ArcRwSignal<leptos_router::location::Url>>() {
         return url.with_untracked(|url| match url.search() {
             "" => url.path().to_owned(),
