@@ -418,7 +418,12 @@ impl AuthSession {
         user.last_seen_at = now;
         user.ends_at = self.lifetimes.ends_at(now, now);
         data.user = Some(Arc::new(user));
-        self.session.cycle_id().await?;
+        // A new id against session fixation: for a session read from the store. One that is
+        // not there (no cookie, or an unknown id) is created under a fresh id anyway, and
+        // `cycle_id` would only delete a record that does not exist (a store transaction).
+        if self.session.id().is_some() {
+            self.session.cycle_id().await?;
+        }
         self.store(&data).await
     }
 

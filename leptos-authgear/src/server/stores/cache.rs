@@ -19,6 +19,8 @@ pub struct SessionCache {
 struct Entry {
     session: DecodedSession,
     expiry_date: OffsetDateTime,
+    /// When this process wrote the record (rather than read it): the digest of what it wrote.
+    written: Option<u64>,
 }
 
 impl std::fmt::Debug for Entry {
@@ -43,9 +45,27 @@ impl SessionCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Keeps `record` as the one stored under its id; one this app did not write is dropped,
-    /// so that the store answers for it.
+    /// Keeps `record`, as read from the store, as the one stored under its id; one this app did
+    /// not write is dropped, so that the store answers for it.
     pub fn save(&self, record: &Record) {
+        self.keep(record, None);
+    }
+
+    /// Keeps `record` as the one this process just wrote, with the
+    /// [`digest`](super::sqlite_writes::Encoded::digest) of what it wrote.
+    pub fn save_written(&self, record: &Record, digest: u64) {
+        self.keep(record, Some(digest));
+    }
+
+    /// Whether the last write of session `id` was this process's, of a record with `digest`,
+    /// and nothing has replaced or deleted it since: writing it again would change nothing.
+    pub fn holds_written(&self, id: &Id, digest: u64) -> bool {
+        self.entries()
+            .get(id)
+            .is_some_and(|entry| entry.written == Some(digest))
+    }
+
+    fn keep(&self, record: &Record, written: Option<u64>) {
         let Some(session) = DecodedSession::decode(&record.data) else {
             self.delete(&record.id);
             return;
@@ -53,6 +73,7 @@ impl SessionCache {
         let entry = Entry {
             session,
             expiry_date: record.expiry_date,
+            written,
         };
         let mut entries = self.entries();
         if entries.len() >= self.capacity && !entries.contains_key(&record.id) {

@@ -235,6 +235,11 @@ impl Sessions {
     }
 }
 
+/// `record` as SQLite stores it.
+fn encode(record: &Record) -> session_store::Result<sqlite_writes::Encoded> {
+    sqlite_writes::Encoded::new(record.clone()).map_err(session_store::Error::Encode)
+}
+
 /// Creates the database file and any missing directories readable by this user only (`0600`,
 /// `0700`): the file holds everyone's tokens. SQLite gives its `-wal` and `-shm` files the
 /// database file's permissions. An existing file or directory is left as it is.
@@ -368,18 +373,24 @@ impl SessionStore for Sessions {
     /// deletion must win over) could then land on the new one.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         record.id = Id::default();
+        let mut written = None;
         match &self.backend {
             Backend::Memory(store) => store.create(record).await?,
             Backend::Sqlite(_, _, writer) => {
-                record.id = writer
-                    .create(record.clone())
+                let (id, digest) = writer
+                    .create(encode(record)?)
                     .await
                     .map_err(session_store::Error::Backend)?;
+                record.id = id;
+                written = Some(digest);
             }
             Backend::Redis(store, _) => store.create(record).await?,
         }
         if let Some(cache) = &self.cache {
-            cache.save(record);
+            match written {
+                Some(digest) => cache.save_written(record, digest),
+                None => cache.save(record),
+            }
         }
         self.owners.record(record).await
     }
@@ -387,14 +398,31 @@ impl SessionStore for Sessions {
     /// Writes `record`, unless its session was deleted meanwhile (by a logout in another
     /// request, say) or written anew (a refresh's new tokens): a deletion and a newer version
     /// win over any write that read the record before them. (The same version again is
-    /// written: the end of a request that wrote, or an app's own keys beside this crate's.)
+    /// written: an app's own keys beside this crate's.)
+    ///
+    /// With SQLite (no other process writes it), a write of exactly what this process last
+    /// wrote under the id is skipped: the end of a request saves again what `AuthSession`
+    /// saved during it, which made two transactions of every session write.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let mut digest = None;
         let written = match &self.backend {
             Backend::Memory(store) => store.save_unless_superseded(record)?,
-            Backend::Sqlite(_, _, writer) => writer
-                .save(record.clone())
-                .await
-                .map_err(session_store::Error::Backend)?,
+            Backend::Sqlite(_, _, writer) => {
+                let encoded = encode(record)?;
+                let unchanged = encoded.digest();
+                if self
+                    .cache
+                    .as_ref()
+                    .is_some_and(|cache| cache.holds_written(&record.id, unchanged))
+                {
+                    return Ok(());
+                }
+                digest = Some(unchanged);
+                writer
+                    .save(encoded)
+                    .await
+                    .map_err(session_store::Error::Backend)?
+            }
             // Only a key that still exists, at a version not older (one script).
             Backend::Redis(_, pool) => redis_save_existing(pool, record).await?,
         };
@@ -403,7 +431,10 @@ impl SessionStore for Sessions {
             return Ok(());
         }
         if let Some(cache) = &self.cache {
-            cache.save(record);
+            match digest {
+                Some(digest) => cache.save_written(record, digest),
+                None => cache.save(record),
+            }
         }
         self.owners.record(record).await
     }
@@ -815,6 +846,70 @@ mod tests {
         store.delete(&id).await.expect("delete");
         assert!(cache.load(&id).is_none());
         assert!(!exists(&store, id).await);
+    }
+
+    /// The end of a request saves again what `AuthSession` saved during it: SQLite writes it
+    /// once. A changed record, or one this process only read, is written.
+    #[tokio::test]
+    async fn sqlite_does_not_write_again_what_it_last_wrote() {
+        let store = Sessions::connect(&settings(StoreUrl::Sqlite(sqlite_path("unchanged"))))
+            .await
+            .expect("open");
+        let Backend::Sqlite(_, pool, _) = &store.backend else {
+            panic!("a SQLite store");
+        };
+        let mut record = record(Some("ada"), None, time::Duration::hours(1));
+        store.create(&mut record).await.expect("create");
+        let id = record.id.to_string();
+        // Marks the row behind the store's back: a write puts its version back.
+        let mark = || async {
+            sqlx::query("update tower_sessions set version = -1 where id = ?")
+                .bind(&id)
+                .execute(pool)
+                .await
+                .expect("mark");
+        };
+        let written = || async {
+            sqlx::query_scalar::<_, i64>("select version from tower_sessions where id = ?")
+                .bind(&id)
+                .fetch_one(pool)
+                .await
+                .expect("row")
+                != -1
+        };
+        mark().await;
+        store.save(&record).await.expect("save");
+        assert!(!written().await, "the record as created, written again");
+
+        let mut changed = record.clone();
+        changed.expiry_date += time::Duration::minutes(1);
+        store.save(&changed).await.expect("save");
+        assert!(written().await, "a changed record was not written");
+        mark().await;
+        store.save(&changed).await.expect("save");
+        assert!(!written().await, "the same change, written twice");
+
+        // Read from the file rather than written here: the next save is written.
+        let cache = store.cache.clone().expect("sqlite has a cache");
+        cache.delete(&record.id);
+        store.load(&record.id).await.expect("load").expect("live");
+        store.save(&changed).await.expect("save");
+        assert!(written().await, "a save after a read was skipped");
+
+        // With an app's own key beside this crate's, the cache does not hold the record:
+        // every save is written.
+        let mut with_app_key = changed.clone();
+        with_app_key
+            .data
+            .insert("app".to_owned(), serde_json::json!("its own key"));
+        for _ in 0..2 {
+            mark().await;
+            store.save(&with_app_key).await.expect("save");
+            assert!(
+                written().await,
+                "a record with an app's key was not written"
+            );
+        }
     }
 
     /// One request's typed session over `store`, as the extractor builds it.

@@ -13,7 +13,7 @@ use super::owners;
 use super::sqlite_writes::{self, Encoded};
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
-use tower_sessions::session::{Id, Record};
+use tower_sessions::session::Id;
 
 /// The most writes one transaction takes; more wait for the next.
 const MAX_BATCH: usize = 256;
@@ -35,7 +35,8 @@ enum Write {
 }
 
 enum Written {
-    Created(Id),
+    /// The id it got, and the digest of what was written under it.
+    Created(Id, u64),
     Saved(bool),
     Deleted,
 }
@@ -54,18 +55,19 @@ impl SqliteWriter {
         Ok(Self { jobs })
     }
 
-    /// Writes a new record, under a fresh id if its own is taken; returns the id.
-    pub(super) async fn create(&self, record: Record) -> Result<Id, String> {
-        match self.submit(Write::Create(Encoded::new(record)?)).await? {
-            Written::Created(id) => Ok(id),
+    /// Writes a new record, under a fresh id if its own is taken; returns the id and the
+    /// [`Encoded::digest`] of what was written.
+    pub(super) async fn create(&self, record: Encoded) -> Result<(Id, u64), String> {
+        match self.submit(Write::Create(record)).await? {
+            Written::Created(id, digest) => Ok((id, digest)),
             _ => Err("unexpected answer from the writer".into()),
         }
     }
 
     /// Writes `record` unless its session was deleted or is stored in a newer version;
     /// `false` when nothing was written.
-    pub(super) async fn save(&self, record: Record) -> Result<bool, String> {
-        match self.submit(Write::Save(Encoded::new(record)?)).await? {
+    pub(super) async fn save(&self, record: Encoded) -> Result<bool, String> {
+        match self.submit(Write::Save(record)).await? {
             Written::Saved(written) => Ok(written),
             _ => Err("unexpected answer from the writer".into()),
         }
@@ -134,7 +136,7 @@ async fn commit(
                         Encoded::new(record).map_err(|error| sqlx::Error::Encode(error.into()))?;
                 }
                 owners::record_sqlite(&mut transaction, &encoded.record).await?;
-                Written::Created(encoded.record.id)
+                Written::Created(encoded.record.id, encoded.digest())
             }
             Write::Save(encoded) => {
                 let written = sqlite_writes::save(&mut transaction, encoded).await?;

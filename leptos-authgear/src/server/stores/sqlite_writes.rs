@@ -12,6 +12,7 @@
 
 use crate::server::session::record_version;
 use sqlx::{SqliteConnection, SqlitePool};
+use std::hash::{Hash, Hasher};
 use tower_sessions::session::{Id, Record};
 
 pub(super) async fn create_tombstones(pool: &SqlitePool) -> Result<(), sqlx::Error> {
@@ -54,6 +55,15 @@ impl Encoded {
             data,
             version,
         })
+    }
+
+    /// What the row would hold, hashed: equal for the same id, data and expiry, so that the
+    /// cache can tell a write that would change nothing.
+    pub(super) fn digest(&self) -> u64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        self.data.hash(&mut hasher);
+        self.version.hash(&mut hasher);
+        hasher.finish()
     }
 }
 
