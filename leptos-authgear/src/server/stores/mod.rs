@@ -377,12 +377,15 @@ impl SessionStore for Sessions {
         match &self.backend {
             Backend::Memory(store) => store.create(record).await?,
             Backend::Sqlite(_, _, writer) => {
-                let (id, digest) = writer
-                    .create(encode(record)?)
+                let encoded = encode(record)?;
+                let digest = encoded.digest();
+                let id = writer
+                    .create(encoded)
                     .await
                     .map_err(session_store::Error::Backend)?;
+                // Under another id (its own was taken), it was encoded again.
+                written = (id == record.id).then_some(digest);
                 record.id = id;
-                written = Some(digest);
             }
             Backend::Redis(store, _) => store.create(record).await?,
         }

@@ -35,8 +35,7 @@ enum Write {
 }
 
 enum Written {
-    /// The id it got, and the digest of what was written under it.
-    Created(Id, u64),
+    Created(Id),
     Saved(bool),
     Deleted,
 }
@@ -55,11 +54,10 @@ impl SqliteWriter {
         Ok(Self { jobs })
     }
 
-    /// Writes a new record, under a fresh id if its own is taken; returns the id and the
-    /// [`Encoded::digest`] of what was written.
-    pub(super) async fn create(&self, record: Encoded) -> Result<(Id, u64), String> {
+    /// Writes a new record, under a fresh id if its own is taken; returns the id.
+    pub(super) async fn create(&self, record: Encoded) -> Result<Id, String> {
         match self.submit(Write::Create(record)).await? {
-            Written::Created(id, digest) => Ok((id, digest)),
+            Written::Created(id) => Ok(id),
             _ => Err("unexpected answer from the writer".into()),
         }
     }
@@ -136,7 +134,7 @@ async fn commit(
                         Encoded::new(record).map_err(|error| sqlx::Error::Encode(error.into()))?;
                 }
                 owners::record_sqlite(&mut transaction, &encoded.record).await?;
-                Written::Created(encoded.record.id, encoded.digest())
+                Written::Created(encoded.record.id)
             }
             Write::Save(encoded) => {
                 let written = sqlite_writes::save(&mut transaction, encoded).await?;
