@@ -48,13 +48,7 @@ impl SessionCache {
     /// Keeps `record`, as read from the store, as the one stored under its id; one this app did
     /// not write is dropped, so that the store answers for it.
     pub fn save(&self, record: &Record) {
-        self.keep(record, None);
-    }
-
-    /// Keeps `record` as the one this process just wrote, with the
-    /// [`digest`](super::sqlite_writes::Encoded::digest) of what it wrote.
-    pub fn save_written(&self, record: &Record, digest: u64) {
-        self.keep(record, Some(digest));
+        self.save_with(record, None);
     }
 
     /// Whether the last write of session `id` was this process's, of a record with `digest`,
@@ -65,7 +59,9 @@ impl SessionCache {
             .is_some_and(|entry| entry.written == Some(digest))
     }
 
-    fn keep(&self, record: &Record, written: Option<u64>) {
+    /// Keeps `record` as the one stored under its id; `written`: when this process wrote it,
+    /// the [`digest`](super::sqlite_writes::Encoded::digest) of what it wrote.
+    pub fn save_with(&self, record: &Record, written: Option<u64>) {
         let Some(session) = DecodedSession::decode(&record.data) else {
             self.delete(&record.id);
             return;

@@ -390,10 +390,7 @@ impl SessionStore for Sessions {
             Backend::Redis(store, _) => store.create(record).await?,
         }
         if let Some(cache) = &self.cache {
-            match written {
-                Some(digest) => cache.save_written(record, digest),
-                None => cache.save(record),
-            }
+            cache.save_with(record, written);
         }
         self.owners.record(record).await
     }
@@ -434,10 +431,7 @@ impl SessionStore for Sessions {
             return Ok(());
         }
         if let Some(cache) = &self.cache {
-            match digest {
-                Some(digest) => cache.save_written(record, digest),
-                None => cache.save(record),
-            }
+            cache.save_with(record, digest);
         }
         self.owners.record(record).await
     }
