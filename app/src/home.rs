@@ -19,17 +19,32 @@ pub fn Home() -> impl IntoView {
     let user = auth.user();
     let ended = auth.session_ended();
     view! {
-        {auth.demo_provider().then(|| view! {
-            <p class="notice" id="demoNotice">
-                "Using the local demo provider: sign in with any email address and the code \
-                 shown on its page. Set AUTHGEAR_* in .env to use your Authgear project."
-            </p>
-        })}
         {move || match user.get() {
             Some(user) => Either::Left(view! { <SignedIn user auth/> }),
             None => Either::Right(view! { <Guest ended=ended.get()/> }),
         }}
     }
+}
+
+/// Whether the server talks to the bundled local demo provider rather than to Authgear
+/// (`LOCAL_DEMO_PROVIDER`, set by `scripts/dev` when it starts that provider): provided by the
+/// server for every page.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DemoProvider(pub bool);
+
+/// Says that the provider is the local demo one, not Authgear. Rendered on the server only
+/// (outside the islands): nothing about it changes in the browser.
+#[component]
+pub fn DemoNotice() -> impl IntoView {
+    let DemoProvider(demo) = use_context().unwrap_or_default();
+    demo.then(|| {
+        view! {
+            <p class="notice" id="demoNotice">
+                "Using the local demo provider: sign in with any email address and the code \
+                 shown on its page. Set AUTHGEAR_* in .env to use your Authgear project."
+            </p>
+        }
+    })
 }
 
 #[component]

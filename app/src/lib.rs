@@ -14,6 +14,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod csp;
 mod home;
+pub use home::DemoProvider;
 #[cfg(feature = "ssr")]
 mod hydration;
 mod layout;
@@ -62,7 +63,7 @@ pub fn App() -> impl IntoView {
                         // The routes are always there (Leptos lists them by rendering this);
                         // each page says when the server could not read the session.
                         <FlatRoutes fallback=|| view! { <layout::NotFound/> }>
-                            <Route path=path!("/") view=|| view! { <Unavailable><home::Home/></Unavailable> }/>
+                            <Route path=path!("/") view=|| view! { <home::DemoNotice/><Unavailable><home::Home/></Unavailable> }/>
                             <Route path=path!("/account") view=|| view! { <Unavailable><account::Account/></Unavailable> }/>
                         </FlatRoutes>
                     </main>

@@ -8,7 +8,9 @@
 // Authgear's Flask guide picks. The code is shown on the page (development only) and printed on
 // the console; DEMO_OTP_CODE fixes it for tests.
 //
-// Settings (environment): PROVIDER_PORT (4000), PROVIDER_ISSUER (http://127.0.0.1:<port>),
+// Settings (environment): PROVIDER_PORT (4000), PROVIDER_ISSUER (http://127.0.0.1:<port>; kept
+// exactly as written: a path, as Keycloak's /realms/<name>, mounts the provider there, and a
+// trailing slash stays in `iss`),
 // APP_URL (http://localhost:3000), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_OTP_CODE,
 // ACCESS_TOKEN_TTL (seconds, 1800), ROTATE_REFRESH_TOKENS (1 to rotate; Authgear's default is off),
 // PROVIDER_TEST_HOOKS (1 to enable /__test/*), EXTRA_APP_URLS (comma-separated: more app
@@ -29,7 +31,10 @@ const env = process.env;
 const port = Number(env.PROVIDER_PORT || 4000);
 // 127.0.0.1 rather than localhost: a host of its own, as Authgear has, so that its cookies
 // and the app's (on localhost) never mix.
-const issuer = (env.PROVIDER_ISSUER || `http://127.0.0.1:${port}`).replace(/\/$/, '');
+const issuer = env.PROVIDER_ISSUER || `http://127.0.0.1:${port}`;
+// Where the OpenID endpoints are mounted: the issuer's path ('' for none). The sign-in pages
+// stay at the root, as oidc-provider's interaction URLs are.
+const mountPath = new URL(issuer).pathname.replace(/\/$/, '');
 const appUrl = (env.APP_URL || 'http://localhost:3000').replace(/\/$/, '');
 const appUrls = [appUrl, ...(env.EXTRA_APP_URLS || '').split(',').filter(Boolean)]
   .map((url) => url.replace(/\/$/, ''));
@@ -43,6 +48,9 @@ const settings = {
   rotateRefreshTokens: env.ROTATE_REFRESH_TOKENS === '1',
   // When true, /oauth2/* connections are dropped, as if the provider were down.
   outage: false,
+  // When true, a refused refresh (invalid_grant) is answered with an empty 400, as one
+  // OpenID-certified provider does, instead of RFC 6749's JSON error.
+  emptyRefreshErrors: false,
 };
 
 const CLAIM = 'https://authgear.com/claims/user/';
@@ -69,7 +77,8 @@ const provider = new Provider(issuer, {
   clients: [{
     client_id: clientId,
     client_secret: clientSecret,
-    redirect_uris: appUrls.map((url) => `${url}/callback`),
+    // Apps with the login's routes at the root, or under /auth (examples/minimal).
+    redirect_uris: appUrls.flatMap((url) => [`${url}/callback`, `${url}/auth/callback`]),
     post_logout_redirect_uris: appUrls.map((url) => `${url}/`),
     // Authgear has no back-channel logout; this provider sends it, as others do.
     backchannel_logout_uri: `${appUrl}/backchannel-logout`,
@@ -489,6 +498,14 @@ const hostile = hostileMode({
   },
 });
 if (env.PROVIDER_TEST_HOOKS === '1') provider.use(hostile.middleware);
+provider.use(async (ctx, next) => {
+  await next();
+  if (settings.emptyRefreshErrors && ctx.path === '/oauth2/token' && ctx.status === 400
+    && ctx.oidc?.params?.grant_type === 'refresh_token') {
+    ctx.body = ''; // The status stays 400 (set explicitly by the error handler).
+    ctx.remove('Content-Type');
+  }
+});
 
 async function testHook(req, res) {
   const json = (value) => {
@@ -529,11 +546,12 @@ async function testHook(req, res) {
     return json(await hooks.redeliver(Number(index)));
   }
   if (req.url === '/__test/settings' && req.method === 'POST') {
-    // { accessTokenTtl?, rotateRefreshTokens?, outage?, resetStats?, hostile? }
+    // { accessTokenTtl?, rotateRefreshTokens?, outage?, emptyRefreshErrors?, resetStats?, hostile? }
     const body = JSON.parse((await readBody(req)) || '{}');
     if (body.accessTokenTtl) settings.accessTokenTtl = Number(body.accessTokenTtl);
     if (typeof body.rotateRefreshTokens === 'boolean') settings.rotateRefreshTokens = body.rotateRefreshTokens;
     if (typeof body.outage === 'boolean') settings.outage = body.outage;
+    if (typeof body.emptyRefreshErrors === 'boolean') settings.emptyRefreshErrors = body.emptyRefreshErrors;
     if (body.resetStats) refreshGrants = 0;
     if ('hostile' in body) hostile.set(body.hostile);
     return json({ ...settings, hostile: hostile.mode, refresh_grants: refreshGrants });
@@ -549,6 +567,12 @@ const server = http.createServer((req, res) => {
     return testHook(req, res).catch((error) => send(res, 400, escape(error.message)));
   }
   requestsServed += 1;
+  // Mounted under the issuer's path, as Express's `app.use(path, …)` would (oidc-provider
+  // builds its URLs from `originalUrl`).
+  if (mountPath && (req.url === mountPath || req.url.startsWith(`${mountPath}/`) || req.url.startsWith(`${mountPath}?`))) {
+    req.originalUrl = req.url;
+    req.url = req.url.slice(mountPath.length) || '/';
+  }
   if (req.url === '/favicon.ico') return res.writeHead(204).end();
   if (req.url === '/settings' || req.url.startsWith('/settings/')) {
     return settingsPage(req, res).catch((error) => send(res, 400, page('Error', `<h1>${escape(error.message)}</h1>`)));

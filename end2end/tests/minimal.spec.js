@@ -1,16 +1,18 @@
 // The smallest app built on leptos-authgear (examples/minimal: a home page and a page for
 // signed-in users, hydrated whole and routed in the browser, as Leptos apps are by default, where
 // the demo app uses islands) logs in and out through the local provider, and follows the session
-// in the browser: the crate works outside this demo app, in both of its modes.
+// in the browser: the crate works outside this demo app, in both of its modes. It is configured
+// in code, with the login's routes under /auth, its own error page and only the SQLite store
+// compiled in.
 import { test, expect, TEST, enterEmailAndCode, WITHIN } from './support.js';
-import { startApp } from './processes.js';
+import { scratchDir, startApp } from './processes.js';
 import { MINIMAL_BINARY, MINIMAL_SITE } from './settings.js';
 
 let app;
 test.beforeAll(async () => {
   app = await startApp({
-    port: TEST.extraAppPorts[0], sessionStore: 'memory', binary: MINIMAL_BINARY, readyPath: '/',
-    env: { LEPTOS_SITE_ROOT: MINIMAL_SITE },
+    port: TEST.extraAppPorts[0], sessionStore: 'unused', binary: MINIMAL_BINARY, readyPath: '/',
+    env: { LEPTOS_SITE_ROOT: MINIMAL_SITE, SESSIONS_DB: `${scratchDir('minimal')}/sessions.db` },
   });
 });
 test.afterAll(async () => app?.stop());
@@ -63,7 +65,7 @@ test('the minimal consumer hydrated: a logout in another tab turns this one to t
 test('the minimal consumer\'s private page: a guest is sent to the login by the server, and comes back to it', async ({ page, request }) => {
   const response = await request.get(`${app.url}/private`, { maxRedirects: 0 });
   expect(response.status()).toBe(302);
-  expect(response.headers().location).toBe('/login?return_to=/private');
+  expect(response.headers().location).toBe('/auth/login?return_to=/private');
   expect(await response.text()).not.toContain('Only for signed-in users.');
 
   await page.goto(`${app.url}/private`);
@@ -95,7 +97,7 @@ test('the minimal consumer hydrated: the router\'s move to the private page send
   await page.locator('nav a[href="/private"]').click();
   await expect(page).toHaveURL(new RegExp(`^${TEST.issuer}/interaction/`));
   // Not a page load of /private: the page, in the browser, loaded the login.
-  expect(loads.slice(0, 2)).toEqual(['/', '/login']);
+  expect(loads.slice(0, 2)).toEqual(['/', '/auth/login']);
   expect(loads).not.toContain('/private');
   await enterEmailAndCode(page, 'minimal-router@example.com');
   await expect(page).toHaveURL(`${app.url}/private`);
@@ -118,7 +120,29 @@ test('the minimal consumer hydrated: the router\'s move to the private page send
   const notice = page.locator('.notice[role=status]');
   await expect(notice).toHaveText('Your session has ended. Please log in to see this page.', WITHIN);
   await expect(page.locator('#secret')).toHaveCount(0);
-  await expect(notice.locator('a')).toHaveAttribute('href', '/login?return_to=/private');
+  await expect(notice.locator('a')).toHaveAttribute('href', '/auth/login?return_to=/private');
   expect(await page.evaluate(() => window.notReloaded)).toBe(true);
   await expect(page).toHaveURL(`${app.url}/private`);
+});
+
+test('the minimal consumer\'s routes are under /auth, and its error page is its own', async ({ page, request }) => {
+  // Nothing of the login's at the root: these are the app's own (unknown) pages.
+  for (const path of ['/login', '/callback', '/session/status']) {
+    const response = await request.get(`${app.url}${path}`, { maxRedirects: 0 });
+    expect(response.status(), path).not.toBe(303);
+    expect(response.headers()['content-type'], path).toContain('text/html');
+  }
+  const status = await request.get(`${app.url}/auth/session/status`);
+  expect(await status.json()).toEqual({ signed_in: false });
+  const login = await request.get(`${app.url}/auth/login`, { maxRedirects: 0 });
+  expect(login.status()).toBe(303);
+  expect(login.headers().location).toMatch(new RegExp(`^${TEST.issuer}/oauth2/authorize\\?`));
+  expect(new URL(login.headers().location).searchParams.get('redirect_uri')).toBe(`${app.url}/auth/callback`);
+
+  // A callback with a login attempt the app does not know: the app's page, its words, its link.
+  const response = await page.goto(`${app.url}/auth/callback?code=x&state=unknown`);
+  expect(response.status()).toBe(400);
+  await expect(page.locator('#minimalError')).toHaveText('Sign-in link expired');
+  await expect(page.getByRole('link', { name: 'Log in again' })).toHaveAttribute('href', '/auth/login');
+  await expect(page).toHaveTitle('Sign-in link expired · Minimal');
 });

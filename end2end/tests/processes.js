@@ -57,9 +57,10 @@ function started(command, args, env) {
 
 /**
  * The local provider (provider/server.js) on `port` with its test hooks, the app at
- * `TEST.appUrl` and at each of `TEST.extraAppPorts` registered; resolves once it says it is ready.
+ * `TEST.appUrl` and at each of `TEST.extraAppPorts` registered (`env` changes any of its
+ * settings); resolves once it says it is ready.
  */
-export async function startProvider(port) {
+export async function startProvider(port, env = {}) {
   const provider = started('node', ['provider/server.js'], {
     PROVIDER_PORT: String(port),
     APP_URL: TEST.appUrl,
@@ -70,6 +71,7 @@ export async function startProvider(port) {
     WEBHOOK_URL: `${TEST.appUrl}/webhooks/authgear`,
     WEBHOOK_SECRET: TEST.webhookSecret,
     EXTRA_APP_URLS: TEST.extraAppPorts.map((extra) => `http://localhost:${extra}`).join(','),
+    ...env,
   });
   await waitFor(async () => {
     if (provider.child.exitCode !== null) throw new Error(`the provider on ${port} exited: ${provider.log()}`);

@@ -2,7 +2,7 @@
 //! in-process memory store as the bare baseline of the same run. Run by `bench/session-store`,
 //! which starts a scratch redis-server and passes its URL in `BENCH_REDIS_URL`.
 
-use leptos_authgear::server::stores::Sessions;
+use leptos_authgear::server::__bench::Sessions;
 use leptos_authgear::server::{SessionSettings, StoreUrl};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -2,9 +2,11 @@
 //! in and out. All of it works under an [`AuthProvider`], which the server seeds with the
 //! session it read for this request and which the browser hydrates from without asking again.
 
-use crate::{AuthError, AuthState, User, LOGIN_PATH, LOGOUT_PATH};
+use crate::paths::{join, LOGIN, LOGOUT};
+use crate::{AuthError, AuthState, User};
 use leptos::either::Either;
 use leptos::prelude::*;
+use std::borrow::Cow;
 
 /// The id of the `<script type="application/json">` element that carries the [`AuthState`]
 /// from the server's render to the browser's hydration.
@@ -23,15 +25,92 @@ pub struct AuthContext {
     /// the session watcher, in the browser only.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     leaving: StoredValue<bool>,
+    /// The base path of the login's routes, as the server is configured (`""`: the root).
+    base: &'static str,
+}
+
+/// The words an [`AuthProvider`] was given, for the components under it.
+#[derive(Clone, Copy)]
+struct Texts(&'static AuthTexts);
+
+/// The words this crate's components show a person: replace them with
+/// `<AuthProvider texts=&MY_TEXTS>` (a `static`, in the app's language). The error pages of the
+/// login's routes are the server's: see `server::SettingsBuilder::error_page`.
+///
+/// ```
+/// use leptos_authgear::AuthTexts;
+///
+/// static FRENCH: AuthTexts = AuthTexts {
+///     session_ended: "Votre session est terminée. ",
+///     before_login_link: "Veuillez ",
+///     login_link: "vous connecter",
+///     after_login_link: " pour voir cette page.",
+///     ..AuthTexts::ENGLISH
+/// };
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthTexts {
+    /// Before the notice of a page only for signed-in users, when the session ended while it
+    /// was open: `"Your session has ended. "`.
+    pub session_ended: &'static str,
+    /// The notice's words before its login link: `"Please "`.
+    pub before_login_link: &'static str,
+    /// The login link's words: `"log in"`.
+    pub login_link: &'static str,
+    /// The notice's words after its login link: `" to see this page."`.
+    pub after_login_link: &'static str,
+    /// Shown instead of a page only for signed-in users when the server could not read the
+    /// session (its store is down): `None` shows the server's own words.
+    pub unavailable: Option<&'static str>,
+}
+
+impl AuthTexts {
+    /// The crate's words, in English.
+    pub const ENGLISH: AuthTexts = AuthTexts {
+        session_ended: "Your session has ended. ",
+        before_login_link: "Please ",
+        login_link: "log in",
+        after_login_link: " to see this page.",
+        unavailable: None,
+    };
+}
+
+impl Default for AuthTexts {
+    fn default() -> Self {
+        Self::ENGLISH
+    }
 }
 
 impl AuthContext {
-    fn new(state: Result<AuthState, AuthError>) -> Self {
+    fn new(state: Result<AuthState, AuthError>, base: &'static str) -> Self {
         AuthContext {
             state: RwSignal::new(state),
             ended: RwSignal::new(false),
             leaving: StoredValue::new(false),
+            base,
         }
+    }
+
+    /// The words the components show (see [`AuthTexts`]): the [`AuthProvider`]'s.
+    pub fn texts(&self) -> &'static AuthTexts {
+        use_context::<Texts>().map_or(&AuthTexts::ENGLISH, |texts| texts.0)
+    }
+
+    /// The base path of the login's routes (the server's `AuthPaths::base`, written on the
+    /// page): `""` when they are at the root.
+    pub fn base_path(&self) -> &'static str {
+        self.base
+    }
+
+    /// One of the login's routes (`paths::LOGIN`, …) under the base path.
+    pub(crate) fn route(&self, route: &'static str) -> Cow<'static, str> {
+        join(self.base, route)
+    }
+
+    /// The login that comes back to `return_to` (a local path; the server refuses any other),
+    /// or to `/` when `None`: `<login path>?return_to=<path>`.
+    pub fn login_url(&self, return_to: Option<&str>) -> String {
+        login_url_at(self.base, return_to)
     }
 
     /// The signed-in user, `None` for a guest or once the session has ended.
@@ -95,12 +174,6 @@ impl AuthContext {
                 .and_then(|state| state.account_settings_url.clone())
         })
     }
-
-    /// True when the server talks to the bundled local demo provider, not to Authgear.
-    pub fn demo_provider(&self) -> bool {
-        self.state
-            .with_untracked(|state| state.as_ref().is_ok_and(|state| state.demo_provider))
-    }
 }
 
 /// Provides [`use_auth`] and [`use_user`] to its children and carries the server's answer to
@@ -111,8 +184,8 @@ impl AuthContext {
 /// shows the same user with no request and no flash. Every open tab of the browser then
 /// follows the session without a reload: when it ends (logout in another tab, at the provider,
 /// an expired or revoked session) each shows the guest view within moments, and a login in
-/// one tab shows in the others (one tab listens to [`EVENTS_PATH`](crate::EVENTS_PATH) and tells
-/// the others; each also asks [`STATUS_PATH`](crate::STATUS_PATH) every 30 seconds and on focus).
+/// one tab shows in the others (one tab listens to the server's event stream and tells the
+/// others; each also asks the status route every 30 seconds and on focus).
 ///
 /// With Leptos' islands (this crate's feature `islands`), it renders on the server only and
 /// puts the session watcher in an island of its own; every island of the page shares the
@@ -122,16 +195,24 @@ pub fn AuthProvider<T: IntoView + 'static>(
     /// The app (typed, not boxed as an `AnyView`: in the browser, boxing a view brings its
     /// asynchronous hydration code into the bundle).
     children: TypedChildren<T>,
+    /// The words of the components under it (default [`AuthTexts::ENGLISH`]).
+    #[prop(optional)]
+    texts: Option<&'static AuthTexts>,
 ) -> impl IntoView {
     let auth = page_auth();
+    if let Some(texts) = texts {
+        provide_context(Texts(texts));
+    }
     let json = auth
         .state
         .with_untracked(serde_json::to_string)
         .map(|json| json.replace('<', "\\u003c"))
         .unwrap_or_default();
+    // The routes' base path, when there is one: the browser's links and session watcher use it.
+    let base = Some(auth.base).filter(|base| !base.is_empty());
     provide_context(auth);
     view! {
-        <script type="application/json" id=STATE_ELEMENT_ID inner_html=json></script>
+        <script type="application/json" id=STATE_ELEMENT_ID data-base=base inner_html=json></script>
         {session_watcher(auth)}
         {children.into_inner()()}
     }
@@ -158,7 +239,7 @@ pub fn use_auth() -> AuthContext {
         #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
         return page_auth();
         #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
-        AuthContext::new(Err(missing_provider()))
+        AuthContext::new(Err(missing_provider()), "")
     })
 }
 
@@ -171,7 +252,14 @@ pub fn use_user() -> Signal<Option<User>> {
 /// On the server: this request's state, for the [`AuthProvider`] to provide.
 #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
 fn page_auth() -> AuthContext {
-    AuthContext::new(initial_state())
+    #[cfg(feature = "ssr")]
+    let (state, base) = match crate::server::page_state() {
+        Some((state, paths)) => (state, paths.base()),
+        None => (Err(missing_provider()), ""),
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (state, base): (Result<AuthState, AuthError>, _) = (Err(missing_provider()), "");
+    AuthContext::new(state, base)
 }
 
 /// In the browser: the page's state, read from its data block once. Its signals belong to no
@@ -185,7 +273,8 @@ fn page_auth() -> AuthContext {
     PAGE.with(|page| {
         *page.get_or_init(|| {
             let owner = Owner::new_root(None);
-            let auth = owner.with(|| AuthContext::new(initial_state()));
+            let (state, base) = from_the_page();
+            let auth = owner.with(|| AuthContext::new(state, base));
             // Lives as long as the page.
             std::mem::forget(owner);
             auth
@@ -193,13 +282,26 @@ fn page_auth() -> AuthContext {
     })
 }
 
-/// `/login?return_to=<path>`: the login that comes back to `return_to` (a local path; the
-/// server refuses any other), or to `/` when `None`.
+/// `<login path>?return_to=<path>` (by default `/login?return_to=…`): the login that comes
+/// back to `return_to` (a local path; the server refuses any other), or to `/` when `None`.
+/// The page's [`AuthContext::login_url`].
 pub fn login_url(return_to: Option<&str>) -> String {
-    match return_to {
-        Some(path) => format!("{LOGIN_PATH}?return_to={}", encode_query_value(path)),
-        None => LOGIN_PATH.to_owned(),
+    // In the browser, the page's (islands share one); on the server, outside an `AuthProvider`,
+    // the default paths.
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    let base = use_auth().base;
+    #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
+    let base = use_context::<AuthContext>().map_or("", |auth| auth.base);
+    login_url_at(base, return_to)
+}
+
+fn login_url_at(base: &str, return_to: Option<&str>) -> String {
+    let mut url = join(base, LOGIN).into_owned();
+    if let Some(path) = return_to {
+        url.push_str("?return_to=");
+        encode_query_value(path, &mut url);
     }
+    url
 }
 
 /// A link that logs in and comes back to `return_to` (default: the home page). It is
@@ -239,10 +341,8 @@ pub fn SignupLink<T: IntoView + 'static>(
     /// The link's content, e.g. `"Sign up"`.
     children: TypedChildren<T>,
 ) -> impl IntoView {
-    let href = format!(
-        "{}&screen=signup",
-        login_url(Some(return_to.as_deref().unwrap_or("/")))
-    );
+    let mut href = login_url(Some(return_to.as_deref().unwrap_or("/")));
+    href.push_str("&screen=signup");
     view! { <a href=href id=id class=class rel="external">{children.into_inner()()}</a> }
 }
 
@@ -261,8 +361,9 @@ pub fn LogoutButton<T: IntoView + 'static>(
 ) -> impl IntoView {
     // No handler: the session watcher sees the form go (so that the button works in static
     // HTML, as with islands).
+    let action = use_auth().route(LOGOUT).into_owned();
     view! {
-        <form method="post" action=LOGOUT_PATH>
+        <form method="post" action=action>
             <button type="submit" id=id class=class>{children.into_inner()()}</button>
         </form>
     }
@@ -285,7 +386,11 @@ pub fn RequireUser<T: IntoView + 'static>(
     let children = children.into_inner();
     let auth = use_auth();
     if let Some(error) = auth.unavailable() {
-        return Either::Left(view! { <p class="error" role="alert">{error.to_string()}</p> });
+        let text = auth
+            .texts()
+            .unavailable
+            .map_or_else(|| error.to_string(), str::to_owned);
+        return Either::Left(view! { <p class="error" role="alert">{text}</p> });
     }
     // The server answers a guest's request with a redirect.
     #[cfg(feature = "ssr")]
@@ -297,12 +402,13 @@ pub fn RequireUser<T: IntoView + 'static>(
 
 /// What a page only for signed-in users shows a guest: why, when the session `ended`, and a
 /// login that comes back.
-fn signed_out_notice(ended: bool) -> impl IntoView {
-    let login = login_url(Some(&current_path()));
+fn signed_out_notice(auth: AuthContext, ended: bool) -> impl IntoView {
+    let login = auth.login_url(Some(&current_path()));
+    let texts = auth.texts();
     view! {
         <p class="notice" role="status">
-            {ended.then_some("Your session has ended. ")}
-            "Please " <a href=login rel="external">"log in"</a> " to see this page."
+            {ended.then_some(texts.session_ended)}
+            {texts.before_login_link} <a href=login rel="external">{texts.login_link}</a> {texts.after_login_link}
         </p>
     }
 }
@@ -331,7 +437,7 @@ fn shown_to_user<T: IntoView + 'static>(
         if signed_in.get() {
             Either::Left(children())
         } else {
-            Either::Right(signed_out_notice(ended.get_untracked()))
+            Either::Right(signed_out_notice(auth, ended.get_untracked()))
         }
     }
 }
@@ -346,11 +452,14 @@ fn shown_to_user<T: IntoView + 'static>(
     if auth.user().get_untracked().is_some() {
         Either::Left(view! {
             <div data-signed-in-only="">{children()}</div>
-            <div data-signed-out-notice="" hidden>{signed_out_notice(true)}</div>
+            <div data-signed-out-notice="" hidden>{signed_out_notice(auth, true)}</div>
             <crate::islands::SignedInOnly/>
         })
     } else {
-        Either::Right(signed_out_notice(auth.session_ended().get_untracked()))
+        Either::Right(signed_out_notice(
+            auth,
+            auth.session_ended().get_untracked(),
+        ))
     }
 }
 
@@ -409,43 +518,56 @@ fn send_to_login(login: &str) {
     let _ = login;
 }
 
-/// Percent-encodes everything but unreserved characters and `/` (a path stays readable).
-fn encode_query_value(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
+/// Appends `value` to `encoded`, percent-encoding everything but unreserved characters and `/`
+/// (a path stays readable).
+fn encode_query_value(value: &str, encoded: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
             encoded.push(char::from(byte));
         } else {
-            encoded.push_str(&format!("%{byte:02X}"));
+            encoded.push('%');
+            encoded.push(char::from(HEX[usize::from(byte >> 4)]));
+            encoded.push(char::from(HEX[usize::from(byte & 15)]));
         }
     }
-    encoded
 }
 
 fn missing_provider() -> AuthError {
     AuthError::Temporary("The page was sent without its sign-in state; reload it.".into())
 }
 
-/// On the server: what the auth layer found for this request. In the browser: the page's data
+/// In the browser: the state and the routes' base path the server wrote in the page's data
 /// block.
-fn initial_state() -> Result<AuthState, AuthError> {
-    #[cfg(feature = "ssr")]
-    let found = crate::server::page_state();
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    let found = document()
-        .get_element_by_id(STATE_ELEMENT_ID)
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn from_the_page() -> (Result<AuthState, AuthError>, &'static str) {
+    let element = document().get_element_by_id(STATE_ELEMENT_ID);
+    let state = element
+        .as_ref()
         .and_then(|element| element.text_content())
         // From bytes, as server functions read their answers: one JSON reader in the bundle
         // (`from_str` would compile every type's parser a second time).
-        .and_then(|json| serde_json::from_slice(json.as_bytes()).ok());
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    let found: Option<Result<AuthState, AuthError>> = None;
-    found.unwrap_or_else(|| Err(missing_provider()))
+        .and_then(|json| serde_json::from_slice(json.as_bytes()).ok())
+        .unwrap_or_else(|| Err(missing_provider()));
+    // The server checked the base path (and the browser's own links are all it can change).
+    let base = element
+        .and_then(|element| element.get_attribute("data-base"))
+        .map_or("", |base| &*base.leak());
+    (state, base)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_urls_follow_the_paths() {
+        assert_eq!(login_url_at("/auth", None), "/auth/login");
+        assert_eq!(
+            login_url_at("/auth", Some("/account")),
+            "/auth/login?return_to=/account"
+        );
+    }
 
     #[test]
     fn login_urls_encode_the_return_path() {

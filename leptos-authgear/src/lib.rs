@@ -98,6 +98,7 @@ pub mod authgear;
 mod components;
 #[cfg(feature = "islands")]
 mod islands;
+mod paths;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "hydrate")]
@@ -106,22 +107,14 @@ mod tabs;
 mod user;
 
 pub use components::{
-    login_here, login_url, use_auth, use_user, AuthContext, AuthProvider, LoginLink, LogoutButton,
-    RequireUser, SignupLink,
+    login_here, login_url, use_auth, use_user, AuthContext, AuthProvider, AuthTexts, LoginLink,
+    LogoutButton, RequireUser, SignupLink,
 };
+#[cfg(feature = "ssr")]
+pub use paths::AuthPaths;
 pub use user::{AuthError, AuthState, ClaimsJson, User};
 
 use leptos::prelude::*;
-
-/// The path of the login route (`GET`, see [`login_url`]; `?return_to=`, `?screen=signup`, `?prompt=login`).
-pub const LOGIN_PATH: &str = "/login";
-/// The path of the logout route (`POST`, same-origin only).
-pub const LOGOUT_PATH: &str = "/logout";
-/// The path the browser asks whether its session still stands (`GET`, JSON).
-pub const STATUS_PATH: &str = "/session/status";
-/// The path where one tab of a signed-in browser hears that its session ended (`GET`,
-/// server-sent events: `event: ended`).
-pub const EVENTS_PATH: &str = "/session/events";
 
 /// Who is signed in to this browser: the user (or none), and whether a session ended
 /// elsewhere. A server function at `POST /api/current_user`, like Duende.BFF's `/bff/user`;

@@ -10,11 +10,8 @@ struct SessionStatus {
 
 /// `Some(signed_in)`, or `None` when the server could not be asked (offline, restarting):
 /// then nothing is concluded.
-pub async fn signed_in() -> Option<bool> {
-    let response = gloo_net::http::Request::get(crate::STATUS_PATH)
-        .send()
-        .await
-        .ok()?;
+pub async fn signed_in(path: &str) -> Option<bool> {
+    let response = gloo_net::http::Request::get(path).send().await.ok()?;
     if !response.ok() {
         return None;
     }

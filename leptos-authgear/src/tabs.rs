@@ -1,7 +1,7 @@
 //! Every open tab of a browser follows its session (docs/decisions/0005-every-tab-at-once.md):
 //!
-//! - One tab per browser (the holder of a Web Lock) listens to
-//!   [`EVENTS_PATH`](crate::EVENTS_PATH) while signed in, and tells the others when the server
+//! - One tab per browser (the holder of a Web Lock) listens to the events route
+//!   (`AuthPaths::events`) while signed in, and tells the others when the server
 //!   says the session ended. One connection per browser, not per tab: browsers allow six
 //!   connections per server over HTTP/1.1, and a stream per tab would use them up.
 //! - The tabs talk over a `BroadcastChannel`: `ended` (the session ended: show the guest view)
@@ -9,7 +9,7 @@
 //!   A tab that is logging out (a [`LogoutButton`](crate::LogoutButton)'s form was submitted)
 //!   passes `ended` on but does not act on it: its own page is going (to the provider's logout),
 //!   and turning it to the guest view first would only flash.
-//! - Each tab also asks [`STATUS_PATH`](crate::STATUS_PATH) every 30 seconds and when it regains
+//! - Each tab also asks the status route (`AuthPaths::status`) every 30 seconds and when it regains
 //!   focus (which also refreshes a due access token, which is how a revoked one is found).
 //!
 //! Browser only; on the server [`watch_session`] does nothing.
@@ -82,7 +82,9 @@ mod browser {
             }
             let tell = tell.clone();
             spawn_local(async move {
-                if let Some(false) = crate::status::signed_in().await {
+                if let Some(false) =
+                    crate::status::signed_in(&auth.route(crate::paths::STATUS)).await
+                {
                     auth.end_session();
                     tell(ENDED);
                 }
@@ -96,7 +98,11 @@ mod browser {
                 .target()
                 .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
                 .and_then(|form| form.get_attribute("action"));
-            if action.as_deref() == Some(crate::LOGOUT_PATH) {
+            if action
+                .as_deref()
+                .and_then(|action| action.strip_prefix(auth.base_path()))
+                == Some(crate::paths::LOGOUT)
+            {
                 auth.leave();
             }
         });
@@ -147,7 +153,7 @@ mod browser {
         }
     }
 
-    /// The leader's stream of [`EVENTS_PATH`](crate::EVENTS_PATH); closed when dropped.
+    /// The leader's stream of the events route; closed when dropped.
     struct Listening {
         source: EventSource,
         _on_ended: Closure<dyn FnMut(MessageEvent)>,
@@ -155,7 +161,7 @@ mod browser {
 
     impl Listening {
         fn start(auth: AuthContext, tell: impl Fn(&str) + 'static) -> Option<Self> {
-            let source = EventSource::new(crate::EVENTS_PATH).ok()?;
+            let source = EventSource::new(&auth.route(crate::paths::EVENTS)).ok()?;
             let on_ended = Closure::<dyn FnMut(MessageEvent)>::new(move |_event: MessageEvent| {
                 // A tab that is logging out only tells the others.
                 if !auth.is_leaving() {

@@ -81,8 +81,6 @@ pub struct AuthState {
     /// Where the user manages their account at the provider (Authgear's settings page), when
     /// signed in.
     pub account_settings_url: Option<String>,
-    /// True when the server talks to the bundled local demo provider, not to Authgear.
-    pub demo_provider: bool,
 }
 
 /// What a call that needs the user can fail with, as a page needs to tell the cases apart.

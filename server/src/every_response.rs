@@ -9,7 +9,6 @@ use crate::telemetry;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
-use leptos_authgear::LOGIN_PATH;
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,14 +25,17 @@ pub struct EveryResponse<S> {
     strict_transport: bool,
     /// The connection's peer, set per connection by [`EveryResponse::for_client`].
     client: Option<SocketAddr>,
+    /// The login route's path: the requests that get the client's address.
+    login_path: std::sync::Arc<str>,
 }
 
 impl<S> EveryResponse<S> {
-    pub fn new(inner: S, strict_transport: bool) -> Self {
+    pub fn new(inner: S, strict_transport: bool, login_path: &str) -> Self {
         Self {
             inner,
             strict_transport,
             client: None,
+            login_path: login_path.into(),
         }
     }
 
@@ -65,7 +67,10 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        if let Some(client) = self.client.filter(|_| request.uri().path() == LOGIN_PATH) {
+        if let Some(client) = self
+            .client
+            .filter(|_| request.uri().path() == &*self.login_path)
+        {
             request.extensions_mut().insert(ConnectInfo(client));
         }
         let (span, id) = telemetry::request_span(&request);

@@ -4,6 +4,7 @@
 // The app's view types are deep (typed, not boxed, children).
 #![recursion_limit = "256"]
 
+pub mod error_page;
 pub mod every_response;
 pub mod routes;
 pub mod site;

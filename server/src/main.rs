@@ -1,4 +1,3 @@
-use leptos_authgear::server::stores::Sessions;
 use leptos_authgear::server::{check_provider, Settings};
 use server::startup::Application;
 use std::process::ExitCode;
@@ -36,8 +35,18 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let app_url = settings.app_url.clone();
-    let application = match Application::build(settings, leptos_options).await {
+    let app_url = settings.app_url().clone();
+    // The bundled local provider, not a real Authgear project (`scripts/dev` sets it): the home
+    // page says so.
+    let demo = match std::env::var("LOCAL_DEMO_PROVIDER").as_deref() {
+        Err(_) | Ok("" | "0" | "false" | "no") => app::DemoProvider(false),
+        Ok("1" | "true" | "yes") => app::DemoProvider(true),
+        Ok(other) => {
+            eprintln!("LOCAL_DEMO_PROVIDER: `{other}` is not true or false");
+            return ExitCode::FAILURE;
+        }
+    };
+    let application = match Application::build(settings, leptos_options, demo).await {
         Ok(application) => application,
         Err(error) => {
             eprintln!("{error}");
@@ -62,39 +71,39 @@ async fn main() -> ExitCode {
 /// and the provider's discovery document loads; prints what was found. Exit 0 or 1.
 async fn check_config(settings: Settings) -> ExitCode {
     println!("Configuration: OK");
-    println!("app URL: {}", settings.app_url.origin());
-    println!("redirect URI: {}", settings.app_url.redirect_uri());
+    println!("app URL: {}", settings.app_url().origin());
+    println!("redirect URI: {}", settings.redirect_uri());
     println!(
         "post-logout redirect URI: {}",
-        settings.app_url.post_logout_redirect_uri()
+        settings.post_logout_redirect_uri()
     );
-    println!("listen address: {}", settings.listen_addr);
-    match &settings.webhooks {
+    println!("listen address: {}", settings.listen_addr());
+    match settings.webhooks() {
         Some(webhooks) => println!(
             "Authgear webhooks: on, at {}{} (events: user.signed_out, user.session.terminated, \
              user.disabled, user.deleted)",
-            settings.app_url.origin(),
-            webhooks.path
+            settings.app_url().origin(),
+            webhooks.path()
         ),
         None => println!("Authgear webhooks: off (AUTHGEAR_WEBHOOK_SECRET is not set)"),
     }
     println!(
         "logout at the provider: {}",
-        match settings.end_session_method {
+        match settings.end_session_method() {
             leptos_authgear::server::EndSessionMethod::Post => "POST form (no token in any URL)",
             leptos_authgear::server::EndSessionMethod::Get =>
                 "GET redirect (AUTHGEAR_END_SESSION_METHOD=get)",
         }
     );
-    let store = match Sessions::check(&settings.session).await {
+    let store = match leptos_authgear::server::check_store(&settings).await {
         Ok(()) => {
-            println!("Session store: OK ({})", settings.session.store);
+            println!("Session store: OK ({})", settings.session().store);
             true
         }
         Err(error) => {
             eprintln!(
                 "Session store: FAILED ({})\n{error}",
-                settings.session.store
+                settings.session().store
             );
             false
         }

@@ -5,7 +5,7 @@ use crate::every_response::EveryResponse;
 use crate::routes::health;
 use crate::site;
 use app::csp::ContentSecurityPolicy;
-use app::{shell, App as LeptosApp};
+use app::{shell, App as LeptosApp, DemoProvider};
 use axum::routing::get;
 use axum::serve::IncomingStream;
 use axum::Router;
@@ -26,9 +26,13 @@ pub type App = EveryResponse<Router>;
 impl Application {
     /// Opens the session store, binds the listener and builds the router. Does not wait for
     /// the provider.
-    pub async fn build(settings: Settings, leptos_options: LeptosOptions) -> Result<Self, String> {
-        let listen_addr = settings.listen_addr;
-        let auth = Auth::new(settings)
+    pub async fn build(
+        settings: Settings,
+        leptos_options: LeptosOptions,
+        demo: DemoProvider,
+    ) -> Result<Self, String> {
+        let listen_addr = settings.listen_addr();
+        let auth = Auth::new(settings.with_error_page(crate::error_page::render))
             .await
             .map_err(|error| error.to_string())?;
         let listener = TcpListener::bind(listen_addr)
@@ -36,7 +40,7 @@ impl Application {
             .map_err(|error| format!("cannot listen on {listen_addr}: {error}"))?;
         Ok(Self {
             listener,
-            app: app(auth.clone(), leptos_options),
+            app: app(auth.clone(), leptos_options, demo),
             auth,
         })
     }
@@ -69,8 +73,8 @@ impl Application {
 /// The app's pages and server functions (Leptos), the login's routes, the health routes and the
 /// static files (a release bundle under content-hashed names: `site`), all behind the login's
 /// layer.
-pub fn app(auth: Auth, options: LeptosOptions) -> App {
-    let https = auth.settings().app_url.is_https();
+pub fn app(auth: Auth, options: LeptosOptions, demo: DemoProvider) -> App {
+    let https = auth.settings().app_url().is_https();
     let bundle_hash = site::bundle_hash(&options);
     let options = site::with_hashed_bundle(options, bundle_hash.as_deref());
     let policy = content_security_policy(&auth, &options);
@@ -83,7 +87,10 @@ pub fn app(auth: Auth, options: LeptosOptions) -> App {
     // same contexts as `leptos_routes_with_context`, several times cheaper (docs/decisions/0002).
     let pages = auth.leptos_routes(
         generate_route_list(LeptosApp),
-        move || provide_context(policy.clone()),
+        move || {
+            provide_context(policy.clone());
+            provide_context(demo);
+        },
         {
             let options = options.clone();
             move || shell(options.clone())
@@ -97,16 +104,16 @@ pub fn app(auth: Auth, options: LeptosOptions) -> App {
         .fallback_service(static_files)
         .layer(auth.layer())
         .with_state(options);
-    EveryResponse::new(router, https)
+    EveryResponse::new(router, https, auth.settings().paths().login())
 }
 
 fn content_security_policy(auth: &Auth, options: &LeptosOptions) -> ContentSecurityPolicy {
-    let provider = auth
-        .settings()
-        .provider
-        .issuer
-        .as_str()
-        .trim_end_matches('/');
+    // The provider's origin: its pages and end-session endpoint are there, whatever the
+    // issuer's path.
+    let issuer = auth.settings().provider().issuer().as_str();
+    let provider = url::Url::parse(issuer)
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_else(|_| issuer.trim_end_matches('/').to_owned());
     // `cargo leptos watch` reloads the page through a WebSocket on the reload port.
     let reload = match options.env {
         leptos::config::Env::DEV => Some(format!(
@@ -116,7 +123,7 @@ fn content_security_policy(auth: &Auth, options: &LeptosOptions) -> ContentSecur
         )),
         leptos::config::Env::PROD => None,
     };
-    ContentSecurityPolicy::new(provider, reload)
+    ContentSecurityPolicy::new(&provider, reload)
 }
 
 async fn shutdown_signal() {

@@ -42,7 +42,7 @@ async fn spawn_app_with(extra: &[(&'static str, &'static str)]) -> TestApp {
     let options = LeptosOptions::builder()
         .output_name("authgear-leptos")
         .build();
-    let app = Application::build(settings, options)
+    let app = Application::build(settings, options, app::DemoProvider(false))
         .await
         .expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());

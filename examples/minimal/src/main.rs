@@ -1,24 +1,45 @@
 //! The minimal consumer's server: the page, the login's routes and layer, and the WASM bundle
-//! (`LEPTOS_SITE_ROOT`/pkg). Configured like the demo app (`AUTHGEAR_*`, `APP_SECRET_KEY`,
-//! `APP_URL`, `LEPTOS_SITE_ADDR`).
+//! (`LEPTOS_SITE_ROOT`/pkg). Configured in code, the way a team adopts the crate: what a
+//! deployment changes (the provider's client credentials, the secret key, where it is served)
+//! comes from the environment here, as it would from the team's own configuration or secrets
+//! manager; everything else is written below.
 
+use axum::response::Html;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_authgear::server::Auth;
+use leptos_authgear::server::{Auth, ErrorPage, Settings, StoreUrl};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use minimal::{shell, App};
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() {
-    let auth = match Auth::from_env().await {
-        Ok(auth) => auth,
-        Err(error) => {
-            eprintln!("{error}");
-            std::process::exit(1);
-        }
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let settings = Settings::builder()
+        .provider(
+            &var("AUTHGEAR_DOMAIN"),
+            var("AUTHGEAR_CLIENT_ID"),
+            var("AUTHGEAR_CLIENT_SECRET"),
+        )
+        .secret_key(var("APP_SECRET_KEY"))
+        .app_url(&env_or("APP_URL", "http://localhost:3000"))
+        // /auth/login, /auth/callback, /auth/logout, /auth/session/…: this app keeps the root.
+        .base_path("/auth")
+        .session_store(StoreUrl::Sqlite(
+            env_or("SESSIONS_DB", "data/minimal-sessions.db").into(),
+        ))
+        .idle_timeout(Duration::from_secs(8 * 3600))
+        .error_page(error_page)
+        .build();
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(error) => exit(&error),
     };
-    let site_root =
-        std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/minimal-site".into());
+    let auth = match Auth::new(settings).await {
+        Ok(auth) => auth,
+        Err(error) => exit(&error),
+    };
+    let site_root = env_or("LEPTOS_SITE_ROOT", "target/minimal-site");
     let options = LeptosOptions::builder()
         .output_name("minimal")
         .site_root(site_root)
@@ -32,12 +53,40 @@ async fn main() {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(auth.layer())
         .with_state(options);
-    let address = auth.settings().listen_addr;
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .expect("a free address");
+    let address = env_or("LEPTOS_SITE_ADDR", "127.0.0.1:3000");
+    let listener = match tokio::net::TcpListener::bind(&address).await {
+        Ok(listener) => listener,
+        Err(error) => exit(&format!("cannot listen on {address}: {error}")),
+    };
     println!("listening on http://{address}");
-    // With the client's address: `/login` is rate-limited per client.
+    // With the client's address: the login is rate-limited per client.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).await.expect("the server runs");
+    if let Err(error) = axum::serve(listener, app).await {
+        exit(&error);
+    }
+}
+
+/// This app's page for a failed sign-in (and its words): a heading, what happened, a way back.
+fn error_page(page: &ErrorPage) -> String {
+    let html = view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head><title>{format!("{} · Minimal", page.title)}</title></head>
+            <body>
+                <h1 id="minimalError">{page.title}</h1>
+                <p>{page.message.clone()}</p>
+                <p><a href=page.login_url.clone()>"Log in again"</a> " or " <a href="/">"go home"</a></p>
+            </body>
+        </html>
+    };
+    Html(html.to_html()).0
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn exit(error: &dyn std::fmt::Display) -> ! {
+    eprintln!("{error}");
+    std::process::exit(1)
 }

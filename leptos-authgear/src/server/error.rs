@@ -1,4 +1,7 @@
-//! The one error type of the BFF's own routes, and the page a person sees for each case.
+//! The one error type of the BFF's own routes, and the page a person sees for each case: an
+//! [`ErrorPage`] (what went wrong, in words an app may replace), rendered by the app's own
+//! renderer ([`SettingsBuilder::error_page`](super::SettingsBuilder::error_page)) or by a
+//! neutral default.
 
 use crate::server::oidc::OidcError;
 use crate::server::return_to::InvalidReturnTo;
@@ -39,19 +42,62 @@ pub enum RouteError {
     CrossSite,
 }
 
-/// What the person sees: status, heading and explanation.
-struct ErrorPage {
-    status: StatusCode,
-    title: &'static str,
-    message: String,
+/// What went wrong, for the page a person sees when one of the login's routes fails (a
+/// refused sign-in, an expired login link, the provider down) and for the app's 404
+/// ([`not_found`]). The title and message are the crate's English text; an app that speaks
+/// another language, or its own tone, writes its own from [`ErrorPage::kind`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorPage {
+    /// The response's status.
+    pub status: StatusCode,
+    /// Which case it is.
+    pub kind: ErrorKind,
+    /// A short heading, e.g. "Sign-in failed".
+    pub title: &'static str,
+    /// What happened and what to do, in a sentence or two. May quote the provider's own
+    /// description (cut to 200 characters); escape it in HTML.
+    pub message: String,
+    /// Where "try again" goes: the login route.
+    pub login_url: String,
 }
 
+/// The cases of an [`ErrorPage`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The provider cannot be reached (503).
+    ProviderUnavailable,
+    /// The provider's answer could not be accepted (502), or it refused the sign-in.
+    SignInFailed,
+    /// The user (or the provider, without its own page) cancelled the sign-in (403).
+    SignInCancelled,
+    /// This client started too many sign-ins in a short time (429, `Retry-After`).
+    TooManyLogins,
+    /// The sign-in attempt is unknown, expired or already used (400).
+    LoginExpired,
+    /// The provider's answer was incomplete or malformed (400).
+    InvalidResponse,
+    /// `return_to` was not a local path (400).
+    InvalidReturnTo,
+    /// The session store cannot be reached (503).
+    SessionUnavailable,
+    /// A request that changes state came from another site (403).
+    CrossSite,
+    /// Nothing at this address (404).
+    NotFound,
+}
+
+/// Renders an [`ErrorPage`] as a whole HTML document; see
+/// [`SettingsBuilder::error_page`](super::SettingsBuilder::error_page).
+pub type RenderErrorPage = std::sync::Arc<dyn Fn(&ErrorPage) -> String + Send + Sync>;
+
 impl RouteError {
-    fn page(&self) -> ErrorPage {
+    pub(crate) fn page(&self) -> ErrorPage {
         use RouteError::*;
-        let (status, title, message) = match self {
+        let (status, kind, title, message) = match self {
             Provider(OidcError::Unavailable(_)) => (
                 StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::ProviderUnavailable,
                 "Identity provider unavailable",
                 "The sign-in service cannot be reached right now. Please try again in a moment."
                     .to_owned(),
@@ -60,6 +106,7 @@ impl RouteError {
                 OidcError::TokenExchange(_) | OidcError::IdToken(_) | OidcError::UserInfo(_),
             ) => (
                 StatusCode::BAD_GATEWAY,
+                ErrorKind::SignInFailed,
                 "Sign-in failed",
                 "The answer from the sign-in service could not be accepted, so you were not \
                  signed in. Please try again."
@@ -81,6 +128,11 @@ impl RouteError {
                         StatusCode::BAD_GATEWAY
                     },
                     if denied {
+                        ErrorKind::SignInCancelled
+                    } else {
+                        ErrorKind::SignInFailed
+                    },
+                    if denied {
                         "Sign-in cancelled"
                     } else {
                         "Sign-in failed"
@@ -93,11 +145,13 @@ impl RouteError {
             }
             ProviderRejectedUnknownAttempt => (
                 StatusCode::BAD_REQUEST,
+                ErrorKind::SignInFailed,
                 "Sign-in failed",
                 "The sign-in did not complete. Please start again.".to_owned(),
             ),
             TooManyLogins { retry_after_secs } => (
                 StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::TooManyLogins,
                 "Too many sign-in attempts",
                 format!(
                     "This device started too many sign-ins in a short time. Please try again in \
@@ -106,6 +160,7 @@ impl RouteError {
             ),
             UnknownLoginAttempt => (
                 StatusCode::BAD_REQUEST,
+                ErrorKind::LoginExpired,
                 "Sign-in link expired",
                 "This sign-in attempt is unknown, has expired or was already used. \
                  Please start again."
@@ -113,29 +168,35 @@ impl RouteError {
             ),
             MissingCode | IssuerMismatch | MalformedQuery(_) => (
                 StatusCode::BAD_REQUEST,
+                ErrorKind::InvalidResponse,
                 "Invalid sign-in response",
                 "The sign-in response was incomplete or malformed. Please start again.".to_owned(),
             ),
             InvalidReturnTo(error) => (
                 StatusCode::BAD_REQUEST,
+                ErrorKind::InvalidReturnTo,
                 "Invalid return address",
                 error.to_string(),
             ),
             Session(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::SessionUnavailable,
                 "Temporarily unavailable",
                 "Your session could not be read or saved. Please try again in a moment.".to_owned(),
             ),
             CrossSite => (
                 StatusCode::FORBIDDEN,
+                ErrorKind::CrossSite,
                 "Request refused",
                 "This request did not come from this site, so it was refused.".to_owned(),
             ),
         };
         ErrorPage {
             status,
+            kind,
             title,
             message,
+            login_url: crate::paths::default_paths().login().to_owned(),
         }
     }
 }
@@ -153,7 +214,7 @@ impl IntoResponse for RouteError {
         } else {
             tracing::warn!(status = page.status.as_u16(), reason = %self, "request refused");
         }
-        let mut response = (page.status, Html(render(&page))).into_response();
+        let mut response = page.into_response();
         if let RouteError::TooManyLogins { retry_after_secs } = self {
             response
                 .headers_mut()
@@ -163,51 +224,82 @@ impl IntoResponse for RouteError {
     }
 }
 
-/// The 404 page for paths that are neither routes nor static files.
-pub async fn not_found() -> Response {
-    let page = ErrorPage {
-        status: StatusCode::NOT_FOUND,
-        title: "Page not found",
-        message: "There is nothing at this address.".to_owned(),
-    };
-    (page.status, Html(render(&page))).into_response()
+/// The page with the default renderer; the page itself rides along in the response's
+/// extensions, for the auth layer to render again with the app's paths and renderer
+/// ([`render_again`]).
+impl IntoResponse for ErrorPage {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Html(default_page(&self))).into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
 }
 
-fn render(page: &ErrorPage) -> String {
+/// The 404 page for paths that are neither routes nor static files (the app's renderer's,
+/// under [`Auth::layer`](super::Auth::layer)).
+pub async fn not_found() -> Response {
+    ErrorPage {
+        status: StatusCode::NOT_FOUND,
+        kind: ErrorKind::NotFound,
+        title: "Page not found",
+        message: "There is nothing at this address.".to_owned(),
+        login_url: crate::paths::default_paths().login().to_owned(),
+    }
+    .into_response()
+}
+
+/// Renders again, with the app's login path and renderer, a response that carries an
+/// [`ErrorPage`]; any other response is left as it is.
+pub(crate) fn render_again(
+    mut response: Response,
+    login_path: &str,
+    render: Option<&RenderErrorPage>,
+) -> Response {
+    let Some(page) = response.extensions_mut().get_mut::<ErrorPage>() else {
+        return response;
+    };
+    if render.is_none() && page.login_url == login_path {
+        return response;
+    }
+    login_path.clone_into(&mut page.login_url);
+    let html = match render {
+        Some(render) => render(page),
+        None => default_page(page),
+    };
+    // The headers stay (Retry-After, the security headers); the length is the new body's.
+    response
+        .headers_mut()
+        .remove(axum::http::header::CONTENT_LENGTH);
+    *response.body_mut() = axum::body::Body::from(html);
+    response
+}
+
+/// The crate's page: plain, unbranded and unstyled but readable, with a way to try again and
+/// a way home. An app replaces it with its own ([`SettingsBuilder::error_page`]).
+///
+/// [`SettingsBuilder::error_page`]: super::SettingsBuilder::error_page
+pub fn default_page(page: &ErrorPage) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · Log in with Authgear</title>
-<link rel="stylesheet" href="{stylesheet}">
+<title>{title}</title>
 </head>
 <body>
-<header class="topbar"><a class="brand" href="/">Log in with Authgear</a></header>
-<main class="page error-page">
-<section class="card">
+<main>
 <h1 id="errorTitle">{title}</h1>
 <p id="errorMessage">{message}</p>
-<div class="actions"><a class="button" href="/login" id="tryAgain">Try again</a> <a class="button secondary" href="/" id="backHome">Back to home</a></div>
-<p class="muted">Error {status}</p>
-</section>
+<p><a href="{login}" id="tryAgain">Try again</a> · <a href="/" id="backHome">Back to home</a></p>
+<p>Error {status}</p>
 </main>
 </body>
 </html>"#,
         title = escape(page.title),
         message = escape(&page.message),
+        login = escape(&page.login_url),
         status = page.status.as_u16(),
-        stylesheet = stylesheet_path(),
-    )
-}
-
-/// The app's stylesheet, where Leptos' build puts it: `/pkg/<LEPTOS_OUTPUT_NAME>.css` (the name
-/// is set when the app is compiled, by cargo-leptos or `.cargo/config.toml`).
-fn stylesheet_path() -> String {
-    format!(
-        "/pkg/{}.css",
-        option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("app")
     )
 }
 
@@ -241,7 +333,7 @@ mod tests {
 
     fn status_and_body(error: RouteError) -> (StatusCode, String) {
         let page = error.page();
-        (page.status, render(&page))
+        (page.status, default_page(&page))
     }
 
     #[test]
@@ -291,6 +383,32 @@ mod tests {
             description: None,
         };
         assert_eq!(status_and_body(server_error).0, StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn the_app_renders_the_page_with_its_login_path() {
+        let render: RenderErrorPage = std::sync::Arc::new(|page: &ErrorPage| {
+            format!(
+                "<p>{:?} {} {}</p>",
+                page.kind,
+                page.status.as_u16(),
+                page.login_url
+            )
+        });
+        let response = RouteError::UnknownLoginAttempt.into_response();
+        let response = render_again(response, "/auth/login", Some(&render));
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let page = response.extensions().get::<ErrorPage>().expect("the page");
+        assert_eq!(page.kind, ErrorKind::LoginExpired);
+        assert_eq!(page.login_url, "/auth/login");
+        assert_eq!(
+            render(page),
+            "<p>LoginExpired 400 /auth/login</p>",
+            "the app's renderer"
+        );
+        let body = default_page(page);
+        assert!(body.contains(r#"href="/auth/login""#), "{body}");
+        assert!(!body.contains("Authgear"), "the default page is unbranded");
     }
 
     #[test]

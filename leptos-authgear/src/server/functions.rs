@@ -3,7 +3,7 @@
 //! without a session answers 401 with [`AuthError::NotSignedIn`], which the page turns into a
 //! login ([`login_here`](crate::login_here)).
 
-use super::layer::PageState;
+use super::layer::{PagePaths, PageState};
 use super::pages::RequestAuth;
 use super::session::{AuthSession, SignedInUser};
 use super::Auth;
@@ -79,9 +79,13 @@ impl fmt::Debug for AccessToken {
 
 /// What the auth layer found for the page being rendered (see
 /// [`AuthProvider`](crate::AuthProvider)); `None` outside a request it saw.
-pub(crate) fn page_state() -> Option<Result<AuthState, AuthError>> {
+pub(crate) fn page_state() -> Option<(Result<AuthState, AuthError>, &'static crate::AuthPaths)> {
     let parts = use_context::<Parts>()?;
     let state = parts.extensions.get::<PageState>()?.0.clone();
+    let paths = parts
+        .extensions
+        .get::<PagePaths>()
+        .map_or_else(crate::paths::default_paths, |paths| paths.0);
     if let Some(response) = use_context::<ResponseOptions>() {
         // The page shows who is signed in: no cache may keep it.
         response.insert_header(
@@ -92,7 +96,7 @@ pub(crate) fn page_state() -> Option<Result<AuthState, AuthError>> {
             response.set_status(StatusCode::SERVICE_UNAVAILABLE);
         }
     }
-    Some(state)
+    Some((state, paths))
 }
 
 /// The [`Auth`] and the browser's session for this call, from the request the auth layer saw:

@@ -1,18 +1,22 @@
-//! [`AuthLayer`]: what every request of the app goes through. Tower services rather than
+//! [`AuthLayer`]: what every request of the app goes through.
+//!
+//! [`ErrorPage`]: super::ErrorPage Tower services rather than
 //! `axum::middleware::from_fn`, which boxes two things per request; only a page request, which
 //! reads the session store, is boxed.
 
-use super::routes::CALLBACK_PATH;
+use super::error::{render_again, RenderErrorPage};
 use super::same_origin::RequireSameOrigin;
 use super::session::AuthSession;
 use super::{auth_state, Auth};
+use crate::AuthPaths;
 use crate::{AuthError, AuthState};
-use crate::{EVENTS_PATH, LOGIN_PATH, LOGOUT_PATH, STATUS_PATH};
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;
 use futures::future::{BoxFuture, Either};
-use std::task::{Context, Poll};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use tower::{Layer, Service};
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::cookie::SameSite;
@@ -27,7 +31,7 @@ pub struct AuthLayer {
 }
 
 /// The service [`AuthLayer`] wraps a router in.
-pub type AuthService<S> =
+pub type AuthService<S> = RenderErrorPages<
     RequireSameOrigin<
         axum::middleware::AddExtension<
             <SessionManagerLayer<super::stores::Sessions, PrivateCookie> as Layer<
@@ -35,7 +39,8 @@ pub type AuthService<S> =
             >>::Service,
             Auth,
         >,
-    >;
+    >,
+>;
 
 impl AuthLayer {
     pub(crate) fn new(auth: Auth) -> Self {
@@ -69,7 +74,7 @@ impl<S> Layer<S> for AuthLayer {
         let with_auth = axum::Extension(self.auth.clone()).layer(sessions);
         let settings = &self.auth.0.settings;
         // Posted by the provider's servers, and authenticated by their own signatures.
-        let exempt = std::iter::once(super::routes::BACKCHANNEL_LOGOUT_PATH.to_owned())
+        let exempt = std::iter::once(self.auth.0.paths.backchannel_logout().to_owned())
             .chain(
                 settings
                     .webhooks
@@ -77,7 +82,68 @@ impl<S> Layer<S> for AuthLayer {
                     .map(|webhooks| webhooks.path.clone()),
             )
             .collect();
-        RequireSameOrigin::new(with_auth, settings.app_url.origin(), exempt)
+        RenderErrorPages {
+            inner: RequireSameOrigin::new(with_auth, settings.app_url.origin(), exempt),
+            login_path: self.auth.0.paths.login(),
+            render: settings.error_page.as_ref().map(|page| page.0.clone()),
+        }
+    }
+}
+
+/// Renders the error pages of the routes inside it (the login's, and the app's 404) with the
+/// app's login path and renderer ([`ErrorPage`]).
+#[derive(Clone)]
+pub struct RenderErrorPages<S> {
+    inner: S,
+    login_path: &'static str,
+    render: Option<RenderErrorPage>,
+}
+
+impl<S> Service<Request> for RenderErrorPages<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = RenderErrorPagesFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        RenderErrorPagesFuture {
+            response: self.inner.call(request),
+            login_path: self.login_path,
+            render: self.render.clone(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response of [`RenderErrorPages`]'s inner service, its error page rendered again.
+    pub struct RenderErrorPagesFuture<F> {
+        #[pin]
+        response: F,
+        login_path: &'static str,
+        render: Option<RenderErrorPage>,
+    }
+}
+
+impl<F, E> Future for RenderErrorPagesFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.response.poll(cx))?;
+        Poll::Ready(Ok(render_again(
+            response,
+            this.login_path,
+            this.render.as_ref(),
+        )))
     }
 }
 
@@ -85,6 +151,10 @@ impl<S> Layer<S> for AuthLayer {
 /// while the page renders.
 #[derive(Clone)]
 pub(crate) struct PageState(pub(crate) Result<AuthState, AuthError>);
+
+/// Where the login's routes are, for the page being rendered (its links and session watcher).
+#[derive(Clone, Copy)]
+pub(crate) struct PagePaths(pub(crate) &'static AuthPaths);
 
 /// Reads who is signed in before a page renders (rendering is synchronous; the store is not).
 #[derive(Clone)]
@@ -106,7 +176,11 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        if !is_page_request(&request) {
+        let paths = request
+            .extensions()
+            .get::<Auth>()
+            .map_or_else(crate::paths::default_paths, |auth| auth.0.paths);
+        if !is_page_request(&request, paths) {
             return Either::Left(self.inner.call(request));
         }
         // The clone that is ready is the one to call (tower's rule for services in futures).
@@ -126,6 +200,10 @@ where
                 )),
             };
             request.extensions_mut().insert(PageState(state));
+            // The default paths need no entry (`page_state` falls back to them).
+            if !std::ptr::eq(paths, crate::paths::default_paths()) {
+                request.extensions_mut().insert(PagePaths(paths));
+            }
             inner.call(request).await
         }))
     }
@@ -133,20 +211,11 @@ where
 
 /// A `GET` of what may be a page: not a file (a last segment with a dot: `/pkg/app.js`,
 /// `/favicon.svg`), not a server function (`/api/…`), not one of this crate's own routes.
-fn is_page_request(request: &Request) -> bool {
+fn is_page_request(request: &Request, paths: &AuthPaths) -> bool {
     if request.method() != Method::GET {
         return false;
     }
     let path = request.uri().path();
     let last_segment = path.rsplit('/').next().unwrap_or_default();
-    !last_segment.contains('.')
-        && !path.starts_with("/api/")
-        && ![
-            LOGIN_PATH,
-            CALLBACK_PATH,
-            LOGOUT_PATH,
-            STATUS_PATH,
-            EVENTS_PATH,
-        ]
-        .contains(&path)
+    !last_segment.contains('.') && !path.starts_with("/api/") && !paths.is_route(path)
 }

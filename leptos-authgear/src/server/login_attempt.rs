@@ -14,9 +14,6 @@ use axum::http::HeaderMap;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::cookie::{Cookie, CookieJar, Key, SameSite};
 
-/// The cookies travel to this path only.
-const COOKIE_PATH: &str = crate::server::routes::CALLBACK_PATH;
-
 /// The longest `state` this app issues is 43 characters; a longer one names no attempt.
 const MAX_STATE_LEN: usize = 64;
 
@@ -25,13 +22,15 @@ const MAX_STATE_LEN: usize = 64;
 pub(crate) struct LoginAttempts {
     key: Key,
     secure: bool,
+    /// The callback's path: the only route the cookies are sent to.
+    path: &'static str,
 }
 
 impl LoginAttempts {
     /// Cookies encrypted with `key`; `Secure` (and named `__Secure-…`) when the app is served
     /// over https.
-    pub(crate) fn new(key: Key, secure: bool) -> Self {
-        Self { key, secure }
+    pub(crate) fn new(key: Key, secure: bool, path: &'static str) -> Self {
+        Self { key, secure, path }
     }
 
     /// The `Set-Cookie` value that keeps `transaction` in the browser for the login window.
@@ -97,7 +96,7 @@ impl LoginAttempts {
 
     fn cookie(&self, name: String, value: String) -> Cookie<'static> {
         Cookie::build((name, value))
-            .path(COOKIE_PATH)
+            .path(self.path)
             .http_only(true)
             // Lax: the provider's redirect back is a top-level GET navigation, which carries it.
             .same_site(SameSite::Lax)
@@ -113,7 +112,7 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn attempts(secure: bool) -> LoginAttempts {
-        LoginAttempts::new(Key::derive_from(&[7; 64]), secure)
+        LoginAttempts::new(Key::derive_from(&[7; 64]), secure, "/callback")
     }
 
     fn transaction(state: &str, created_at: i64) -> LoginTransaction {
@@ -182,7 +181,7 @@ mod tests {
         assert!(attempts.take(&request_with(&tampered), "s1").0.is_none());
 
         // Sealed with another key.
-        let foreign = LoginAttempts::new(Key::derive_from(&[8; 64]), false)
+        let foreign = LoginAttempts::new(Key::derive_from(&[8; 64]), false, "/callback")
             .set_cookie(&transaction("s1", unix_now()))
             .expect("cookie");
         assert!(attempts.take(&request_with(&foreign), "s1").0.is_none());

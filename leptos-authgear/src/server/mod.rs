@@ -4,9 +4,10 @@
 
 pub(crate) mod configuration;
 pub(crate) mod error;
+mod extract;
 mod functions;
 pub(crate) mod id_token;
-pub mod layer;
+mod layer;
 pub(crate) mod login_attempt;
 pub(crate) mod login_rate;
 pub(crate) mod logout_token;
@@ -18,21 +19,21 @@ pub(crate) mod provider_key;
 pub(crate) mod refresh_backoff;
 pub(crate) mod return_to;
 pub(crate) mod routes;
-pub mod same_origin;
+mod same_origin;
 pub(crate) mod session;
 mod stored_id_token;
-pub mod stores;
+mod stores;
 pub(crate) mod tokens;
 
 pub use configuration::{
-    AppUrl, ConfigError, ConfigProblem, EndSessionMethod, ProviderSettings, SecretKey,
-    SessionSettings, Settings, StoreUrl, WebhookSettings,
+    AppUrl, ConfigError, ConfigProblem, EndSessionMethod, Issuer, ProviderSettings, SecretKey,
+    SessionSettings, Settings, SettingsBuilder, StoreUrl, WebhookSettings,
 };
-pub use error::not_found;
+pub use error::{default_page, not_found, ErrorKind, ErrorPage, RenderErrorPage};
+pub use extract::{MaybeUser, SignedIn};
 pub use functions::{access_token, refresh_profile, require_user, AccessToken};
 pub use layer::{AuthLayer, AuthService};
 pub use login_rate::LoginRateLimit;
-pub use pages::RequestAuth;
 #[cfg(any(test, feature = "test-fixtures"))]
 pub use session::SignedInUser;
 
@@ -46,6 +47,14 @@ use routes::backchannel::SeenTokenIds;
 use session::{AuthSession, DecodedSessions, SessionLifetimes};
 use std::sync::Arc;
 use stores::refresh_lock::RefreshLocks;
+pub use stores::CustomStore;
+
+/// The session store as the crate drives it, for this crate's own benchmark
+/// (`benches/session_store.rs`): not part of the API, and may change at any time.
+#[doc(hidden)]
+pub mod __bench {
+    pub use super::stores::Sessions;
+}
 use stores::Sessions;
 use tokens::TokenManager;
 use tower_sessions::cookie::Key;
@@ -63,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) seen_logout_tokens: SeenTokenIds,
     pub(crate) lifetimes: SessionLifetimes,
     pub(crate) decoded: Option<Arc<dyn DecodedSessions>>,
+    /// Where the routes are, for as long as the program runs (see `AuthPaths::into_static`).
+    pub(crate) paths: &'static crate::AuthPaths,
     /// The state of a page for a visitor without a session.
     pub(crate) guest: AuthState,
     pub(crate) account_settings_url: String,
@@ -113,8 +124,32 @@ impl Auth {
                 store: settings.session.store.to_string(),
                 message,
             })?;
-        let provider = Provider::new(settings.provider.clone(), &settings.app_url)
-            .map_err(StartError::Provider)?;
+        Self::start(settings, sessions)
+    }
+
+    /// As [`Auth::new`], with sessions in `store`, any `tower_sessions::SessionStore` the app
+    /// already runs (Postgres through `tower-sessions-sqlx-store`, say); the settings' session
+    /// store is not used, their lifetimes are. [`CustomStore`] says what such a store does not
+    /// guarantee that the built-in ones do.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "ssr")]
+    /// # async fn example(settings: leptos_authgear::server::Settings) -> Result<(), Box<dyn std::error::Error>> {
+    /// use leptos_authgear::server::Auth;
+    /// // e.g. tower_sessions_sqlx_store::PostgresStore::new(pool), migrated.
+    /// let store = tower_sessions::MemoryStore::default();
+    /// let auth = Auth::with_store(settings, store).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn with_store(
+        settings: Settings,
+        store: impl tower_sessions::SessionStore,
+    ) -> Result<Self, StartError> {
+        Self::start(settings, Sessions::custom(CustomStore::new(store)))
+    }
+
+    fn start(settings: Settings, sessions: Sessions) -> Result<Self, StartError> {
+        let provider = Provider::new(&settings).map_err(StartError::Provider)?;
         let provider = Arc::new(provider);
         // Discover in the background: a provider that is down must not stop the app starting.
         tokio::spawn({
@@ -126,15 +161,21 @@ impl Auth {
             }
         });
         sessions.spawn_expired_deletion(settings.session.idle_timeout.min(EXPIRED_DELETION_PERIOD));
-        let tokens = TokenManager::new(provider.clone(), RefreshLocks::new(sessions.redis()));
+        let tokens = TokenManager::new(provider.clone(), RefreshLocks::new(&sessions));
         let lifetimes = SessionLifetimes {
             idle_timeout: settings.session.idle_timeout.as_secs() as i64,
             max_lifetime: settings.session.max_lifetime.as_secs() as i64,
         };
         let cookie_key = Key::derive_from(settings.secret_key.as_bytes());
-        let seen_logout_tokens = SeenTokenIds::new(sessions.redis());
+        let paths = settings.paths.clone().into_static();
+        let seen_logout_tokens = SeenTokenIds::new(&sessions);
         Ok(Self(Arc::new(Inner {
-            login_attempts: LoginAttempts::new(cookie_key.clone(), settings.app_url.is_https()),
+            paths,
+            login_attempts: LoginAttempts::new(
+                cookie_key.clone(),
+                settings.app_url.is_https(),
+                paths.callback(),
+            ),
             login_rate: settings.login_rate_limit.map(LoginRate::new),
             cookie_key,
             account_settings_url: crate::authgear::settings_url(settings.provider.issuer.as_str()),
@@ -142,7 +183,6 @@ impl Auth {
                 user: None,
                 session_ended: false,
                 account_settings_url: None,
-                demo_provider: settings.provider.local_demo,
             },
             decoded: sessions.decoded(),
             settings,
@@ -205,6 +245,23 @@ impl Auth {
         pages::router(paths, context, app)
     }
 
+    /// A layer for plain axum routes that only signed-in users may call: a guest's request is
+    /// answered `401` with the JSON body `"NotSignedIn"` (see [`SignedIn`]). Inside
+    /// [`Auth::layer`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "ssr")]
+    /// # fn example(auth: leptos_authgear::server::Auth) -> axum::Router {
+    /// use axum::{routing::get, Router};
+    /// let api = Router::new()
+    ///     .route("/api/plain/export", get(|| async { "signed-in users only" }))
+    ///     .route_layer(auth.require_user());
+    /// # api }
+    /// ```
+    pub fn require_user(&self) -> axum::middleware::FromExtractorLayer<SignedIn, ()> {
+        axum::middleware::from_extractor::<SignedIn>()
+    }
+
     /// The layer every route of the app goes through: the session cookie (HTTP-only,
     /// `SameSite=Lax`, an encrypted opaque id; every token stays on the server), the refusal of
     /// cross-site requests that change state (403), and, for a page, who is signed in (read by
@@ -232,9 +289,15 @@ impl Auth {
 /// Loads the provider's discovery document and keys for `settings` and says what it found, in
 /// readable lines (for a `--check-config`), or why it failed.
 pub async fn check_provider(settings: &Settings) -> Result<String, String> {
-    let provider = Provider::new(settings.provider.clone(), &settings.app_url)?;
+    let provider = Provider::new(settings)?;
     let client = provider.client().await.map_err(|error| error.to_string())?;
     Ok(client.describe())
+}
+
+/// Whether the session store of `settings` opens, for a `--check-config`: as [`Auth::new`]
+/// opens it, but without taking SQLite's lock (the server may be running on the same file).
+pub async fn check_store(settings: &Settings) -> Result<(), String> {
+    Sessions::check(&settings.session).await
 }
 
 /// The answer of [`Auth::readiness`].
@@ -269,6 +332,5 @@ pub(crate) async fn auth_state(
         account_settings_url: user.as_ref().map(|_| auth.0.account_settings_url.clone()),
         user: user.as_deref().map(crate::User::from_signed_in),
         session_ended,
-        demo_provider: auth.0.guest.demo_provider,
     })
 }

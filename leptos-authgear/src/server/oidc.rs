@@ -2,9 +2,9 @@
 //! verification, userinfo, and the end-session URL. Uses the `openidconnect` crate as a
 //! confidential client.
 
-use crate::server::configuration::{AppUrl, ProviderSettings};
+use crate::server::configuration::{ProviderSettings, Settings};
 use crate::server::id_token;
-use crate::server::provider_http::ProviderHttp;
+use crate::server::provider_http::{NotingStatus, ProviderHttp};
 use crate::server::provider_key::ProviderKey;
 use crate::server::session::{unix_now, LoginTransaction, SignedInUser, TokenSet, UserClaims};
 use openidconnect::core::CoreJwsSigningAlgorithm;
@@ -182,15 +182,15 @@ impl Discovered {
 }
 
 impl Provider {
-    pub fn new(settings: ProviderSettings, app_url: &AppUrl) -> Result<Self, String> {
+    pub fn new(settings: &Settings) -> Result<Self, String> {
         let http = ProviderHttp::new()?;
         Ok(Self {
-            settings,
-            redirect_uri: RedirectUrl::new(app_url.redirect_uri()).map_err(|e| e.to_string())?,
+            redirect_uri: RedirectUrl::new(settings.redirect_uri()).map_err(|e| e.to_string())?,
             post_logout_redirect_uri: PostLogoutRedirectUrl::new(
-                app_url.post_logout_redirect_uri(),
+                settings.post_logout_redirect_uri(),
             )
             .map_err(|e| e.to_string())?,
+            settings: settings.provider.clone(),
             http,
             discovered: RwLock::default(),
             failed: RwLock::default(),
@@ -346,9 +346,10 @@ impl Provider {
     }
 
     async fn discover(&self) -> Result<OidcClient, OidcError> {
-        let metadata = DiscoveredMetadata::discover_async(self.settings.issuer.clone(), &self.http)
-            .await
-            .map_err(|error| OidcError::Unavailable(error_chain(&error)))?;
+        let metadata =
+            DiscoveredMetadata::discover_async(self.settings.issuer.url().clone(), &self.http)
+                .await
+                .map_err(|error| OidcError::Unavailable(error_chain(&error)))?;
         let auth_type = choose_auth_type(metadata.token_endpoint_auth_methods_supported());
         let LogoutAndRevocation {
             end_session_endpoint,
@@ -366,7 +367,7 @@ impl Provider {
         Ok(OidcClient {
             client,
             // Discovery has checked that the document's `issuer` is exactly this one.
-            issuer: self.settings.issuer.clone(),
+            issuer: self.settings.issuer.url().clone(),
             http: self.http.clone(),
             scopes: self.settings.extra_scopes.clone(),
             end_session_endpoint,
@@ -576,19 +577,22 @@ impl OidcClient {
             ));
         };
         let refresh_token = RefreshToken::new(refresh_token.clone());
-        self.client
+        let http = NotingStatus::new(&self.http);
+        let result = self
+            .client
             .exchange_refresh_token(&refresh_token)
             .map_err(|error| RefreshError::Temporary(error.to_string()))?
-            .request_async(&self.http)
-            .await
-            .map_err(|error| match &error {
-                RequestTokenError::ServerResponse(response)
-                    if *response.error() == CoreErrorResponseType::InvalidGrant =>
-                {
-                    RefreshError::GrantEnded(error_chain(&error))
-                }
-                _ => RefreshError::Temporary(error_chain(&error)),
-            })
+            .request_async(&http)
+            .await;
+        result.map_err(|error| {
+            let parsed_invalid_grant = matches!(&error, RequestTokenError::ServerResponse(response)
+                if *response.error() == CoreErrorResponseType::InvalidGrant);
+            if parsed_invalid_grant || http.status().is_some_and(refusal_ends_grant) {
+                RefreshError::GrantEnded(error_chain(&error))
+            } else {
+                RefreshError::Temporary(error_chain(&error))
+            }
+        })
     }
 
     /// The tokens of a refresh response. Keeps the old refresh token when no new one comes back
@@ -710,6 +714,15 @@ impl EndSession {
 }
 
 /// The tokens of a token response. `previous` carries what the response may leave out.
+/// A token endpoint's answer to a refresh that ends the grant: any 4xx but 429. RFC 6749 §5.2
+/// answers a revoked or expired refresh token with `400 invalid_grant`, but providers also send
+/// an empty or non-JSON 400, or 401 (`invalid_client` after the client was removed): none of
+/// these get better by retrying, and keeping the session would tell the user "unavailable"
+/// until it idles out. 429 and 5xx are the provider's trouble: the session stays.
+fn refusal_ends_grant(status: openidconnect::http::StatusCode) -> bool {
+    status.is_client_error() && status != openidconnect::http::StatusCode::TOO_MANY_REQUESTS
+}
+
 fn token_set(
     response: &CoreTokenResponse,
     previous: Option<&TokenSet>,
@@ -794,6 +807,8 @@ mod tests {
         issuer: String,
         discoveries: Arc<std::sync::atomic::AtomicUsize>,
         up: Arc<std::sync::atomic::AtomicBool>,
+        /// The token endpoint's next answer: status and body.
+        token_answer: Arc<std::sync::Mutex<(u16, &'static str)>>,
     }
 
     impl DiscoveryFixture {
@@ -806,6 +821,7 @@ mod tests {
             let issuer = format!("http://{}", listener.local_addr().unwrap());
             let discoveries = Arc::new(AtomicUsize::new(0));
             let up = Arc::new(AtomicBool::new(true));
+            let token_answer = Arc::new(std::sync::Mutex::new((500, "")));
             let document = serde_json::json!({
                 "issuer": issuer,
                 "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
@@ -833,19 +849,44 @@ mod tests {
                 .route(
                     "/oauth2/jwks",
                     get(|| async { axum::Json(serde_json::json!({ "keys": [] })) }),
+                )
+                .route(
+                    "/oauth2/token",
+                    axum::routing::post({
+                        let token_answer = token_answer.clone();
+                        move || async move {
+                            let (status, body) = *token_answer.lock().unwrap();
+                            let content_type = if body.starts_with('{') {
+                                "application/json"
+                            } else {
+                                "text/html"
+                            };
+                            (
+                                StatusCode::from_u16(status).unwrap(),
+                                [(axum::http::header::CONTENT_TYPE, content_type)],
+                                body,
+                            )
+                        }
+                    }),
                 );
             tokio::spawn(async move { axum::serve(listener, router).await });
             Self {
                 issuer,
                 discoveries,
                 up,
+                token_answer,
             }
         }
 
         /// A provider for this fixture, rediscovering after `max_age`.
         fn provider(&self, max_age: &str) -> Provider {
+            self.provider_at(&self.issuer, max_age)
+        }
+
+        /// A provider at `issuer`, with this fixture's client.
+        fn provider_at(&self, issuer: &str, max_age: &str) -> Provider {
             let vars = std::collections::HashMap::from([
-                ("AUTHGEAR_DOMAIN", self.issuer.clone()),
+                ("AUTHGEAR_DOMAIN", issuer.to_owned()),
                 ("AUTHGEAR_CLIENT_ID", "client".to_owned()),
                 ("AUTHGEAR_CLIENT_SECRET", "secret".to_owned()),
                 (
@@ -857,12 +898,46 @@ mod tests {
             let settings =
                 crate::server::configuration::Settings::from_lookup(|name| vars.get(name).cloned())
                     .expect("valid settings");
-            Provider::new(settings.provider, &settings.app_url).unwrap()
+            Provider::new(&settings).unwrap()
         }
 
         fn discoveries(&self) -> usize {
             self.discoveries.load(std::sync::atomic::Ordering::SeqCst)
         }
+    }
+
+    /// Any 4xx but 429 from the token endpoint ends the grant, parsed as an OAuth error or not
+    /// (an empty `400`, as one certified provider answers a revoked refresh token); 429, 5xx
+    /// and no answer keep the session.
+    #[tokio::test]
+    async fn only_refusals_end_the_grant() {
+        let fixture = DiscoveryFixture::start().await;
+        let provider = fixture.provider("1h");
+        let user = SignedInUser::test_user("sub-1", None, serde_json::json!({}));
+        for (status, body, ends) in [
+            (400, r#"{"error":"invalid_grant"}"#, true),
+            (400, "", true),
+            (400, "<html>Bad Request</html>", true),
+            (401, r#"{"error":"invalid_client"}"#, true),
+            (403, "", true),
+            (429, "", false),
+            (429, r#"{"error":"slow_down"}"#, false),
+            (500, "", false),
+            (502, "<html>Bad Gateway</html>", false),
+            (503, r#"{"error":"temporarily_unavailable"}"#, false),
+        ] {
+            *fixture.token_answer.lock().unwrap() = (status, body);
+            let error = provider.refresh(&user).await.expect_err("refused");
+            assert_eq!(
+                matches!(error, RefreshError::GrantEnded(_)),
+                ends,
+                "{status} {body:?}: {error}"
+            );
+        }
+        // No answer at all (the provider gone): temporary.
+        let unreachable = fixture.provider_at("http://127.0.0.1:9", "1h");
+        let error = unreachable.refresh(&user).await.expect_err("refused");
+        assert!(matches!(error, RefreshError::Temporary(_)), "{error}");
     }
 
     #[tokio::test]

@@ -210,7 +210,6 @@ mod tests {
                 user: None,
                 session_ended: false,
                 account_settings_url: None,
-                demo_provider: false,
             },
         };
         let page = || Rendered::new(("x".repeat(38), ResponseOptions::default()), "nonce");

@@ -37,7 +37,7 @@ use tower_sessions::Session;
 /// login and the browser's session (read by [`require_user`](super::require_user) and the other
 /// helpers).
 #[derive(Clone)]
-pub struct RequestAuth {
+pub(crate) struct RequestAuth {
     pub(crate) auth: Auth,
     pub(crate) session: Session,
 }

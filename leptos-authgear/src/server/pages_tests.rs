@@ -175,7 +175,6 @@ fn signed_in(subject: &str, name: &str) -> AuthState {
         }),
         session_ended: false,
         account_settings_url: Some("https://auth.example/settings".into()),
-        demo_provider: false,
     }
 }
 

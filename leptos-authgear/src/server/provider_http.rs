@@ -73,3 +73,44 @@ async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, Error>
     }
     Ok(body)
 }
+
+/// The provider's client, noting the status of its last answer: openidconnect reports an error
+/// answer whose body is not an OAuth error (an empty `400`, say) without its status, and the
+/// status is what tells "refused" from "unavailable".
+pub struct NotingStatus<'a> {
+    http: &'a ProviderHttp,
+    status: std::sync::Mutex<Option<http::StatusCode>>,
+}
+
+impl<'a> NotingStatus<'a> {
+    pub fn new(http: &'a ProviderHttp) -> Self {
+        Self {
+            http,
+            status: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The status of the last answer; `None` if none came (network error, timeout).
+    pub fn status(&self) -> Option<http::StatusCode> {
+        *self
+            .status
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl<'c> AsyncHttpClient<'c> for NotingStatus<'_> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Error>> + Send + Sync + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = self.http.call(request).await?;
+            *self
+                .status
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(response.status());
+            Ok(response)
+        })
+    }
+}

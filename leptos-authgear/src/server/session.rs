@@ -261,6 +261,7 @@ pub trait DecodedSessions: Send + Sync {
 
 /// A stored record's [`SessionData`] version (0 for a record without one), for a store that
 /// keeps only newer writes.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub fn record_version(data: &std::collections::HashMap<String, serde_json::Value>) -> u64 {
     data.get(SESSION_KEY)
         .and_then(|value| value.get("version"))

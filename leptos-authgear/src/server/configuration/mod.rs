@@ -1,57 +1,73 @@
-//! Settings from the environment (and a `.env` file, loaded by `main`).
-//!
-//! Every variable is checked before the server starts; all problems are reported at once,
-//! one line each, naming the variable and the fix.
+//! The login's settings: built in code with [`Settings::builder`], or read from the environment
+//! (and `.env`) with [`Settings::from_env`], which fills the same builder. Every setting is
+//! checked before the server starts; all problems are reported at once, one line each, naming
+//! the setting (by its environment variable) and the fix.
 
+mod env;
 mod session;
+mod values;
 
 pub use session::{SessionSettings, StoreUrl};
+pub use values::{AppUrl, Issuer, SecretKey};
 
+use crate::server::error::{ErrorPage, RenderErrorPage};
 use crate::server::login_rate::{LoginRateLimit, DEFAULT_LOGIN_RATE_LIMIT};
-
-use openidconnect::{ClientId, ClientSecret, IssuerUrl};
-use secrecy::ExposeSecret;
+use crate::AuthPaths;
+use openidconnect::{ClientId, ClientSecret};
 use std::fmt;
 use std::net::SocketAddr;
-use url::Url;
+use std::time::Duration;
 
 /// Authgear's "full access" scope is for first-party native apps, never for a confidential
 /// web client (see `shared/reference/authgear.md`).
 const FORBIDDEN_SCOPE: &str = "https://authgear.com/scopes/full-access";
 
-const MIN_SECRET_KEY_BYTES: usize = 32;
+/// Authgear's webhook secrets are long random strings; a short one is a mistake.
+const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
 
-/// Everything the login needs, read from the environment: see [`Settings::from_env`].
+/// How long a discovery (and its JWKS) is used before it is done again.
+const DEFAULT_DISCOVERY_MAX_AGE: Duration = Duration::from_secs(3600);
+const MAX_DISCOVERY_MAX_AGE: Duration = Duration::from_secs(30 * 86_400);
+
+/// Everything the login needs. Build it with [`Settings::builder`] (in code) or
+/// [`Settings::from_env`] (the environment); both check every setting.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The provider and this app's client registration at it.
-    pub provider: ProviderSettings,
-    /// The app's public origin (`APP_URL`).
-    pub app_url: AppUrl,
-    /// At least 32 bytes; the session cookie's signing and encryption key is derived from it.
-    pub secret_key: SecretKey,
-    /// Where the server listens: `LEPTOS_SITE_ADDR`, its port replaced by `PORT` if set.
-    pub listen_addr: SocketAddr,
-    /// The session store and the session lifetimes.
-    pub session: SessionSettings,
-    /// How often one client may start a login (`LOGIN_RATE_LIMIT`, default `20/1m`); `None`:
-    /// no limit.
-    pub login_rate_limit: Option<LoginRateLimit>,
-    /// Authgear's webhooks (`AUTHGEAR_WEBHOOK_SECRET`, `AUTHGEAR_WEBHOOK_PATH`); `None` when no
-    /// secret is set: the route is not mounted.
-    pub webhooks: Option<WebhookSettings>,
-    /// How a logout reaches the provider's end-session endpoint
-    /// (`AUTHGEAR_END_SESSION_METHOD`, default `post`).
-    pub end_session_method: EndSessionMethod,
+    pub(crate) provider: ProviderSettings,
+    pub(crate) app_url: AppUrl,
+    pub(crate) secret_key: SecretKey,
+    pub(crate) listen_addr: SocketAddr,
+    pub(crate) session: SessionSettings,
+    pub(crate) login_rate_limit: Option<LoginRateLimit>,
+    pub(crate) webhooks: Option<WebhookSettings>,
+    pub(crate) end_session_method: EndSessionMethod,
+    pub(crate) paths: AuthPaths,
+    /// The app's error page; `None`: the crate's neutral one.
+    pub(crate) error_page: Option<ErrorPageRenderer>,
+}
+
+/// An app's [`RenderErrorPage`], printable in the settings.
+#[derive(Clone)]
+pub(crate) struct ErrorPageRenderer(pub(crate) RenderErrorPage);
+
+impl fmt::Debug for ErrorPageRenderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the app's error page")
+    }
 }
 
 /// Where Authgear posts its events, and the secret that signs them.
 #[derive(Clone)]
 pub struct WebhookSettings {
-    /// The route's path (`AUTHGEAR_WEBHOOK_PATH`, default `/webhooks/authgear`).
-    pub path: String,
-    /// The webhook secret shown in the Authgear portal (`AUTHGEAR_WEBHOOK_SECRET`).
-    pub secret: secrecy::SecretString,
+    pub(crate) path: String,
+    pub(crate) secret: secrecy::SecretString,
+}
+
+impl WebhookSettings {
+    /// The route's path (by default [`AuthPaths::webhooks`]).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
 }
 
 impl fmt::Debug for WebhookSettings {
@@ -73,77 +89,38 @@ pub enum EndSessionMethod {
     Get,
 }
 
-/// The webhook route's path when `AUTHGEAR_WEBHOOK_PATH` is not set.
-const DEFAULT_WEBHOOK_PATH: &str = "/webhooks/authgear";
-/// Authgear's webhook secrets are long random strings; a short one is a mistake.
-const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
-
 /// The provider and this app's client registration at it.
 #[derive(Debug, Clone)]
 pub struct ProviderSettings {
-    /// The issuer: `https://<AUTHGEAR_DOMAIN>` (discovery at `/.well-known/openid-configuration`).
-    pub issuer: IssuerUrl,
-    /// `AUTHGEAR_CLIENT_ID`.
-    pub client_id: ClientId,
-    /// `AUTHGEAR_CLIENT_SECRET`.
-    pub client_secret: ClientSecret,
+    pub(crate) issuer: Issuer,
+    pub(crate) client_id: ClientId,
+    pub(crate) client_secret: ClientSecret,
     /// Scopes asked for on top of `openid offline_access`.
-    pub extra_scopes: Vec<String>,
-    /// The bundled local demo provider, not a real Authgear project: the page says so.
-    pub local_demo: bool,
+    pub(crate) extra_scopes: Vec<String>,
     /// Discovery (with the JWKS) is done again once it is this old, on the next call that
     /// needs the provider: a signing key the provider has withdrawn stops being trusted.
-    pub discovery_max_age: std::time::Duration,
+    pub(crate) discovery_max_age: Duration,
 }
 
-/// How long a discovery (and its JWKS) is used before it is done again.
-const DEFAULT_DISCOVERY_MAX_AGE: &str = "1h";
-const MAX_DISCOVERY_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
-
-/// The app's public origin, e.g. `http://localhost:3000`, without a trailing slash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppUrl(String);
-
-impl AppUrl {
-    /// `scheme://host[:port]`.
-    pub fn origin(&self) -> &str {
-        &self.0
+impl ProviderSettings {
+    /// The issuer, exactly as the provider writes it.
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
     }
-    /// `<origin>/callback`, to register at the provider.
-    pub fn redirect_uri(&self) -> String {
-        format!("{}/callback", self.0)
+    /// This app's client id at the provider.
+    pub fn client_id(&self) -> &str {
+        self.client_id.as_str()
     }
-    /// `<origin>/`, where the provider sends the browser after logout.
-    pub fn post_logout_redirect_uri(&self) -> String {
-        format!("{}/", self.0)
-    }
-    /// Served over HTTPS: the cookie is `Secure` and named `__Host-session`.
-    pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
+    /// The scopes asked for on top of `openid offline_access`.
+    pub fn extra_scopes(&self) -> &[String] {
+        &self.extra_scopes
     }
 }
 
-/// `APP_SECRET_KEY`: never printed (`secrecy`), wiped from memory when dropped.
-#[derive(Clone)]
-pub struct SecretKey(secrecy::SecretSlice<u8>);
-
-impl SecretKey {
-    /// The key's bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        self.0.expose_secret()
-    }
-}
-
-impl fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretKey([redacted])")
-    }
-}
-
-/// One problem with one variable.
+/// One problem with one setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
-    /// The environment variable.
+    /// The setting, by the name of its environment variable.
     pub variable: &'static str,
     /// What is wrong with it, and the fix.
     pub message: String,
@@ -153,6 +130,12 @@ pub struct ConfigProblem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError(pub Vec<ConfigProblem>);
 
+impl ConfigError {
+    fn one(variable: &'static str, message: String) -> Self {
+        Self(vec![ConfigProblem { variable, message }])
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "The configuration is not valid:")?;
@@ -161,186 +144,368 @@ impl fmt::Display for ConfigError {
         }
         write!(
             f,
-            "Set these in the environment or in .env (see .env.example and the README)."
+            "Set these in the environment or in .env (see .env.example and the README), or in \
+             the code that builds the settings."
         )
     }
 }
 
 impl Settings {
-    /// Reads the process environment.
+    /// Settings built in code: the provider and the secret key are required, everything else
+    /// has the defaults [`Settings::from_env`] has.
+    ///
+    /// ```
+    /// use leptos_authgear::server::{Settings, StoreUrl};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // From wherever the team keeps them: a file, a secrets manager, the environment.
+    /// let client_secret = "secret-from-the-portal".to_owned();
+    /// let key = "0123456789abcdef0123456789abcdef".to_owned();
+    ///
+    /// let settings = Settings::builder()
+    ///     // A domain (`https://` implied) or the issuer URL exactly as the provider writes
+    ///     // it, path and trailing slash included (Keycloak, Entra ID, Okta, ...).
+    ///     .provider("myapp.authgear.cloud", "client-id", client_secret)
+    ///     .secret_key(key)
+    ///     .app_url("https://app.example.com")
+    ///     .base_path("/auth") // /auth/login, /auth/callback, ...
+    ///     .scopes(["email", "profile"])
+    ///     .session_store(StoreUrl::parse("sqlite://data/sessions.db")?)
+    ///     .idle_timeout(Duration::from_secs(2 * 3600))
+    ///     .max_lifetime(Duration::from_secs(7 * 86_400))
+    ///     .build()?;
+    /// assert_eq!(settings.redirect_uri(), "https://app.example.com/auth/callback");
+    /// # Ok(()) }
+    /// ```
+    pub fn builder() -> SettingsBuilder {
+        SettingsBuilder::default()
+    }
+
+    /// Reads the process environment: `AUTHGEAR_DOMAIN` (or `OIDC_ISSUER`),
+    /// `AUTHGEAR_CLIENT_ID` (`OIDC_CLIENT_ID`), `AUTHGEAR_CLIENT_SECRET` (`OIDC_CLIENT_SECRET`),
+    /// `APP_SECRET_KEY`, and the optional ones the README lists.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads settings through `lookup` (the environment, or a map in tests).
+    /// As [`Settings::from_env`], through `lookup` (a map in tests, the team's own source).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
-        let mut problems = Problems::default();
+        env::read(lookup)
+    }
 
-        let issuer = problems.check(
-            "AUTHGEAR_DOMAIN",
-            required(
-                get("AUTHGEAR_DOMAIN"),
-                "your Authgear project's domain, e.g. myapp.authgear.cloud",
+    /// The provider and this app's registration at it.
+    pub fn provider(&self) -> &ProviderSettings {
+        &self.provider
+    }
+    /// The app's public origin.
+    pub fn app_url(&self) -> &AppUrl {
+        &self.app_url
+    }
+    /// Where the server listens (`LEPTOS_SITE_ADDR`, its port replaced by `PORT`).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen_addr
+    }
+    /// The session store and the session lifetimes.
+    pub fn session(&self) -> &SessionSettings {
+        &self.session
+    }
+    /// How often one client may start a login; `None`: no limit.
+    pub fn login_rate_limit(&self) -> Option<LoginRateLimit> {
+        self.login_rate_limit
+    }
+    /// Authgear's webhooks; `None` when no secret is set (the route is not mounted).
+    pub fn webhooks(&self) -> Option<&WebhookSettings> {
+        self.webhooks.as_ref()
+    }
+    /// How a logout reaches the provider's end-session endpoint.
+    pub fn end_session_method(&self) -> EndSessionMethod {
+        self.end_session_method
+    }
+    /// These settings with the app's error page, for settings read from the environment (see
+    /// [`SettingsBuilder::error_page`]).
+    pub fn with_error_page(
+        mut self,
+        render: impl Fn(&ErrorPage) -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.error_page = Some(ErrorPageRenderer(std::sync::Arc::new(render)));
+        self
+    }
+
+    /// Where the login's routes are.
+    pub fn paths(&self) -> &AuthPaths {
+        &self.paths
+    }
+    /// `<APP_URL><callback path>`: the redirect URI to register at the provider.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}{}", self.app_url.origin(), self.paths.callback())
+    }
+    /// `<APP_URL>/`: where the provider sends the browser after logout (register it too).
+    pub fn post_logout_redirect_uri(&self) -> String {
+        format!("{}/", self.app_url.origin())
+    }
+}
+
+/// Builds [`Settings`] in code; see [`Settings::builder`]. Each method sets one setting;
+/// [`build`](SettingsBuilder::build) checks them all and names every problem at once (text that
+/// is not a value of its kind included: each method parses what it is given, and keeps the
+/// problem for `build` to report).
+#[derive(Debug, Clone, Default)]
+#[must_use = "call .build() for the settings"]
+pub struct SettingsBuilder {
+    provider: Option<(Result<Issuer, ConfigError>, String, String)>,
+    secret_key: Option<Result<SecretKey, ConfigError>>,
+    app_url: Option<Result<AppUrl, ConfigError>>,
+    listen_addr: Option<SocketAddr>,
+    paths: Option<Result<AuthPaths, String>>,
+    scopes: Vec<String>,
+    discovery_max_age: Option<Duration>,
+    login_rate_limit: Option<Option<LoginRateLimit>>,
+    webhook_secret: Option<String>,
+    webhook_path: Option<String>,
+    end_session_method: Option<EndSessionMethod>,
+    session_store: Option<StoreUrl>,
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+    error_page: Option<ErrorPageRenderer>,
+}
+
+impl SettingsBuilder {
+    /// The provider and this app's client registration there (required): the issuer as
+    /// [`Issuer::parse`] takes it (a domain, or the URL exactly as the provider writes it).
+    pub fn provider(
+        mut self,
+        issuer: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.provider = Some((
+            Issuer::parse(issuer),
+            client_id.into(),
+            client_secret.into(),
+        ));
+        self
+    }
+    /// The key the session cookie's signing and encryption key is derived from (required; at
+    /// least 32 bytes, see [`SecretKey::new`]).
+    pub fn secret_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.secret_key = Some(SecretKey::new(key));
+        self
+    }
+    /// The app's public origin, as [`AppUrl::parse`] takes it (default
+    /// `http://localhost:3000`).
+    pub fn app_url(mut self, app_url: &str) -> Self {
+        self.app_url = Some(AppUrl::parse(app_url));
+        self
+    }
+    /// Where the server listens (default `127.0.0.1:3000`), for an app that asks the settings.
+    pub fn listen_addr(mut self, addr: SocketAddr) -> Self {
+        self.listen_addr = Some(addr);
+        self
+    }
+    /// Places every route of the login under `base`, e.g. `/auth` (default: at the root);
+    /// see [`AuthPaths::under`].
+    pub fn base_path(mut self, base: &str) -> Self {
+        self.paths = Some(AuthPaths::under(base));
+        self
+    }
+    /// Scopes to ask for on top of `openid offline_access` (default none).
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+    /// How long a discovery and its keys are used before they are fetched again (default 1 h,
+    /// at most 30 days).
+    pub fn discovery_max_age(mut self, max_age: Duration) -> Self {
+        self.discovery_max_age = Some(max_age);
+        self
+    }
+    /// How often one client may start a login (default 20 a minute); `None`: no limit.
+    pub fn login_rate_limit(mut self, limit: Option<LoginRateLimit>) -> Self {
+        self.login_rate_limit = Some(limit);
+        self
+    }
+    /// Receives Authgear's webhooks, signed with `secret` (default: off).
+    pub fn webhooks(mut self, secret: impl Into<String>) -> Self {
+        self.webhook_secret = Some(secret.into());
+        self
+    }
+    /// The webhook route's path, when it is not [`AuthPaths::webhooks`].
+    pub fn webhook_path(mut self, path: impl Into<String>) -> Self {
+        self.webhook_path = Some(path.into());
+        self
+    }
+    /// How a logout reaches the provider's end-session endpoint (default POST).
+    pub fn end_session_method(mut self, method: EndSessionMethod) -> Self {
+        self.end_session_method = Some(method);
+        self
+    }
+    /// Where sessions are kept (default `sqlite://data/sessions.db`).
+    pub fn session_store(mut self, store: StoreUrl) -> Self {
+        self.session_store = Some(store);
+        self
+    }
+    /// A session ends after this long without a request (default 24 h, at most 30 days).
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = Some(idle);
+        self
+    }
+    /// A session ends this long after login, however active (default 7 days, at most 364).
+    pub fn max_lifetime(mut self, max: Duration) -> Self {
+        self.max_lifetime = Some(max);
+        self
+    }
+
+    /// The page a person sees when one of the login's routes fails, and for the app's 404
+    /// ([`not_found`](super::not_found)): a whole HTML document from an [`ErrorPage`] (default:
+    /// the crate's neutral page, [`default_page`](super::default_page)). Escape what it
+    /// quotes of the page's text.
+    ///
+    /// ```
+    /// use leptos_authgear::server::{ErrorKind, ErrorPage, Settings};
+    ///
+    /// fn my_error_page(page: &ErrorPage) -> String {
+    ///     let title = match page.kind {
+    ///         ErrorKind::ProviderUnavailable => "On ne peut pas joindre le service",
+    ///         _ => page.title,
+    ///     };
+    ///     format!(
+    ///         "<!DOCTYPE html><title>{title}</title><h1>{title}</h1><a href=\"{}\">Réessayer</a>",
+    ///         page.login_url
+    ///     )
+    /// }
+    /// let builder = Settings::builder().error_page(my_error_page);
+    /// ```
+    pub fn error_page(
+        mut self,
+        render: impl Fn(&ErrorPage) -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.error_page = Some(ErrorPageRenderer(std::sync::Arc::new(render)));
+        self
+    }
+
+    /// The settings, or every problem found.
+    pub fn build(self) -> Result<Settings, ConfigError> {
+        let mut problems = Problems::default();
+        let (issuer, client_id, client_secret) = self.provider.unwrap_or_else(|| {
+            (
+                Err(missing("AUTHGEAR_DOMAIN", ISSUER)),
+                String::new(),
+                String::new(),
             )
-            .and_then(|value| parse_issuer(&value)),
-        );
-        let client_id = problems.check(
-            "AUTHGEAR_CLIENT_ID",
-            required(
-                get("AUTHGEAR_CLIENT_ID"),
-                "the client ID of your OIDC Client Application",
-            ),
-        );
+        });
+        let issuer = problems.take(issuer);
+        let client_id = problems.check("AUTHGEAR_CLIENT_ID", non_empty(client_id, CLIENT_ID));
         let client_secret = problems.check(
             "AUTHGEAR_CLIENT_SECRET",
-            required(
-                get("AUTHGEAR_CLIENT_SECRET"),
-                "the client secret of your OIDC Client Application",
-            ),
+            non_empty(client_secret, CLIENT_SECRET),
         );
-        let extra_scopes = problems.check(
-            "AUTHGEAR_SCOPES",
-            parse_scopes(get("AUTHGEAR_SCOPES").as_deref().unwrap_or("")),
+        let secret_key = problems.take(
+            self.secret_key
+                .unwrap_or_else(|| Err(missing("APP_SECRET_KEY", SECRET_KEY))),
         );
-        let secret_key = problems.check(
-            "APP_SECRET_KEY",
-            required(
-                get("APP_SECRET_KEY"),
-                "a random string of at least 32 bytes, e.g. `openssl rand -hex 32`",
-            )
-            .and_then(|value| parse_secret_key(&value)),
-        );
-        let app_url = problems.check(
-            "APP_URL",
-            parse_app_url(get("APP_URL").as_deref().unwrap_or("http://localhost:3000")),
-        );
-        let site_addr = problems.check(
-            "LEPTOS_SITE_ADDR",
-            parse_site_addr(
-                get("LEPTOS_SITE_ADDR")
-                    .as_deref()
-                    .unwrap_or("127.0.0.1:3000"),
-            ),
-        );
-        let port = problems.check(
-            "PORT",
-            get("PORT").map(|value| parse_port(&value)).transpose(),
-        );
-        let local_demo = problems.check(
-            "LOCAL_DEMO_PROVIDER",
-            parse_flag(get("LOCAL_DEMO_PROVIDER").as_deref().unwrap_or("false")),
-        );
+        let app_url = self.app_url.map(|url| problems.take(url));
+        let paths = match self.paths {
+            Some(paths) => problems.check("AUTH_BASE_PATH", paths),
+            None => Some(AuthPaths::default()),
+        };
+        let extra_scopes = problems.check("AUTHGEAR_SCOPES", check_scopes(self.scopes));
         let discovery_max_age = problems.check(
             "AUTHGEAR_DISCOVERY_MAX_AGE",
-            session::parse_duration_at_most(
-                get("AUTHGEAR_DISCOVERY_MAX_AGE")
-                    .as_deref()
-                    .unwrap_or(DEFAULT_DISCOVERY_MAX_AGE),
+            session::check_duration(
+                self.discovery_max_age.unwrap_or(DEFAULT_DISCOVERY_MAX_AGE),
                 MAX_DISCOVERY_MAX_AGE,
                 "30d (signing keys change)",
             ),
         );
-        let login_rate_limit = problems.check(
-            "LOGIN_RATE_LIMIT",
-            LoginRateLimit::parse(
-                get("LOGIN_RATE_LIMIT")
-                    .as_deref()
-                    .unwrap_or(DEFAULT_LOGIN_RATE_LIMIT),
-            ),
+        let paths = paths.unwrap_or_default();
+        let webhooks = match self.webhook_secret {
+            None => None,
+            Some(secret) => {
+                let path = self
+                    .webhook_path
+                    .unwrap_or_else(|| paths.webhooks().to_owned());
+                let secret =
+                    problems.check("AUTHGEAR_WEBHOOK_SECRET", check_webhook_secret(secret));
+                let path = problems.check("AUTHGEAR_WEBHOOK_PATH", check_plain_path(path));
+                secret
+                    .zip(path)
+                    .map(|(secret, path)| WebhookSettings { path, secret })
+            }
+        };
+        let session = session::check(
+            self.session_store,
+            self.idle_timeout,
+            self.max_lifetime,
+            &mut problems,
         );
-        let webhook_secret = problems.check(
-            "AUTHGEAR_WEBHOOK_SECRET",
-            parse_webhook_secret(get("AUTHGEAR_WEBHOOK_SECRET")),
-        );
-        let webhook_path = problems.check(
-            "AUTHGEAR_WEBHOOK_PATH",
-            parse_webhook_path(
-                get("AUTHGEAR_WEBHOOK_PATH")
-                    .as_deref()
-                    .unwrap_or(DEFAULT_WEBHOOK_PATH),
-            ),
-        );
-        let end_session_method = problems.check(
-            "AUTHGEAR_END_SESSION_METHOD",
-            parse_end_session_method(
-                get("AUTHGEAR_END_SESSION_METHOD")
-                    .as_deref()
-                    .unwrap_or("post"),
-            ),
-        );
-        let session = session::parse(get, &mut problems);
-
+        let login_rate_limit = self
+            .login_rate_limit
+            .unwrap_or_else(|| LoginRateLimit::parse(DEFAULT_LOGIN_RATE_LIMIT).unwrap_or_default());
         match (
             issuer,
             client_id,
             client_secret,
-            extra_scopes,
             secret_key,
-            app_url,
-            site_addr,
-            port,
-            local_demo,
+            extra_scopes,
             discovery_max_age,
             session,
-            login_rate_limit,
-            webhook_secret,
-            webhook_path,
-            end_session_method,
+            app_url,
         ) {
             (
                 Some(issuer),
                 Some(client_id),
                 Some(client_secret),
-                Some(extra_scopes),
                 Some(secret_key),
-                Some(app_url),
-                Some(mut listen_addr),
-                Some(port),
-                Some(local_demo),
+                Some(extra_scopes),
                 Some(discovery_max_age),
                 Some(session),
-                Some(login_rate_limit),
-                Some(webhook_secret),
-                Some(webhook_path),
-                Some(end_session_method),
-            ) if problems.0.is_empty() => {
-                if let Some(port) = port {
-                    listen_addr.set_port(port);
-                }
-                Ok(Settings {
-                    provider: ProviderSettings {
-                        issuer,
-                        client_id: ClientId::new(client_id),
-                        client_secret: ClientSecret::new(client_secret),
-                        extra_scopes,
-                        local_demo,
-                        discovery_max_age,
-                    },
-                    app_url,
-                    secret_key,
-                    listen_addr,
-                    session,
-                    login_rate_limit,
-                    webhooks: webhook_secret.map(|secret| WebhookSettings {
-                        path: webhook_path,
-                        secret,
-                    }),
-                    end_session_method,
-                })
-            }
+                app_url @ (None | Some(Some(_))),
+            ) if problems.0.is_empty() => Ok(Settings {
+                provider: ProviderSettings {
+                    issuer,
+                    client_id: ClientId::new(client_id),
+                    client_secret: ClientSecret::new(client_secret),
+                    extra_scopes,
+                    discovery_max_age,
+                },
+                app_url: app_url.flatten().unwrap_or_else(AppUrl::localhost),
+                secret_key,
+                listen_addr: self
+                    .listen_addr
+                    .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
+                session,
+                login_rate_limit,
+                webhooks,
+                end_session_method: self.end_session_method.unwrap_or(EndSessionMethod::Post),
+                paths,
+                error_page: self.error_page,
+            }),
             _ => Err(ConfigError(problems.0)),
         }
     }
 }
 
-/// Collects problems while parsing goes on, so that all are reported together.
+const ISSUER: &str = "your Authgear project's domain, e.g. myapp.authgear.cloud";
+const CLIENT_ID: &str = "the client ID of your OIDC Client Application";
+const CLIENT_SECRET: &str = "the client secret of your OIDC Client Application";
+const SECRET_KEY: &str = "a random string of at least 32 bytes, e.g. `openssl rand -hex 32`";
+
+fn missing(variable: &'static str, what: &str) -> ConfigError {
+    ConfigError::one(variable, format!("missing; set it to {what}"))
+}
+
+fn non_empty(value: String, what: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err(format!("missing; set it to {what}"))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Collects problems while checking goes on, so that all are reported together.
 #[derive(Default)]
-struct Problems(Vec<ConfigProblem>);
+pub(crate) struct Problems(Vec<ConfigProblem>);
 
 impl Problems {
     fn check<T>(&mut self, variable: &'static str, result: Result<T, String>) -> Option<T> {
@@ -348,38 +513,28 @@ impl Problems {
             .map_err(|message| self.0.push(ConfigProblem { variable, message }))
             .ok()
     }
-}
 
-fn required(value: Option<String>, what: &str) -> Result<String, String> {
-    value.ok_or_else(|| format!("missing; set it to {what}"))
-}
+    /// The value, or its problems kept.
+    fn take<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|error| self.0.extend(error.0)).ok()
+    }
 
-/// `myapp.authgear.cloud` (Authgear's guide) means `https://myapp.authgear.cloud`; a full
-/// `http(s)://host[:port]` URL is taken as it is (for local providers).
-pub fn parse_issuer(value: &str) -> Result<IssuerUrl, String> {
-    let with_scheme = if value.contains("://") {
-        value.to_owned()
-    } else {
-        format!("https://{value}")
-    };
-    let origin = parse_origin(&with_scheme).map_err(|why| {
-        format!("{why}; expected a domain like myapp.authgear.cloud or a URL like http://localhost:4000")
-    })?;
-    IssuerUrl::new(origin).map_err(|error| format!("not a valid issuer URL ({error})"))
-}
-
-fn parse_webhook_secret(value: Option<String>) -> Result<Option<secrecy::SecretString>, String> {
-    match value.filter(|value| !value.is_empty()) {
-        None => Ok(None),
-        Some(secret) if secret.chars().count() < MIN_WEBHOOK_SECRET_CHARS => Err(format!(
-            "too short; copy the webhook secret from the Authgear portal (at least \
-             {MIN_WEBHOOK_SECRET_CHARS} characters), or leave it unset to turn webhooks off"
-        )),
-        Some(secret) => Ok(Some(secrecy::SecretString::from(secret))),
+    fn names(&self, variable: &str) -> bool {
+        self.0.iter().any(|problem| problem.variable == variable)
     }
 }
 
-fn parse_webhook_path(value: &str) -> Result<String, String> {
+fn check_webhook_secret(secret: String) -> Result<secrecy::SecretString, String> {
+    if secret.chars().count() < MIN_WEBHOOK_SECRET_CHARS {
+        return Err(format!(
+            "too short; copy the webhook secret from the Authgear portal (at least \
+             {MIN_WEBHOOK_SECRET_CHARS} characters), or leave it unset to turn webhooks off"
+        ));
+    }
+    Ok(secrecy::SecretString::from(secret))
+}
+
+fn check_plain_path(value: String) -> Result<String, String> {
     let valid = value.starts_with('/')
         && value.len() > 1
         && value.len() <= 200
@@ -388,56 +543,24 @@ fn parse_webhook_path(value: &str) -> Result<String, String> {
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte));
     if valid {
-        Ok(value.to_owned())
+        Ok(value)
     } else {
         Err(format!(
-            "`{value}` is not a plain path; expected e.g. {DEFAULT_WEBHOOK_PATH} (letters, digits, \
+            "`{value}` is not a plain path; expected e.g. /webhooks/authgear (letters, digits, \
              `/-_.~`)"
         ))
     }
 }
 
-fn parse_end_session_method(value: &str) -> Result<EndSessionMethod, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "post" => Ok(EndSessionMethod::Post),
-        "get" => Ok(EndSessionMethod::Get),
-        _ => Err(format!("`{value}` is neither `post` nor `get`")),
-    }
-}
-
-fn parse_app_url(value: &str) -> Result<AppUrl, String> {
-    parse_origin(value)
-        .map(AppUrl)
-        .map_err(|why| format!("{why}; expected the app's address, e.g. http://localhost:3000"))
-}
-
-/// Accepts `scheme://host[:port]` with an optional trailing `/` and returns it without one.
-fn parse_origin(value: &str) -> Result<String, String> {
-    let url = Url::parse(value).map_err(|error| format!("`{value}` is not a URL ({error})"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("`{value}` must start with http:// or https://"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{value}` has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "`{value}` must not contain a user name or password"
-        ));
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("`{value}` must not have a path, query or fragment"));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-fn parse_scopes(value: &str) -> Result<Vec<String>, String> {
-    let mut scopes = Vec::new();
-    for scope in value.split_ascii_whitespace() {
+/// Valid, without `openid` and `offline_access` (always asked for), each once.
+fn check_scopes(requested: Vec<String>) -> Result<Vec<String>, String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in requested {
         // RFC 6749 §3.3: scope tokens are printable ASCII except space, `"` and `\`.
-        let valid = scope
-            .bytes()
-            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+        let valid = !scope.is_empty()
+            && scope
+                .bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
         if !valid {
             return Err(format!("`{scope}` is not a valid scope name"));
         }
@@ -446,296 +569,9 @@ fn parse_scopes(value: &str) -> Result<Vec<String>, String> {
                 "`{FORBIDDEN_SCOPE}` must not be requested by a web app; remove it"
             ));
         }
-        if !matches!(scope, "openid" | "offline_access") && !scopes.iter().any(|s| s == scope) {
-            scopes.push(scope.to_owned());
+        if !matches!(scope.as_str(), "openid" | "offline_access") && !scopes.contains(&scope) {
+            scopes.push(scope);
         }
     }
     Ok(scopes)
-}
-
-fn parse_secret_key(value: &str) -> Result<SecretKey, String> {
-    if value.len() < MIN_SECRET_KEY_BYTES {
-        return Err(format!(
-            "is {} bytes long; use at least {MIN_SECRET_KEY_BYTES}, e.g. `openssl rand -hex 32`",
-            value.len()
-        ));
-    }
-    Ok(SecretKey(value.as_bytes().to_vec().into()))
-}
-
-fn parse_site_addr(value: &str) -> Result<SocketAddr, String> {
-    value
-        .parse()
-        .map_err(|_| format!("`{value}` is not an address like 127.0.0.1:3000"))
-}
-
-fn parse_port(value: &str) -> Result<u16, String> {
-    value
-        .parse()
-        .map_err(|_| format!("`{value}` is not a port number (0-65535)"))
-}
-
-fn parse_flag(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" => Ok(true),
-        "0" | "false" | "no" => Ok(false),
-        _ => Err(format!("`{value}` is not true or false")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    const KEY: &str = "0123456789abcdef0123456789abcdef";
-
-    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_lookup(|name| map.get(name).cloned())
-    }
-
-    fn valid() -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("AUTHGEAR_DOMAIN", "myapp.authgear.cloud"),
-            ("AUTHGEAR_CLIENT_ID", "client"),
-            ("AUTHGEAR_CLIENT_SECRET", "secret"),
-            ("APP_SECRET_KEY", KEY),
-        ]
-    }
-
-    fn variables(error: ConfigError) -> Vec<&'static str> {
-        error.0.into_iter().map(|p| p.variable).collect()
-    }
-
-    #[test]
-    fn the_discovery_max_age_is_a_duration() {
-        let mut pairs = valid();
-        pairs.push(("AUTHGEAR_DISCOVERY_MAX_AGE", "10m"));
-        let s = settings(&pairs).expect("valid");
-        assert_eq!(
-            s.provider.discovery_max_age,
-            std::time::Duration::from_secs(600)
-        );
-        for bad in ["0", "soon", "-1h", "31d", "99999999999999999d"] {
-            let mut pairs = valid();
-            pairs.push(("AUTHGEAR_DISCOVERY_MAX_AGE", bad));
-            let error = settings(&pairs).expect_err(bad);
-            assert_eq!(variables(error), ["AUTHGEAR_DISCOVERY_MAX_AGE"], "{bad}");
-        }
-    }
-
-    #[test]
-    fn defaults_follow_the_authgear_guide() {
-        let s = settings(&valid()).expect("valid");
-        assert_eq!(s.provider.issuer.as_str(), "https://myapp.authgear.cloud");
-        assert_eq!(s.app_url.redirect_uri(), "http://localhost:3000/callback");
-        assert_eq!(
-            s.app_url.post_logout_redirect_uri(),
-            "http://localhost:3000/"
-        );
-        assert_eq!(s.listen_addr, "127.0.0.1:3000".parse().expect("addr"));
-        assert!(!s.app_url.is_https());
-        assert!(!s.provider.local_demo);
-        assert_eq!(
-            s.provider.discovery_max_age,
-            std::time::Duration::from_secs(3600)
-        );
-        assert!(s.provider.extra_scopes.is_empty());
-    }
-
-    #[test]
-    fn full_urls_are_accepted_for_local_providers() {
-        assert_eq!(
-            parse_issuer("http://localhost:4000/").expect("ok").as_str(),
-            "http://localhost:4000"
-        );
-        assert_eq!(
-            parse_issuer("https://auth.example.com")
-                .expect("ok")
-                .as_str(),
-            "https://auth.example.com"
-        );
-    }
-
-    #[test]
-    fn bad_domains_are_rejected() {
-        for bad in [
-            "ftp://example.com",
-            "https://example.com/tenant",
-            "https://user:pw@example.com",
-            "https://example.com?x=1",
-            "exa mple.com",
-            "http://",
-        ] {
-            assert!(parse_issuer(bad).is_err(), "{bad} should be rejected");
-        }
-    }
-
-    #[test]
-    fn every_missing_variable_is_reported_at_once() {
-        let error = settings(&[]).expect_err("nothing set");
-        assert_eq!(
-            variables(error.clone()),
-            [
-                "AUTHGEAR_DOMAIN",
-                "AUTHGEAR_CLIENT_ID",
-                "AUTHGEAR_CLIENT_SECRET",
-                "APP_SECRET_KEY"
-            ]
-        );
-        let text = error.to_string();
-        assert!(text.contains("AUTHGEAR_CLIENT_SECRET: missing"), "{text}");
-    }
-
-    #[test]
-    fn short_secret_key_is_rejected_with_its_length() {
-        let mut pairs = valid();
-        pairs[3] = ("APP_SECRET_KEY", "too-short");
-        let error = settings(&pairs).expect_err("short key");
-        assert_eq!(variables(error.clone()), ["APP_SECRET_KEY"]);
-        assert!(error.to_string().contains("9 bytes"));
-    }
-
-    #[test]
-    fn webhooks_are_off_without_a_secret_and_checked_with_one() {
-        let s = settings(&valid()).expect("valid");
-        assert!(s.webhooks.is_none());
-        assert_eq!(s.end_session_method, EndSessionMethod::Post);
-        let mut pairs = valid();
-        pairs.push(("AUTHGEAR_WEBHOOK_SECRET", "a-secret-from-the-portal"));
-        let s = settings(&pairs).expect("valid");
-        let webhooks = s.webhooks.expect("on");
-        assert_eq!(webhooks.path, "/webhooks/authgear");
-        assert!(
-            !format!("{webhooks:?}").contains("portal"),
-            "the secret is never printed"
-        );
-        let mut pairs = valid();
-        pairs.extend([
-            ("AUTHGEAR_WEBHOOK_SECRET", "short"),
-            ("AUTHGEAR_WEBHOOK_PATH", "webhooks"),
-            ("AUTHGEAR_END_SESSION_METHOD", "delete"),
-        ]);
-        let error = settings(&pairs).expect_err("invalid");
-        assert_eq!(
-            variables(error),
-            [
-                "AUTHGEAR_WEBHOOK_SECRET",
-                "AUTHGEAR_WEBHOOK_PATH",
-                "AUTHGEAR_END_SESSION_METHOD"
-            ]
-        );
-        for bad in ["/", "/a//b", "/a?b", "/a b", "https://x/y"] {
-            assert!(parse_webhook_path(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn port_overrides_the_site_address_port() {
-        let mut pairs = valid();
-        pairs.push(("LEPTOS_SITE_ADDR", "0.0.0.0:8080"));
-        pairs.push(("PORT", "5000"));
-        let s = settings(&pairs).expect("valid");
-        assert_eq!(s.listen_addr, "0.0.0.0:5000".parse().expect("addr"));
-    }
-
-    #[test]
-    fn invalid_optional_values_are_named() {
-        let mut pairs = valid();
-        pairs.extend([
-            ("PORT", "70000"),
-            ("LEPTOS_SITE_ADDR", "localhost"),
-            ("APP_URL", "localhost:3000"),
-            ("LOCAL_DEMO_PROVIDER", "maybe"),
-        ]);
-        let error = settings(&pairs).expect_err("invalid");
-        assert_eq!(
-            variables(error),
-            ["APP_URL", "LEPTOS_SITE_ADDR", "PORT", "LOCAL_DEMO_PROVIDER"]
-        );
-    }
-
-    #[test]
-    fn https_app_url_is_detected() {
-        let mut pairs = valid();
-        pairs.push(("APP_URL", "https://app.example.com/"));
-        let s = settings(&pairs).expect("valid");
-        assert!(s.app_url.is_https());
-        assert_eq!(s.app_url.redirect_uri(), "https://app.example.com/callback");
-    }
-
-    #[test]
-    fn extra_scopes_are_validated_and_deduplicated() {
-        assert_eq!(
-            parse_scopes("email  profile email openid").expect("ok"),
-            ["email", "profile"]
-        );
-        assert!(parse_scopes("https://authgear.com/scopes/full-access").is_err());
-        assert!(parse_scopes("bad\"scope").is_err());
-    }
-
-    #[test]
-    fn secrets_are_not_printed() {
-        let s = settings(&valid()).expect("valid");
-        let debug = format!("{s:?}");
-        assert!(!debug.contains(KEY));
-        assert!(!debug.contains("\"secret\""));
-    }
-
-    const VARIABLES: [&str; 13] = [
-        "AUTHGEAR_DOMAIN",
-        "AUTHGEAR_CLIENT_ID",
-        "AUTHGEAR_CLIENT_SECRET",
-        "AUTHGEAR_SCOPES",
-        "APP_SECRET_KEY",
-        "APP_URL",
-        "LEPTOS_SITE_ADDR",
-        "PORT",
-        "LOCAL_DEMO_PROVIDER",
-        "SESSION_STORE",
-        "SESSION_IDLE_TIMEOUT",
-        "SESSION_MAX_LIFETIME",
-        "RUST_LOG",
-    ];
-
-    proptest::proptest! {
-        /// Any values for any variables: parsing never panics, reports problems by variable,
-        /// and whatever it accepts keeps its promises.
-        #[test]
-        fn configuration_parsing_never_panics(
-            values in proptest::collection::vec(
-                proptest::option::of(proptest::prop_oneof![
-                    ".{0,80}",
-                    "(https?|redis|sqlite|ftp)://[a-z0-9.:@/%]{0,40}",
-                    "[0-9]{1,25}[smhdw]?",
-                ]),
-                VARIABLES.len(),
-            )
-        ) {
-            let lookup = |name: &str| {
-                VARIABLES
-                    .iter()
-                    .position(|variable| *variable == name)
-                    .and_then(|i| values[i].clone())
-            };
-            match Settings::from_lookup(lookup) {
-                Ok(settings) => {
-                    proptest::prop_assert!(settings.secret_key.as_bytes().len() >= MIN_SECRET_KEY_BYTES);
-                    proptest::prop_assert!(matches!(settings.provider.issuer.url().scheme(), "http" | "https"));
-                    proptest::prop_assert!(settings.session.idle_timeout <= settings.session.max_lifetime);
-                    proptest::prop_assert!(!settings.app_url.origin().ends_with('/'));
-                }
-                Err(error) => {
-                    proptest::prop_assert!(!error.0.is_empty());
-                    for problem in &error.0 {
-                        proptest::prop_assert!(VARIABLES.contains(&problem.variable));
-                    }
-                }
-            }
-        }
-    }
 }

@@ -12,9 +12,9 @@ const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(364 * 24 * 3600);
 const REFRESH_TOKEN_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// `SESSION_STORE` when unset.
-pub const DEFAULT_STORE: &str = "sqlite://data/sessions.db";
-const DEFAULT_IDLE_TIMEOUT: &str = "24h";
-const DEFAULT_MAX_LIFETIME: &str = "7d";
+pub(crate) const DEFAULT_STORE: &str = "sqlite://data/sessions.db";
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Where sessions are stored and how long they live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,37 @@ impl fmt::Display for StoreUrl {
 }
 
 impl StoreUrl {
+    /// `memory`, `SQLite` or `Redis`, for messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            StoreUrl::Memory => "memory",
+            StoreUrl::Sqlite(_) => "SQLite",
+            StoreUrl::Redis(_) => "Redis",
+        }
+    }
+
+    /// The stores this build has, for messages.
+    pub(crate) fn compiled_in() -> String {
+        let stores: Vec<&str> = [
+            (cfg!(feature = "sqlite"), "sqlite://<path>"),
+            (cfg!(feature = "redis"), "redis://host:port[/db]"),
+            (cfg!(feature = "memory"), "memory"),
+        ]
+        .into_iter()
+        .filter_map(|(on, store)| on.then_some(store))
+        .collect();
+        if stores.is_empty() {
+            "it was built without any of the crate's features `sqlite`, `redis` and `memory`: \
+             add one, or give `Auth::with_store` a store"
+                .to_owned()
+        } else {
+            format!(
+                "this build has {} (the crate's features `sqlite`, `redis`, `memory`)",
+                stores.join(", ")
+            )
+        }
+    }
+
     /// `memory`, `sqlite://<path>` or `redis://…`; an error says what was expected.
     pub fn parse(value: &str) -> Result<Self, String> {
         const EXPECTED: &str = "expected `sqlite://<path>`, `redis://host:port[/db]` or `memory`";
@@ -117,43 +148,51 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-/// [`parse_duration`], refused when longer than `limit` (`what` names it in the message).
-pub fn parse_duration_at_most(
-    value: &str,
+/// `duration`, unless shorter than a second or longer than `limit` (`what` names it).
+pub(super) fn check_duration(
+    duration: Duration,
     limit: Duration,
     what: &str,
 ) -> Result<Duration, String> {
-    parse_duration(value).and_then(|duration| {
-        if duration > limit {
-            Err(format!("must not be longer than {what}"))
-        } else {
-            Ok(duration)
-        }
-    })
+    if duration < Duration::from_secs(1) {
+        Err("must be at least one second".to_owned())
+    } else if duration > limit {
+        Err(format!("must not be longer than {what}"))
+    } else {
+        Ok(duration)
+    }
 }
 
-/// Reads the three variables; every problem goes to `problems`.
-pub(super) fn parse(
-    get: impl Fn(&str) -> Option<String>,
+/// The session settings, defaults for what is `None`; every problem goes to `problems`.
+pub(super) fn check(
+    store: Option<StoreUrl>,
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
     problems: &mut Problems,
 ) -> Option<SessionSettings> {
-    let value = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_owned());
-    let store = problems.check(
-        "SESSION_STORE",
-        StoreUrl::parse(&value("SESSION_STORE", DEFAULT_STORE)),
-    );
+    // Without SQLite compiled in, the default is a store that is (an app that uses
+    // `Auth::with_store` never opens it; a store that is not compiled in is refused when it
+    // is opened).
+    let store = match store {
+        Some(store) => store,
+        None if cfg!(feature = "sqlite") || !cfg!(any(feature = "redis", feature = "memory")) => {
+            StoreUrl::parse(DEFAULT_STORE).ok()?
+        }
+        None if cfg!(feature = "memory") => StoreUrl::Memory,
+        None => StoreUrl::parse("redis://127.0.0.1:6379").ok()?,
+    };
     let idle_timeout = problems.check(
         "SESSION_IDLE_TIMEOUT",
-        parse_duration_at_most(
-            &value("SESSION_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT),
+        check_duration(
+            idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
             REFRESH_TOKEN_IDLE_TIMEOUT,
             "the refresh token's idle timeout (30d)",
         ),
     );
     let max_lifetime = problems.check(
         "SESSION_MAX_LIFETIME",
-        parse_duration_at_most(
-            &value("SESSION_MAX_LIFETIME", DEFAULT_MAX_LIFETIME),
+        check_duration(
+            max_lifetime.unwrap_or(DEFAULT_MAX_LIFETIME),
             REFRESH_TOKEN_LIFETIME,
             "the refresh token's lifetime (364d)",
         )
@@ -166,7 +205,7 @@ pub(super) fn parse(
         }),
     );
     Some(SessionSettings {
-        store: store?,
+        store,
         idle_timeout: idle_timeout?,
         max_lifetime: max_lifetime?,
     })
@@ -235,23 +274,18 @@ mod tests {
         }
     }
 
-    fn parse_with(pairs: &[(&str, &str)]) -> (Option<SessionSettings>, Vec<&'static str>) {
+    fn check_with(idle: &str, max: &str) -> (Option<SessionSettings>, Vec<&'static str>) {
         let mut problems = Problems::default();
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.to_string())
-        };
-        let settings = parse(get, &mut problems);
+        let duration = |value: &str| parse_duration(value).ok();
+        let settings = check(None, duration(idle), duration(max), &mut problems);
         (settings, problems.0.iter().map(|p| p.variable).collect())
     }
 
     #[test]
     fn defaults_are_sqlite_one_day_idle_one_week_in_all() {
-        let (settings, problems) = parse_with(&[]);
-        assert!(problems.is_empty());
-        let settings = settings.expect("defaults");
+        let mut problems = Problems::default();
+        let settings = check(None, None, None, &mut problems).expect("defaults");
+        assert!(problems.0.is_empty());
         assert_eq!(settings.store, StoreUrl::Sqlite("data/sessions.db".into()));
         assert_eq!(settings.idle_timeout, Duration::from_secs(86_400));
         assert_eq!(settings.max_lifetime, Duration::from_secs(7 * 86_400));
@@ -259,17 +293,9 @@ mod tests {
 
     #[test]
     fn lifetimes_are_checked_against_each_other_and_the_refresh_token() {
-        let (_, problems) = parse_with(&[
-            ("SESSION_IDLE_TIMEOUT", "2h"),
-            ("SESSION_MAX_LIFETIME", "1h"),
-        ]);
+        let (_, problems) = check_with("2h", "1h");
         assert_eq!(problems, ["SESSION_MAX_LIFETIME"]);
-        let (_, problems) = parse_with(&[
-            ("SESSION_IDLE_TIMEOUT", "31d"),
-            ("SESSION_MAX_LIFETIME", "400d"),
-        ]);
+        let (_, problems) = check_with("31d", "400d");
         assert_eq!(problems, ["SESSION_IDLE_TIMEOUT", "SESSION_MAX_LIFETIME"]);
-        let (_, problems) = parse_with(&[("SESSION_STORE", "mysql://x")]);
-        assert_eq!(problems, ["SESSION_STORE"]);
     }
 }

@@ -7,13 +7,16 @@ use super::NO_STORE;
 use crate::server::logout_token::{LogoutClaims, LogoutTokenError, MAX_AGE_SECS};
 use crate::server::oidc::OidcClient;
 use crate::server::session::unix_now;
+#[cfg(feature = "redis")]
+use crate::server::stores::RedisPool;
 use crate::server::Auth;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use fred::prelude::{Expiration, KeysInterface, Pool as RedisPool, SetOptions};
+#[cfg(feature = "redis")]
+use fred::prelude::{Expiration, KeysInterface, SetOptions};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +32,7 @@ pub enum SeenTokenIds {
     /// This process's.
     Memory(Mutex<HashMap<String, i64>>),
     /// Keys `backchannel-jti:<jti>`, expiring by themselves.
+    #[cfg(feature = "redis")]
     Redis(RedisPool),
 }
 
@@ -37,11 +41,13 @@ const REMEMBERED_SECS: i64 = MAX_AGE_SECS * 2;
 
 impl SeenTokenIds {
     /// Kept in Redis when the sessions are, else in this process.
-    pub fn new(redis: Option<RedisPool>) -> Self {
-        match redis {
-            Some(pool) => SeenTokenIds::Redis(pool),
-            None => SeenTokenIds::Memory(Mutex::default()),
+    pub fn new(sessions: &crate::server::stores::Sessions) -> Self {
+        #[cfg(feature = "redis")]
+        if let Some(pool) = sessions.redis() {
+            return SeenTokenIds::Redis(pool);
         }
+        let _ = sessions;
+        SeenTokenIds::Memory(Mutex::default())
     }
 
     /// Whether the sessions of a token with this `jti` were ended already.
@@ -52,6 +58,7 @@ impl SeenTokenIds {
                 seen.retain(|_, at| now.saturating_sub(*at) <= REMEMBERED_SECS);
                 Ok(seen.contains_key(jti))
             }
+            #[cfg(feature = "redis")]
             SeenTokenIds::Redis(pool) => {
                 let found: i64 = pool
                     .exists(redis_key(jti))
@@ -72,6 +79,7 @@ impl SeenTokenIds {
                     .insert(jti.to_owned(), now);
                 Ok(())
             }
+            #[cfg(feature = "redis")]
             SeenTokenIds::Redis(pool) => pool
                 .set::<(), _, _>(
                     redis_key(jti),
@@ -86,6 +94,7 @@ impl SeenTokenIds {
     }
 }
 
+#[cfg(feature = "redis")]
 fn redis_key(jti: &str) -> String {
     format!("backchannel-jti:{jti}")
 }

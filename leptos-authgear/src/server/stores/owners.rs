@@ -8,30 +8,40 @@
 //! are deleted or expire. An entry left behind for a deleted session (Redis keeps them until
 //! the set expires) is harmless: deleting a session that is gone does nothing.
 
+#[cfg(feature = "memory")]
 use super::memory::MemoryStore;
+#[cfg(feature = "redis")]
+use super::RedisPool;
 use crate::server::session::record_identity;
-use fred::prelude::{KeysInterface, Pool as RedisPool, SetsInterface};
-use std::collections::HashSet;
+#[cfg(feature = "redis")]
+use fred::prelude::{KeysInterface, SetsInterface};
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+#[cfg(feature = "redis")]
 use std::time::Duration;
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{Error, Result};
+use tower_sessions::session_store::Result;
 
 #[derive(Debug, Clone)]
 pub(super) enum Owners {
     /// The memory store finds owners in its own entries.
+    #[cfg(feature = "memory")]
     Memory(MemoryStore),
+    #[cfg(feature = "sqlite")]
     Sqlite(sqlx::SqlitePool),
     /// One Redis set per key, expiring `ttl` after its last addition (no session lives longer).
-    Redis {
-        pool: RedisPool,
-        ttl: Duration,
-    },
+    #[cfg(feature = "redis")]
+    Redis { pool: RedisPool, ttl: Duration },
+    /// In this process, for an app's own store: key → session id → Unix time the entry
+    /// expires (with the record it was made for).
+    Local(Arc<Mutex<HashMap<String, HashMap<Id, i64>>>>),
 }
 
-fn backend(error: impl std::fmt::Display) -> Error {
-    Error::Backend(error.to_string())
+#[cfg(any(feature = "sqlite", feature = "redis"))]
+fn backend(error: impl std::fmt::Display) -> tower_sessions::session_store::Error {
+    tower_sessions::session_store::Error::Backend(error.to_string())
 }
 
 /// The index keys of a record: none for a guest.
@@ -45,10 +55,16 @@ fn keys(record: &Record) -> Vec<String> {
 }
 
 impl Owners {
+    pub(super) fn local() -> Self {
+        Owners::Local(Arc::default())
+    }
+
+    #[cfg(feature = "memory")]
     pub(super) fn memory(store: MemoryStore) -> Self {
         Owners::Memory(store)
     }
 
+    #[cfg(feature = "sqlite")]
     pub(super) async fn sqlite(pool: sqlx::SqlitePool) -> std::result::Result<Self, String> {
         sqlx::raw_sql(
             "create table if not exists session_owners (
@@ -65,6 +81,7 @@ impl Owners {
         Ok(Owners::Sqlite(pool))
     }
 
+    #[cfg(feature = "redis")]
     pub(super) fn redis(pool: RedisPool, ttl: Duration) -> Self {
         Owners::Redis { pool, ttl }
     }
@@ -73,7 +90,20 @@ impl Owners {
     /// its transaction: [`record_sqlite`].)
     pub(super) async fn record(&self, record: &Record) -> Result<()> {
         match self {
-            Owners::Memory(_) | Owners::Sqlite(_) => {}
+            #[cfg(feature = "memory")]
+            Owners::Memory(_) => {}
+            #[cfg(feature = "sqlite")]
+            Owners::Sqlite(_) => {}
+            Owners::Local(index) => {
+                let expiry = record.expiry_date.unix_timestamp();
+                let mut index = index
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                for key in keys(record) {
+                    index.entry(key).or_default().insert(record.id, expiry);
+                }
+            }
+            #[cfg(feature = "redis")]
             Owners::Redis { pool, ttl } => {
                 for key in keys(record) {
                     let key = format!("session-owners:{key}");
@@ -94,6 +124,7 @@ impl Owners {
     /// The sessions of provider session `sid` (and of `sub`, when both are given), else all
     /// sessions of `sub`.
     pub(super) async fn matching(&self, sub: Option<&str>, sid: Option<&str>) -> Result<Vec<Id>> {
+        #[cfg(feature = "memory")]
         if let Owners::Memory(store) = self {
             return Ok(store.owned_by(sub, sid));
         }
@@ -115,7 +146,22 @@ impl Owners {
     async fn sessions_of(&self, key: &str) -> Result<HashSet<Id>> {
         let ids: Vec<String> = match self {
             // Answered by `matching`, from the entries themselves.
+            #[cfg(feature = "memory")]
             Owners::Memory(_) => Vec::new(),
+            Owners::Local(index) => {
+                let now = OffsetDateTime::now_utc().unix_timestamp();
+                let index = index
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                index
+                    .get(key)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, expiry)| **expiry > now)
+                    .map(|(id, _)| id.to_string())
+                    .collect()
+            }
+            #[cfg(feature = "sqlite")]
             Owners::Sqlite(pool) => sqlx::query_scalar(
                 "select session_id from session_owners where key = ? and expiry_date > ?",
             )
@@ -124,6 +170,7 @@ impl Owners {
             .fetch_all(pool)
             .await
             .map_err(backend)?,
+            #[cfg(feature = "redis")]
             Owners::Redis { pool, .. } => pool
                 .smembers(format!("session-owners:{key}"))
                 .await
@@ -134,17 +181,34 @@ impl Owners {
 
     /// Drops entries of expired sessions (Redis sets expire by themselves).
     pub(super) async fn delete_expired(&self) -> Result<()> {
-        if let Owners::Sqlite(pool) = self {
-            sqlx::query("delete from session_owners where expiry_date <= ?")
-                .bind(OffsetDateTime::now_utc().unix_timestamp())
-                .execute(pool)
-                .await
-                .map_err(backend)?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        match self {
+            Owners::Local(index) => {
+                let mut index = index
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                index.retain(|_, ids| {
+                    ids.retain(|_, expiry| *expiry > now);
+                    !ids.is_empty()
+                });
+            }
+            #[cfg(feature = "sqlite")]
+            Owners::Sqlite(pool) => {
+                sqlx::query("delete from session_owners where expiry_date <= ?")
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .map_err(backend)?;
+            }
+            // The memory store's entries carry their owners; Redis' sets expire by themselves.
+            #[allow(unreachable_patterns)]
+            _ => {}
         }
         Ok(())
     }
 }
 
+#[cfg(feature = "sqlite")]
 /// Indexes `record` in SQLite, in the writer's transaction (one statement for its keys).
 pub(super) async fn record_sqlite(
     connection: &mut sqlx::SqliteConnection,
@@ -170,6 +234,7 @@ pub(super) async fn record_sqlite(
     query.execute(&mut *connection).await.map(|_| ())
 }
 
+#[cfg(feature = "sqlite")]
 /// Drops session `id` from SQLite's index, in the writer's transaction.
 pub(super) async fn forget_sqlite(
     connection: &mut sqlx::SqliteConnection,
@@ -186,6 +251,7 @@ pub(super) async fn forget_sqlite(
 /// signed in under provider session `owner_sid` (OIDC Back-Channel Logout §2.7): that provider
 /// session when `sid` is given (and only if `sub`, when also given, matches), else every session
 /// of `sub`. Generic, so that the memory store can compare hashes before strings.
+#[cfg(feature = "memory")]
 pub(super) fn names<T: PartialEq>(
     sub: Option<T>,
     sid: Option<T>,

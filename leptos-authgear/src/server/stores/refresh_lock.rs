@@ -7,23 +7,32 @@
 //! end the session. The holder refreshes and writes the session; whoever waited reloads the
 //! session afterwards and finds fresh tokens.
 
-use fred::prelude::{KeysInterface, LuaInterface, Pool as RedisPool};
+#[cfg(feature = "redis")]
+use super::RedisPool;
+#[cfg(feature = "redis")]
+use fred::prelude::{KeysInterface, LuaInterface};
+#[cfg(feature = "redis")]
 use fred::types::{Expiration, SetOptions};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
+#[cfg(feature = "redis")]
 use std::time::{Duration, Instant};
 
 /// A holder that died cannot block the session for longer than this. A live one renews its
 /// lock every third of it, however long the provider takes (a rediscovery and a token request
 /// may each take 10 s).
+#[cfg(feature = "redis")]
 const LOCK_TTL: Duration = Duration::from_secs(15);
+#[cfg(feature = "redis")]
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
 /// Deletes the key only if it still holds this holder's token.
+#[cfg(feature = "redis")]
 const RELEASE_SCRIPT: &str =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /// Extends the key's life only if it still holds this holder's token.
+#[cfg(feature = "redis")]
 const RENEW_SCRIPT: &str =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
@@ -33,7 +42,11 @@ pub struct LockError(String);
 
 pub enum RefreshLocks {
     Local(LocalLocks),
-    Redis { pool: RedisPool, ttl: Duration },
+    #[cfg(feature = "redis")]
+    Redis {
+        pool: RedisPool,
+        ttl: Duration,
+    },
 }
 
 /// Held while refreshing; give it back with [`RefreshGuard::release`] (a Redis lock that is
@@ -41,6 +54,7 @@ pub enum RefreshLocks {
 pub enum RefreshGuard {
     /// Held, not read: dropping it unlocks.
     Local(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>),
+    #[cfg(feature = "redis")]
     Redis {
         pool: RedisPool,
         key: String,
@@ -51,8 +65,10 @@ pub enum RefreshGuard {
 }
 
 /// A task that stops when this is dropped.
+#[cfg(feature = "redis")]
 pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
+#[cfg(feature = "redis")]
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
@@ -60,14 +76,17 @@ impl Drop for AbortOnDrop {
 }
 
 impl RefreshLocks {
-    pub fn new(redis: Option<RedisPool>) -> Self {
-        match redis {
-            Some(pool) => RefreshLocks::Redis {
+    /// In Redis when the sessions are (several instances share them), else in this process.
+    pub fn new(sessions: &super::Sessions) -> Self {
+        #[cfg(feature = "redis")]
+        if let Some(pool) = sessions.redis() {
+            return RefreshLocks::Redis {
                 pool,
                 ttl: LOCK_TTL,
-            },
-            None => RefreshLocks::Local(LocalLocks::default()),
+            };
         }
+        let _ = sessions;
+        RefreshLocks::Local(LocalLocks::default())
     }
 
     /// Waits until this request may refresh `session_id`'s tokens.
@@ -76,6 +95,7 @@ impl RefreshLocks {
             RefreshLocks::Local(locks) => Ok(RefreshGuard::Local(
                 locks.for_session(session_id).lock_owned().await,
             )),
+            #[cfg(feature = "redis")]
             RefreshLocks::Redis { pool, ttl } => {
                 let ttl = *ttl;
                 let key = format!("refresh-lock:{session_id}");
@@ -111,6 +131,7 @@ impl RefreshLocks {
     }
 }
 
+#[cfg(feature = "redis")]
 /// Every third of `ttl`, extends the lock `key` while it holds `token`; stops when it does not
 /// (or when the task is aborted at release).
 async fn renew(pool: RedisPool, key: String, token: String, ttl: Duration) {
@@ -134,6 +155,7 @@ async fn renew(pool: RedisPool, key: String, token: String, ttl: Duration) {
 
 impl RefreshGuard {
     pub async fn release(self) {
+        #[cfg(feature = "redis")]
         if let RefreshGuard::Redis {
             pool,
             key,
@@ -171,7 +193,7 @@ impl LocalLocks {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "redis"))]
 mod tests {
     use super::*;
     use crate::server::stores::test_redis::ScratchRedis;

@@ -6,14 +6,21 @@
 //! a browser anything, so a lost or repeated announcement costs a little delay or a read,
 //! never a wrong answer.
 
+#[cfg(feature = "redis")]
+use super::RedisPool;
+#[cfg(feature = "redis")]
 use fred::clients::SubscriberClient;
+#[cfg(feature = "redis")]
+use fred::prelude::ReconnectPolicy;
+#[cfg(feature = "redis")]
 use fred::prelude::{ClientLike, Config as RedisConfig, EventInterface, PubsubInterface};
-use fred::prelude::{Pool as RedisPool, ReconnectPolicy};
+#[cfg(feature = "redis")]
 use std::str::FromStr;
 use tokio::sync::broadcast;
 use tower_sessions::session::Id;
 
 /// The Redis channel every instance publishes deleted session ids on.
+#[cfg(feature = "redis")]
 const REDIS_CHANNEL: &str = "leptos-authgear:session-ended";
 
 /// Announcements a slow listener may fall behind by before it is told it lagged (and reads the
@@ -25,9 +32,11 @@ const BACKLOG: usize = 1024;
 pub struct SessionEnds {
     local: broadcast::Sender<Id>,
     /// With Redis: the pool to publish on, for the other instances.
+    #[cfg(feature = "redis")]
     redis: Option<RedisPool>,
     /// With Redis: the connection that hears the other instances (its tasks run while it is
     /// held).
+    #[cfg(feature = "redis")]
     _subscriber: Option<SubscriberClient>,
 }
 
@@ -36,13 +45,16 @@ impl SessionEnds {
     pub(super) fn local() -> Self {
         Self {
             local: broadcast::channel(BACKLOG).0,
+            #[cfg(feature = "redis")]
             redis: None,
+            #[cfg(feature = "redis")]
             _subscriber: None,
         }
     }
 
     /// Announcements shared with every instance on this Redis: published with `pool`, heard on
     /// a subscriber connection of their own (which reconnects and subscribes again by itself).
+    #[cfg(feature = "redis")]
     pub(super) async fn redis(config: RedisConfig, pool: RedisPool) -> Result<Self, String> {
         let local = broadcast::channel(BACKLOG).0;
         let subscriber = fred::types::Builder::from_config(config)
@@ -81,6 +93,7 @@ impl SessionEnds {
     /// store on its next check.
     pub(super) async fn announce(&self, id: Id) {
         let _ = self.local.send(id);
+        #[cfg(feature = "redis")]
         if let Some(pool) = &self.redis {
             let published: Result<i64, _> =
                 pool.next().publish(REDIS_CHANNEL, id.to_string()).await;

@@ -38,7 +38,7 @@ impl ScratchRedis {
 
     /// A connected pool, as the store makes it.
     pub(crate) async fn pool(&self) -> RedisPool {
-        super::connect_redis(&self.url).await.expect("redis")
+        super::redis::connect_redis(&self.url).await.expect("redis")
     }
 }
 

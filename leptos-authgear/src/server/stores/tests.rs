@@ -1,0 +1,574 @@
+use super::*;
+use crate::server::session::{AuthSession, SessionLifetimes, SignedInUser};
+use std::collections::HashMap;
+use std::path::Path;
+use std::path::PathBuf;
+use tower_sessions::cookie::time::{self, OffsetDateTime};
+
+fn settings(store: StoreUrl) -> SessionSettings {
+    SessionSettings {
+        store,
+        idle_timeout: Duration::from_secs(3600),
+        max_lifetime: Duration::from_secs(7200),
+    }
+}
+
+/// A fresh SQLite file under the system's temporary directory.
+fn sqlite_path(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "authgear-leptos-test-{}-{name}/sessions.db",
+        std::process::id()
+    ));
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    path
+}
+
+#[tokio::test]
+async fn the_sqlite_file_and_its_directory_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = sqlite_path("private");
+    let store = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))
+        .await
+        .expect("open");
+    let mut record = record(Some("ada"), None, time::Duration::hours(1));
+    store.create(&mut record).await.expect("a write (the WAL)");
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .map(|meta| meta.permissions().mode() & 0o777)
+            .expect("exists")
+    };
+    assert_eq!(mode(path.parent().expect("dir")), 0o700);
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        assert_eq!(mode(Path::new(&file)), 0o600, "sessions.db{suffix}");
+    }
+}
+
+async fn stores(name: &str) -> Vec<Sessions> {
+    let memory = Sessions::connect(&settings(StoreUrl::Memory)).await;
+    let sqlite = Sessions::connect(&settings(StoreUrl::Sqlite(sqlite_path(name)))).await;
+    vec![memory.expect("memory"), sqlite.expect("sqlite")]
+}
+
+fn record(sub: Option<&str>, sid: Option<&str>, lifetime: time::Duration) -> Record {
+    let stored = match sub {
+        Some(sub) => cache::tests::signed_in_as(sub, sid),
+        None => serde_json::json!({ "ended_elsewhere": true }),
+    };
+    let data = HashMap::from([("auth".to_owned(), stored)]);
+    Record {
+        id: Id::default(),
+        data,
+        expiry_date: OffsetDateTime::now_utc() + lifetime,
+    }
+}
+
+async fn session_of(store: &Sessions, sub: &str, sid: Option<&str>) -> Id {
+    let mut record = record(Some(sub), sid, time::Duration::hours(1));
+    store.create(&mut record).await.expect("create");
+    record.id
+}
+
+async fn exists(store: &Sessions, id: Id) -> bool {
+    store.load(&id).await.expect("load").is_some()
+}
+
+/// Request A reads a session, request B deletes it (logout, back-channel logout), then A
+/// writes what it read at its end (tower-sessions' save, an activity touch, a refresh that
+/// finished late): the session stays deleted, on every store.
+#[tokio::test]
+async fn a_deletion_wins_over_a_write_that_read_before_it() {
+    let redis = super::test_redis::ScratchRedis::start().await;
+    let mut all = stores("deletion-wins").await;
+    all.push(
+        Sessions::connect(&settings(StoreUrl::Redis(redis.url.clone())))
+            .await
+            .expect("redis"),
+    );
+    for store in all {
+        let id = session_of(&store, "ada", Some("s1")).await;
+        let read = store.load(&id).await.expect("load").expect("live");
+        store.delete(&id).await.expect("delete");
+        let mut late = read.clone();
+        late.data
+            .insert("touched".to_owned(), serde_json::json!(true));
+        store
+            .save(&late)
+            .await
+            .expect("a dropped write is no error");
+        assert!(!exists(&store, id).await, "written back: {store:?}");
+        // Sessions that were not deleted are written as before.
+        let other = session_of(&store, "grace", None).await;
+        let mut record = store.load(&other).await.expect("load").expect("live");
+        record
+            .data
+            .insert("touched".to_owned(), serde_json::json!(true));
+        store.save(&record).await.expect("save");
+        let read = store.load(&other).await.expect("load").expect("live");
+        assert_eq!(
+            read.data.get("touched"),
+            Some(&serde_json::json!(true)),
+            "{store:?}"
+        );
+    }
+}
+
+/// SQLite's writer commits what queued together: many concurrent creates, saves and
+/// deletes all land, each with its index entry, and each answers for itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sqlite_writes_all_land_in_their_batches() {
+    let store = Arc::new(
+        Sessions::connect(&settings(StoreUrl::Sqlite(sqlite_path("batches"))))
+            .await
+            .expect("open"),
+    );
+    let creates = (0..300).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move { session_of(&store, &format!("user-{n}"), None).await })
+    });
+    let ids: Vec<Id> = futures::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|created| created.expect("task"))
+        .collect();
+    let (kept, deleted) = ids.split_at(150);
+    let writes = kept.iter().map(|id| {
+        let (store, id) = (store.clone(), *id);
+        tokio::spawn(async move {
+            let mut record = store.load(&id).await.expect("load").expect("live");
+            record
+                .data
+                .insert("touched".into(), serde_json::json!(true));
+            store.save(&record).await.expect("save");
+        })
+    });
+    let deletes = deleted.iter().map(|id| {
+        let (store, id) = (store.clone(), *id);
+        tokio::spawn(async move { store.delete(&id).await.expect("delete") })
+    });
+    futures::future::join_all(writes.chain(deletes)).await;
+    for (n, id) in ids.iter().enumerate() {
+        let matching = store
+            .owners
+            .matching(Some(&format!("user-{n}")), None)
+            .await;
+        let indexed = matching.expect("index") == vec![*id];
+        let record = store.load(id).await.expect("load");
+        if n < 150 {
+            let touched = record.expect("kept").data.get("touched").cloned();
+            assert_eq!(touched, Some(serde_json::json!(true)), "save {n}");
+            assert!(indexed, "index {n}");
+        } else {
+            assert!(record.is_none() && !indexed, "delete {n}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sid_deletes_that_provider_session_only() {
+    for store in stores("sid").await {
+        let phone = session_of(&store, "ada", Some("s1")).await;
+        let laptop = session_of(&store, "ada", Some("s2")).await;
+        let deleted = store.delete_matching(Some("ada"), Some("s1"), None).await;
+        assert_eq!(deleted.expect("delete"), 1, "{store:?}");
+        assert!(!exists(&store, phone).await);
+        assert!(exists(&store, laptop).await);
+    }
+}
+
+#[tokio::test]
+async fn sub_alone_deletes_every_session_of_that_user() {
+    for store in stores("sub").await {
+        let first = session_of(&store, "ada", Some("s1")).await;
+        let second = session_of(&store, "ada", None).await;
+        let other = session_of(&store, "grace", Some("s3")).await;
+        let deleted = store.delete_matching(Some("ada"), None, None).await;
+        assert_eq!(deleted.expect("delete"), 2, "{store:?}");
+        assert!(!exists(&store, first).await && !exists(&store, second).await);
+        assert!(exists(&store, other).await);
+        // A sid that belongs to someone else than the named sub deletes nothing.
+        let deleted = store.delete_matching(Some("ada"), Some("s3"), None).await;
+        assert_eq!(deleted.expect("delete"), 0);
+        assert!(exists(&store, other).await);
+    }
+}
+
+/// A webhook delivered late (or again) names a time: sessions signed in after it stay.
+#[tokio::test]
+async fn a_deletion_up_to_a_time_spares_sessions_signed_in_after_it() {
+    for store in stores("signed-in-by").await {
+        let mut ids = Vec::new();
+        for signed_in_at in [100, 200] {
+            let mut record = record(Some("ada"), Some("s1"), time::Duration::hours(1));
+            record.data.get_mut("auth").expect("auth")["user"]["signed_in_at"] =
+                serde_json::json!(signed_in_at);
+            store.create(&mut record).await.expect("create");
+            ids.push(record.id);
+        }
+        let deleted = store
+            .delete_matching(Some("ada"), Some("s1"), Some(150))
+            .await;
+        assert_eq!(deleted.expect("delete"), 1, "{store:?}");
+        assert!(!exists(&store, ids[0]).await, "{store:?}");
+        assert!(exists(&store, ids[1]).await, "{store:?}");
+        // The event's own second counts as before it.
+        let deleted = store.delete_matching(Some("ada"), None, Some(200)).await;
+        assert_eq!(deleted.expect("delete"), 1, "{store:?}");
+    }
+}
+
+/// Every deletion is announced: in this process, and through Redis to another instance.
+#[tokio::test]
+async fn deletions_are_announced_to_every_instance() {
+    for store in stores("announced").await {
+        let mut heard = store.ends().subscribe();
+        let id = session_of(&store, "ada", None).await;
+        store.delete(&id).await.expect("delete");
+        assert_eq!(heard.recv().await.expect("announced"), id, "{store:?}");
+    }
+    let redis = super::test_redis::ScratchRedis::start().await;
+    let settings = settings(StoreUrl::Redis(redis.url.clone()));
+    let (one, other) = (
+        Sessions::connect(&settings).await.expect("redis"),
+        Sessions::connect(&settings).await.expect("redis"),
+    );
+    let mut heard = other.ends().subscribe();
+    let id = session_of(&one, "ada", None).await;
+    one.delete(&id).await.expect("delete");
+    let announced = tokio::time::timeout(Duration::from_secs(5), heard.recv()).await;
+    assert_eq!(announced.expect("in time").expect("announced"), id);
+}
+
+#[tokio::test]
+async fn deleted_sessions_leave_the_index_and_guests_never_enter_it() {
+    for store in stores("deleted").await {
+        let id = session_of(&store, "ada", Some("s1")).await;
+        store.delete(&id).await.expect("delete");
+        let mut guest = record(None, None, time::Duration::hours(1));
+        store.create(&mut guest).await.expect("create");
+        let matching = store.owners.matching(Some("ada"), None).await;
+        assert!(matching.expect("matching").is_empty(), "{store:?}");
+        assert!(exists(&store, guest.id).await);
+    }
+}
+
+#[tokio::test]
+async fn sqlite_sessions_and_their_owners_survive_a_restart() {
+    let path = sqlite_path("restart");
+    let id = {
+        let store = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))
+            .await
+            .expect("open");
+        session_of(&store, "ada", Some("s1")).await
+    };
+    let reopened = Sessions::connect(&settings(StoreUrl::Sqlite(path)))
+        .await
+        .expect("reopen");
+    assert!(exists(&reopened, id).await);
+    let deleted = reopened.delete_matching(None, Some("s1"), None).await;
+    assert_eq!(deleted.expect("delete"), 1);
+}
+
+#[tokio::test]
+async fn expired_sqlite_sessions_are_deleted_with_their_owners() {
+    let path = sqlite_path("expiry");
+    let store = Sessions::connect(&settings(StoreUrl::Sqlite(path)))
+        .await
+        .expect("open");
+    let mut expired = record(Some("ada"), Some("s1"), time::Duration::seconds(-1));
+    store.create(&mut expired).await.expect("create");
+    let live = session_of(&store, "grace", None).await;
+    store.delete_expired().await.expect("delete expired");
+    store.owners.delete_expired().await.expect("delete owners");
+    let Owners::Sqlite(pool) = &store.owners else {
+        panic!("sqlite owners");
+    };
+    let rows: i64 = sqlx::query_scalar("select count(*) from tower_sessions")
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    let owners: i64 = sqlx::query_scalar("select count(*) from session_owners")
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    assert_eq!((rows, owners), (1, 1));
+    assert!(exists(&store, live).await);
+}
+
+#[tokio::test]
+async fn expired_memory_sessions_leave_the_index() {
+    let store = Sessions::connect(&settings(StoreUrl::Memory))
+        .await
+        .expect("memory");
+    let mut expired = record(Some("ada"), Some("s1"), time::Duration::seconds(-1));
+    store.create(&mut expired).await.expect("create");
+    let live = session_of(&store, "ada", Some("s2")).await;
+    store.delete_expired().await.expect("delete expired");
+    let matching = store.owners.matching(Some("ada"), None).await;
+    assert_eq!(matching.expect("matching"), vec![live]);
+    let by_sid = store.owners.matching(None, Some("s1")).await;
+    assert!(by_sid.expect("matching").is_empty());
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_sqlite_file_is_refused() {
+    let path = sqlite_path("lock");
+    let first = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))
+        .await
+        .expect("open");
+    let error = Sessions::connect(&settings(StoreUrl::Sqlite(path.clone())))
+        .await
+        .expect_err("locked");
+    assert!(
+        error.contains("in use by another server process"),
+        "{error}"
+    );
+    // `--check-config` beside the running server still works.
+    Sessions::check(&settings(StoreUrl::Sqlite(path.clone())))
+        .await
+        .expect("check");
+    drop(first);
+    Sessions::connect(&settings(StoreUrl::Sqlite(path)))
+        .await
+        .expect("open again once the first has closed");
+}
+
+#[tokio::test]
+async fn sqlite_reads_what_its_cache_no_longer_holds_and_caches_it() {
+    let store = Sessions::connect(&settings(StoreUrl::Sqlite(sqlite_path("cache"))))
+        .await
+        .expect("open");
+    let id = session_of(&store, "ada", None).await;
+    let cache = store.cache.clone().expect("sqlite has a cache");
+    assert!(cache.load(&id).is_some());
+    cache.delete(&id);
+    assert!(exists(&store, id).await);
+    assert!(cache.load(&id).is_some());
+    // A delete reaches both.
+    store.delete(&id).await.expect("delete");
+    assert!(cache.load(&id).is_none());
+    assert!(!exists(&store, id).await);
+}
+
+/// The end of a request saves again what `AuthSession` saved during it: SQLite writes it
+/// once. A changed record, or one this process only read, is written.
+#[tokio::test]
+async fn sqlite_does_not_write_again_what_it_last_wrote() {
+    let store = Sessions::connect(&settings(StoreUrl::Sqlite(sqlite_path("unchanged"))))
+        .await
+        .expect("open");
+    let Backend::Sqlite(_, pool, _) = &store.backend else {
+        panic!("a SQLite store");
+    };
+    let mut record = record(Some("ada"), None, time::Duration::hours(1));
+    store.create(&mut record).await.expect("create");
+    let id = record.id.to_string();
+    // Marks the row behind the store's back: a write puts its version back.
+    let mark = || async {
+        sqlx::query("update tower_sessions set version = -1 where id = ?")
+            .bind(&id)
+            .execute(pool)
+            .await
+            .expect("mark");
+    };
+    let written = || async {
+        sqlx::query_scalar::<_, i64>("select version from tower_sessions where id = ?")
+            .bind(&id)
+            .fetch_one(pool)
+            .await
+            .expect("row")
+            != -1
+    };
+    mark().await;
+    store.save(&record).await.expect("save");
+    assert!(!written().await, "the record as created, written again");
+
+    let mut changed = record.clone();
+    changed.expiry_date += time::Duration::minutes(1);
+    store.save(&changed).await.expect("save");
+    assert!(written().await, "a changed record was not written");
+    mark().await;
+    store.save(&changed).await.expect("save");
+    assert!(!written().await, "the same change, written twice");
+
+    // Read from the file rather than written here: the next save is written.
+    let cache = store.cache.clone().expect("sqlite has a cache");
+    cache.delete(&record.id);
+    store.load(&record.id).await.expect("load").expect("live");
+    store.save(&changed).await.expect("save");
+    assert!(written().await, "a save after a read was skipped");
+
+    // With an app's own key beside this crate's, the cache does not hold the record:
+    // every save is written.
+    let mut with_app_key = changed.clone();
+    with_app_key
+        .data
+        .insert("app".to_owned(), serde_json::json!("its own key"));
+    for _ in 0..2 {
+        mark().await;
+        store.save(&with_app_key).await.expect("save");
+        assert!(
+            written().await,
+            "a record with an app's key was not written"
+        );
+    }
+}
+
+/// One request's typed session over `store`, as the extractor builds it.
+fn request(store: &Arc<Sessions>, id: Option<Id>) -> AuthSession {
+    let lifetimes = SessionLifetimes {
+        idle_timeout: 3600,
+        max_lifetime: 7200,
+    };
+    let session = tower_sessions::Session::new(id, store.clone(), None);
+    AuthSession::with_parts(session, lifetimes, store.decoded(), None)
+}
+
+/// Request A reads a signed-in session; request B refreshes it (new tokens); then A's
+/// activity touch and A's end-of-request save (tower-sessions writes back the copy it
+/// read) must keep B's tokens — on every store.
+#[tokio::test]
+async fn writes_of_what_was_read_before_a_refresh_cannot_undo_it() {
+    let redis = super::test_redis::ScratchRedis::start().await;
+    let mut all = stores("newer-wins").await;
+    all.push(
+        Sessions::connect(&settings(StoreUrl::Redis(redis.url.clone())))
+            .await
+            .expect("redis"),
+    );
+    let locks = Arc::new(refresh_lock::RefreshLocks::new(&all[0]));
+    let lifetimes = SessionLifetimes {
+        idle_timeout: 3600,
+        max_lifetime: 7200,
+    };
+    for store in all {
+        let store = Arc::new(store);
+        let login = request(&store, None);
+        let user = SignedInUser::test_user("ada", Some("s1"), serde_json::json!({}));
+        login.sign_in(user).await.expect("sign in");
+        let id: Id = login.id().and_then(|id| id.parse().ok()).expect("an id");
+        // Last seen long ago: A's next page view writes a touch.
+        let idle = request(&store, Some(id));
+        let mut user = SignedInUser::clone(&idle.user().await.expect("read").expect("user"));
+        user.last_seen_at = 0;
+        idle.update_user(user).await.expect("write");
+
+        // 1. A reads (its tower-sessions copy too); B refreshes; A's end of request saves
+        //    the copy it read.
+        let a_session = tower_sessions::Session::new(Some(id), store.clone(), None);
+        let _: Option<serde_json::Value> = a_session.get("auth").await.expect("read");
+        refresh(&store, id, "first").await;
+        a_session.save().await.expect("a dropped write is no error");
+        let now = request(&store, Some(id))
+            .user()
+            .await
+            .expect("read")
+            .expect("user");
+        assert_eq!(now.tokens.access_token, "first", "{store:?}");
+
+        // 2. A reads; B refreshes; A's page view writes its activity touch.
+        let a = AuthSession::with_parts(
+            tower_sessions::Session::new(Some(id), store.clone(), None),
+            lifetimes,
+            store.decoded(),
+            Some(locks.clone()),
+        );
+        a.user().await.expect("read").expect("user");
+        refresh(&store, id, "second").await;
+        let touched = a.active_user().await.expect("touch").expect("user");
+        assert_eq!(touched.tokens.access_token, "second", "{store:?}");
+        let now = request(&store, Some(id))
+            .user()
+            .await
+            .expect("read")
+            .expect("user");
+        assert_eq!(now.tokens.access_token, "second", "{store:?}");
+        assert_eq!(now.refreshes, 2, "{store:?}");
+        assert!(now.last_seen_at > 0, "the touch landed too: {store:?}");
+    }
+}
+
+/// What a refresh writes: new tokens, one more refresh.
+async fn refresh(store: &Arc<Sessions>, id: Id, access_token: &str) {
+    let b = request(store, Some(id));
+    let mut user = SignedInUser::clone(&b.user().await.expect("read").expect("user"));
+    user.tokens.access_token = access_token.to_owned();
+    user.refreshes += 1;
+    b.update_user(user).await.expect("refresh written");
+}
+
+#[tokio::test]
+async fn requests_read_the_decoded_session_and_see_every_write() {
+    let path = sqlite_path("decoded");
+    let store = Arc::new(
+        Sessions::connect(&settings(StoreUrl::Sqlite(path)))
+            .await
+            .expect("open"),
+    );
+    let login = request(&store, None);
+    let user = SignedInUser::test_user("ada", Some("s1"), serde_json::json!({}));
+    login.sign_in(user).await.expect("sign in");
+    let id = login.id().and_then(|id| id.parse().ok()).expect("an id");
+
+    // The next request reads it from the cache: SQLite's row is gone behind its back.
+    let Backend::Sqlite(sqlite, ..) = &store.backend else {
+        panic!("sqlite backend");
+    };
+    sqlite.delete(&id).await.expect("delete the row");
+    let page = request(&store, Some(id));
+    let read = page.active_user().await.expect("read").expect("signed in");
+    assert_eq!(read.subject, "ada");
+
+    // A write in one request is what the next one reads.
+    let mut refreshed = SignedInUser::clone(&read);
+    refreshed.refreshes = 1;
+    page.update_user(refreshed).await.expect("update");
+    let next = request(&store, Some(id)).user().await.expect("read");
+    assert_eq!(next.map(|user| user.refreshes), Some(1));
+
+    // Ended elsewhere (refresh token revoked): the old id reads as signed out, and the
+    // browser's new one says so once.
+    let ending = request(&store, Some(id));
+    ending.end_elsewhere().await.expect("end");
+    assert!(request(&store, Some(id))
+        .user()
+        .await
+        .expect("read")
+        .is_none());
+    let new_id = ending
+        .id()
+        .and_then(|id| id.parse().ok())
+        .expect("a new id");
+    // Not the id just deleted: a late write of the old record must not land on this one.
+    assert_ne!(new_id, id);
+    let told = request(&store, Some(new_id));
+    assert!(told.take_ended_elsewhere().await.expect("read"));
+    assert!(!request(&store, Some(new_id))
+        .take_ended_elsewhere()
+        .await
+        .expect("read"));
+}
+
+#[tokio::test]
+async fn an_unusable_sqlite_path_is_a_clear_start_up_error() {
+    let error = Sessions::connect(&settings(StoreUrl::Sqlite("/proc/no/sessions.db".into())))
+        .await
+        .expect_err("cannot create");
+    assert!(error.contains("/proc/no"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_a_clear_start_up_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("port");
+    let url = StoreUrl::Redis(format!("redis://127.0.0.1:{port}"));
+    let error = Sessions::connect(&settings(url))
+        .await
+        .expect_err("refused");
+    assert!(error.starts_with("cannot connect"), "{error}");
+}
