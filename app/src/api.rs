@@ -1,4 +1,4 @@
-//! The server function the page calls, beside `leptos-authgear`'s own (`/api/current_user`).
+//! The server functions the pages call, beside `leptos-authgear`'s own (`/api/current_user`).
 
 use leptos::prelude::*;
 use leptos_authgear::{AuthError, User};
@@ -17,10 +17,19 @@ pub async fn profile() -> Result<User, AuthError> {
 pub async fn token_status() -> Result<AccessTokenStatus, AuthError> {
     let _token = leptos_authgear::server::access_token().await?;
     // `_token.secret()` would go into `Authorization: Bearer …` here; the page only gets times.
-    let user = leptos_authgear::server::require_user().await?;
+    token_activity().await
+}
+
+/// When the access token expires and how often it was refreshed, without refreshing it (for
+/// the end-to-end tests, which wait for an expiry and count refreshes). Fixed path:
+/// `POST /api/token_activity`.
+#[server(endpoint = "token_activity")]
+pub async fn token_activity() -> Result<AccessTokenStatus, AuthError> {
+    let activity = leptos_authgear::server::token_activity().await?;
     Ok(AccessTokenStatus {
-        expires_at: user.access_token_expires_at,
-        refreshes: user.refreshes,
+        expires_at: activity.access_token_expires_at,
+        refreshes: activity.refreshes,
+        last_refreshed_at: activity.last_refreshed_at,
     })
 }
 
@@ -31,4 +40,6 @@ pub struct AccessTokenStatus {
     pub expires_at: Option<i64>,
     /// Refreshes in this session so far.
     pub refreshes: u32,
+    /// When the last one happened (Unix time).
+    pub last_refreshed_at: Option<i64>,
 }

@@ -122,7 +122,7 @@ fn SignedIn(user: User, auth: AuthContext) -> impl IntoView {
         <section class="card">
             <h2>"Access token"</h2>
             <p id="tokenStatus">
-                {move || shown.with(|user| token_status(user.access_token_expires_at, user.refreshes, user.last_refreshed_at))}
+                {move || shown.with(|user| token_status(user.access_token_expires_at))}
             </p>
             <button
                 id="refreshProfile"
@@ -145,18 +145,16 @@ fn SignedIn(user: User, auth: AuthContext) -> impl IntoView {
     }
 }
 
-/// "Expires at 12:34:56 UTC · refreshed 2 times, last at 12:30:00 UTC": times and counts only.
-fn token_status(expires_at: Option<i64>, refreshes: u32, last_refreshed_at: Option<i64>) -> String {
-    let expiry = match expires_at {
-        Some(at) => format!("Expires at {}", utc_time(at)),
+/// "Expires at 12:34:56 UTC · refreshed before then when a call needs it": times only (the
+/// account page counts the refreshes).
+fn token_status(expires_at: Option<i64>) -> String {
+    match expires_at {
+        Some(at) => format!(
+            "Expires at {} · refreshed before then when a call needs it",
+            utc_time(at)
+        ),
         None => "No expiry given".to_owned(),
-    };
-    let refreshed = match (refreshes, last_refreshed_at) {
-        (0, _) | (_, None) => "not refreshed yet".to_owned(),
-        (1, Some(at)) => format!("refreshed once, at {}", utc_time(at)),
-        (n, Some(at)) => format!("refreshed {n} times, last at {}", utc_time(at)),
-    };
-    format!("{expiry} · {refreshed}")
+    }
 }
 
 /// `HH:MM:SS UTC` from Unix time: the same text on the server and in the browser.
@@ -203,18 +201,11 @@ mod tests {
     }
 
     #[test]
-    fn token_status_shows_times_and_counts() {
+    fn token_status_shows_the_expiry() {
         assert_eq!(
-            token_status(Some(3_661), 0, None),
-            "Expires at 01:01:01 UTC · not refreshed yet"
+            token_status(Some(86_399)),
+            "Expires at 23:59:59 UTC · refreshed before then when a call needs it"
         );
-        assert_eq!(
-            token_status(Some(86_399), 3, Some(60)),
-            "Expires at 23:59:59 UTC · refreshed 3 times, last at 00:01:00 UTC"
-        );
-        assert_eq!(
-            token_status(None, 1, Some(0)),
-            "No expiry given · refreshed once, at 00:00:00 UTC"
-        );
+        assert_eq!(token_status(None), "No expiry given");
     }
 }

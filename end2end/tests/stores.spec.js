@@ -3,7 +3,7 @@
 import {
   test, expect, TEST, logIn, expectHydrated, providerSettings, refreshGrants, enterEmailAndCode,
   currentUser, accessTokenExpired, webhook, postWebhook, subjectOf, expectGuestWithReason, logoutToken,
-  WITHIN,
+  WITHIN, refreshesOf,
 } from './support.js';
 import { startApp, redisServer, scratchDir, sqliteCount } from './processes.js';
 
@@ -73,8 +73,7 @@ test('two instances sharing Redis: one login, one refresh grant, one logout', as
   expect(await Promise.all(calls)).toEqual(Array(20).fill(200));
   expect(await refreshGrants(request)).toBe(1);
   for (const url of [a.url, b.url]) {
-    await page.goto(`${url}/`);
-    await expect(page.locator('#tokenStatus')).toContainText('refreshed once');
+    expect(await refreshesOf(page, url)).toBe(1);
   }
 
   // Logout on B ends the session on A too.

@@ -73,6 +73,13 @@ export async function currentUser(page, appUrl = TEST.appUrl) {
   return (await response.json()).user;
 }
 
+/** How often the session's access token was refreshed (the demo's `/api/token_activity`). */
+export async function refreshesOf(page, appUrl = TEST.appUrl) {
+  const response = await page.request.post(`${appUrl}/api/token_activity`, { headers: { origin: appUrl } });
+  expect(response.status()).toBe(200);
+  return (await response.json()).refreshes;
+}
+
 /**
  * Waits until the Unix time `at` (seconds) has passed, polling the clock: for a deadline the app
  * itself names (an access token's expiry, a session's end), instead of a sleep with a margin.

@@ -21,12 +21,10 @@ pub struct User {
     pub claims_json: ClaimsJson,
     /// Unix time at which the session ends unless the user is active again before.
     pub session_ends_at: i64,
-    /// Unix time at which the current access token expires, if the provider said.
+    /// Unix time at which the access token the server holds expires, if the provider said
+    /// (it is refreshed before then, when a call needs it): for a page that says how long its
+    /// access lasts.
     pub access_token_expires_at: Option<i64>,
-    /// Access-token refreshes in this session.
-    pub refreshes: u32,
-    /// When the last refresh happened (Unix time).
-    pub last_refreshed_at: Option<i64>,
 }
 
 /// The user's claims as pretty-printed JSON text. It travels as that JSON itself, not as a

@@ -50,6 +50,31 @@ pub async fn refresh_profile() -> Result<User, AuthError> {
         .map_err(not_signed_in)
 }
 
+/// How this session's access token has been refreshed, for a page that shows it (the demo's
+/// account page): never refreshes, counts as activity. [`AuthError::NotSignedIn`] answers 401.
+pub async fn token_activity() -> Result<TokenActivity, AuthError> {
+    let (_, session) = request_session()?;
+    match session.active_user().await.map_err(store_error)? {
+        Some(user) => Ok(TokenActivity {
+            access_token_expires_at: user.tokens.access_token_expires_at,
+            refreshes: user.refreshes,
+            last_refreshed_at: user.last_refreshed_at,
+        }),
+        None => Err(not_signed_in(AuthError::NotSignedIn)),
+    }
+}
+
+/// What [`token_activity`] says: times and counts, never a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenActivity {
+    /// Unix time at which the access token expires, if the provider said.
+    pub access_token_expires_at: Option<i64>,
+    /// Refreshes in this session so far.
+    pub refreshes: u32,
+    /// When the last one happened (Unix time).
+    pub last_refreshed_at: Option<i64>,
+}
+
 /// Who is signed in, as `/api/current_user` answers: the user (or none) and whether a session
 /// ended elsewhere.
 pub(crate) async fn current_auth_state() -> Result<AuthState, AuthError> {
@@ -155,8 +180,6 @@ impl User {
             claims_json: claims.pretty_json.clone(),
             session_ends_at: user.ends_at,
             access_token_expires_at: user.tokens.access_token_expires_at,
-            refreshes: user.refreshes,
-            last_refreshed_at: user.last_refreshed_at,
         }
     }
 }

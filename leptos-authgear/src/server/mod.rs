@@ -31,7 +31,9 @@ pub use configuration::{
 };
 pub use error::{default_page, not_found, ErrorKind, ErrorPage, RenderErrorPage};
 pub use extract::{MaybeUser, SignedIn};
-pub use functions::{access_token, refresh_profile, require_user, AccessToken};
+pub use functions::{
+    access_token, refresh_profile, require_user, token_activity, AccessToken, TokenActivity,
+};
 pub use layer::{AuthLayer, AuthService};
 pub use login_rate::LoginRateLimit;
 #[cfg(any(test, feature = "test-fixtures"))]

@@ -33,7 +33,6 @@ impl Hash for PageKey {
             user.subject.hash(state);
             user.session_ends_at.hash(state);
             user.access_token_expires_at.hash(state);
-            user.refreshes.hash(state);
         }
     }
 }

@@ -170,8 +170,6 @@ fn signed_in(subject: &str, name: &str) -> AuthState {
             claims_json: ClaimsJson::new(&claims),
             session_ends_at: 1_800_000_000,
             access_token_expires_at: Some(1_800_000_060),
-            refreshes: 0,
-            last_refreshed_at: None,
         }),
         session_ended: false,
         account_settings_url: Some("https://auth.example/settings".into()),
