@@ -145,16 +145,12 @@ fn SignedIn(user: User, auth: AuthContext) -> impl IntoView {
     }
 }
 
-/// "Expires at 12:34:56 UTC · refreshed before then when a call needs it": times only (the
-/// account page counts the refreshes).
+/// "Expires at 12:34:56 UTC" (the account page counts the refreshes).
 fn token_status(expires_at: Option<i64>) -> String {
-    match expires_at {
-        Some(at) => format!(
-            "Expires at {} · refreshed before then when a call needs it",
-            utc_time(at)
-        ),
-        None => "No expiry given".to_owned(),
-    }
+    expires_at.map_or_else(
+        || "No expiry given".to_owned(),
+        |at| format!("Expires at {}", utc_time(at)),
+    )
 }
 
 /// `HH:MM:SS UTC` from Unix time: the same text on the server and in the browser.
@@ -202,10 +198,7 @@ mod tests {
 
     #[test]
     fn token_status_shows_the_expiry() {
-        assert_eq!(
-            token_status(Some(86_399)),
-            "Expires at 23:59:59 UTC · refreshed before then when a call needs it"
-        );
+        assert_eq!(token_status(Some(86_399)), "Expires at 23:59:59 UTC");
         assert_eq!(token_status(None), "No expiry given");
     }
 }

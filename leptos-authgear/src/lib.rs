@@ -4,9 +4,16 @@
 //! token.
 //!
 //! One crate for both sides, like Leptos' own: feature `ssr` for the server (routes, session
-//! layer, stores, server-function helpers), `hydrate` for the browser (the session watcher), and
+//! layer, server-function helpers), `hydrate` for the browser (the session watcher), and
 //! `islands` for an app built with Leptos' islands (the parts that run in the browser become
-//! islands; otherwise the same API).
+//! islands; otherwise the same API). The session stores are features of their own, each with
+//! the server side: `sqlite` (the default), `redis` and `memory`; `server::Auth::with_store`
+//! takes any `tower_sessions::SessionStore` instead.
+//!
+//! Settings come from the environment (`server::Auth::from_env`, the names of Authgear's
+//! guide) or from code (`server::Settings::builder`): any OpenID Connect provider's issuer, the
+//! routes under a base path of the app's choosing, the app's own error page
+//! (`server::SettingsBuilder::error_page`) and words ([`AuthTexts`]).
 //!
 //! # Quick start
 //!

@@ -1,7 +1,7 @@
 //! This app's error page, for the login's routes and for pages that do not exist: the app's
 //! top bar and stylesheet around what `leptos-authgear` says went wrong.
 
-use leptos_authgear::server::ErrorPage;
+use leptos_authgear::server::{escape_html as escape, ErrorPage};
 
 /// The whole document for `page`.
 pub fn render(page: &ErrorPage) -> String {
@@ -41,22 +41,6 @@ fn stylesheet_path() -> String {
         "/pkg/{}.css",
         option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("app")
     )
-}
-
-/// Text for HTML: element content or a double-quoted attribute value.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

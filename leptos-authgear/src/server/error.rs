@@ -296,9 +296,9 @@ pub fn default_page(page: &ErrorPage) -> String {
 </main>
 </body>
 </html>"#,
-        title = escape(page.title),
-        message = escape(&page.message),
-        login = escape(&page.login_url),
+        title = escape_html(page.title),
+        message = escape_html(&page.message),
+        login = escape_html(&page.login_url),
         status = page.status.as_u16(),
     )
 }
@@ -310,8 +310,9 @@ fn truncate(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// Text for HTML: element content or a double-quoted attribute value.
-pub(crate) fn escape(text: &str) -> String {
+/// Text for HTML: element content or a double-quoted attribute value. For an app's own error
+/// page ([`ErrorPage::message`] may quote the provider).
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

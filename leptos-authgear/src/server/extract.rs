@@ -108,3 +108,101 @@ impl IntoResponse for AuthError {
             .into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::session::SignedInUser;
+    use crate::server::Settings;
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use axum::routing::get;
+    use axum::{Extension, Router};
+    use tower::ServiceExt;
+
+    /// Plain axum routes of an app, on the crate's layer, with sessions in a store of the app's
+    /// own (tower-sessions' `MemoryStore`, through `Auth::with_store`).
+    async fn app() -> Router {
+        let settings = Settings::builder()
+            .provider("http://127.0.0.1:9", "client", "secret")
+            .secret_key("unit-tests-only-0123456789abcdef0123")
+            .build()
+            .expect("settings");
+        let auth = Auth::with_store(settings, tower_sessions::MemoryStore::default())
+            .await
+            .expect("auth");
+        let whoami = |MaybeUser(user): MaybeUser| async move {
+            user.map_or_else(|| "a guest".to_owned(), |user| user.subject)
+        };
+        let sign_in = |session: Session, Extension(auth): Extension<Auth>| async move {
+            let user = SignedInUser::test_user("s-1", None, serde_json::json!({}));
+            AuthSession::new(session, &auth)
+                .sign_in(user)
+                .await
+                .map(|()| "signed in")
+                .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)
+        };
+        Router::new()
+            .route("/whoami", get(whoami))
+            .route("/sign-in", get(sign_in))
+            .route(
+                "/report",
+                get(|SignedIn(user): SignedIn| async move { user.subject }),
+            )
+            .merge(
+                Router::new()
+                    .route("/export", get(|| async { "the export" }))
+                    .route_layer(auth.require_user()),
+            )
+            .layer(auth.layer())
+    }
+
+    async fn fetch(
+        app: &Router,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> (StatusCode, String, Option<String>) {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = response.status();
+        let set_cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(str::to_owned);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (
+            status,
+            String::from_utf8_lossy(&body).into_owned(),
+            set_cookie,
+        )
+    }
+
+    #[tokio::test]
+    async fn plain_routes_know_the_user_and_refuse_a_guest_with_401_json() {
+        let app = app().await;
+        assert_eq!(fetch(&app, "/whoami", None).await.1, "a guest");
+        for path in ["/report", "/export"] {
+            let (status, body, _) = fetch(&app, path, None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+            assert_eq!(body, "\"NotSignedIn\"", "{path}");
+        }
+
+        let (_, _, cookie) = fetch(&app, "/sign-in", None).await;
+        let cookie = cookie.expect("a session cookie");
+        assert_eq!(fetch(&app, "/whoami", Some(&cookie)).await.1, "s-1");
+        let (status, body, _) = fetch(&app, "/report", Some(&cookie)).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "s-1"));
+        assert_eq!(fetch(&app, "/export", Some(&cookie)).await.1, "the export");
+    }
+}

@@ -1,8 +1,8 @@
-//! [`AuthLayer`]: what every request of the app goes through.
-//!
-//! [`ErrorPage`]: super::ErrorPage Tower services rather than
+//! [`AuthLayer`]: what every request of the app goes through. Tower services rather than
 //! `axum::middleware::from_fn`, which boxes two things per request; only a page request, which
 //! reads the session store, is boxed.
+//!
+//! [`ErrorPage`]: super::ErrorPage
 
 use super::error::{render_again, RenderErrorPage};
 use super::same_origin::RequireSameOrigin;

@@ -29,12 +29,20 @@ pub use configuration::{
     AppUrl, ConfigError, ConfigProblem, EndSessionMethod, Issuer, ProviderSettings, SecretKey,
     SessionSettings, Settings, SettingsBuilder, StoreUrl, WebhookSettings,
 };
-pub use error::{default_page, not_found, ErrorKind, ErrorPage, RenderErrorPage};
+pub use error::{default_page, escape_html, not_found, ErrorKind, ErrorPage, RenderErrorPage};
 pub use extract::{MaybeUser, SignedIn};
 pub use functions::{
     access_token, refresh_profile, require_user, token_activity, AccessToken, TokenActivity,
 };
 pub use layer::{AuthLayer, AuthService};
+pub use stores::CustomStore;
+
+/// The session store as the crate drives it, for this crate's own benchmark
+/// (`benches/session_store.rs`): not part of the API, and may change at any time.
+#[doc(hidden)]
+pub mod __bench {
+    pub use super::stores::Sessions;
+}
 pub use login_rate::LoginRateLimit;
 #[cfg(any(test, feature = "test-fixtures"))]
 pub use session::SignedInUser;
@@ -49,14 +57,6 @@ use routes::backchannel::SeenTokenIds;
 use session::{AuthSession, DecodedSessions, SessionLifetimes};
 use std::sync::Arc;
 use stores::refresh_lock::RefreshLocks;
-pub use stores::CustomStore;
-
-/// The session store as the crate drives it, for this crate's own benchmark
-/// (`benches/session_store.rs`): not part of the API, and may change at any time.
-#[doc(hidden)]
-pub mod __bench {
-    pub use super::stores::Sessions;
-}
 use stores::Sessions;
 use tokens::TokenManager;
 use tower_sessions::cookie::Key;

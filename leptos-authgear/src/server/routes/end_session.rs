@@ -4,7 +4,7 @@
 //! logs, where a redirect's query would put it (Authgear's spec recommends POST for this).
 
 use super::NO_STORE;
-use crate::server::error::escape;
+use crate::server::error::escape_html;
 use crate::server::oidc::EndSession;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -25,7 +25,7 @@ pub(crate) fn form_page(end_session: &EndSession) -> Response {
     for (name, value) in &end_session.params {
         inputs.push_str(&format!(
             "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-            escape(value)
+            escape_html(value)
         ));
     }
     let page = format!(
@@ -36,7 +36,7 @@ pub(crate) fn form_page(end_session: &EndSession) -> Response {
          <p>Signing you out at the identity provider…</p>\
          <noscript><button type=\"submit\">Continue</button></noscript></form>\
          <script>{SUBMIT_SCRIPT}</script></body></html>",
-        action = escape(end_session.endpoint.as_str()),
+        action = escape_html(end_session.endpoint.as_str()),
     );
     let provider = end_session.endpoint.origin().ascii_serialization();
     let policy = format!(
