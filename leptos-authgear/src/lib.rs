@@ -111,14 +111,16 @@ pub mod server;
 #[cfg(feature = "hydrate")]
 mod status;
 mod tabs;
+mod texts;
 mod user;
 
 pub use components::{
-    login_here, login_url, use_auth, use_user, AuthContext, AuthProvider, AuthTexts, LoginLink,
-    LogoutButton, RequireUser, SignupLink,
+    login_here, login_url, use_auth, use_user, AuthContext, AuthProvider, LoginLink, LogoutButton,
+    RequireUser, SignupLink,
 };
 #[cfg(feature = "ssr")]
 pub use paths::AuthPaths;
+pub use texts::AuthTexts;
 pub use user::{AuthError, AuthState, ClaimsJson, User};
 
 use leptos::prelude::*;

@@ -349,7 +349,17 @@ impl Provider {
         let metadata =
             DiscoveredMetadata::discover_async(self.settings.issuer.url().clone(), &self.http)
                 .await
-                .map_err(|error| OidcError::Unavailable(error_chain(&error)))?;
+                .map_err(|error| {
+                    let mut message = error_chain(&error);
+                    if message.contains("unexpected issuer") {
+                        // The one thing a person can fix: the issuer is compared as written.
+                        message.push_str(
+                            "; configure the issuer exactly as the provider's discovery \
+                             document writes it (a trailing slash included or not)",
+                        );
+                    }
+                    OidcError::Unavailable(message)
+                })?;
         let auth_type = choose_auth_type(metadata.token_endpoint_auth_methods_supported());
         let LogoutAndRevocation {
             end_session_endpoint,
@@ -938,6 +948,24 @@ mod tests {
         let unreachable = fixture.provider_at("http://127.0.0.1:9", "1h");
         let error = unreachable.refresh(&user).await.expect_err("refused");
         assert!(matches!(error, RefreshError::Temporary(_)), "{error}");
+    }
+
+    /// Issuers are compared exactly (OpenID Connect Discovery §4.3): one written with a slash
+    /// the provider does not write is refused, with the fix in the message.
+    #[tokio::test]
+    async fn an_issuer_written_otherwise_than_the_provider_writes_it_is_refused_with_the_fix() {
+        let fixture = DiscoveryFixture::start().await;
+        let slashed = fixture.provider_at(&format!("{}/", fixture.issuer), "1h");
+        let Err(error) = slashed.client().await else {
+            panic!("a discovery document naming another issuer was accepted");
+        };
+        let message = error.to_string();
+        assert!(message.contains("unexpected issuer"), "{message}");
+        assert!(message.contains("trailing slash"), "{message}");
+        assert!(
+            fixture.provider("1h").client().await.is_ok(),
+            "as written: accepted"
+        );
     }
 
     #[tokio::test]
