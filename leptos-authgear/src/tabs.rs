@@ -4,7 +4,9 @@
 //!   (`AuthPaths::events`) while signed in, and tells the others when the server
 //!   says the session ended. One connection per browser, not per tab: browsers allow six
 //!   connections per server over HTTP/1.1, and a stream per tab would use them up.
-//! - The tabs talk over a `BroadcastChannel`: `ended` (the session ended: show the guest view)
+//! - The tabs talk over a `BroadcastChannel`: `ended` (the session ended: show the guest view,
+//!   once the server confirms it: the end heard may be that of the session a login in another
+//!   tab has just replaced)
 //!   and `signed-in` (a tab loaded as a signed-in user: a guest tab asks the server who it is).
 //!   A tab that is logging out (a [`LogoutButton`](crate::LogoutButton)'s form was submitted)
 //!   passes `ended` on but does not act on it: its own page is going (to the provider's logout),
@@ -44,10 +46,32 @@ mod browser {
                 }
             }
         };
+        // Asks the server whether the session still stands; if not, shows the guest view here and
+        // tells the other tabs.
+        let check = {
+            let tell = tell.clone();
+            move || {
+                if auth.user().with_untracked(Option::is_none) || auth.is_leaving() {
+                    return;
+                }
+                let tell = tell.clone();
+                spawn_local(async move {
+                    if let Some(false) =
+                        crate::status::signed_in(&auth.route(crate::paths::STATUS)).await
+                    {
+                        auth.end_session();
+                        tell(ENDED);
+                    }
+                })
+            }
+        };
         if let Some(channel) = &channel {
+            let check = check.clone();
             let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 match event.data().as_string().as_deref() {
-                    Some(ENDED) if !auth.is_leaving() => auth.end_session(),
+                    // It may be the session a login in yet another tab has just replaced (a login
+                    // takes a new id, and the old one's end is announced): ask the server.
+                    Some(ENDED) => check(),
                     Some(SIGNED_IN) if auth.user().get_untracked().is_none() => catch_up(auth),
                     _ => {}
                 }
@@ -76,20 +100,6 @@ mod browser {
             }
         });
 
-        let check = move || {
-            if auth.user().with_untracked(Option::is_none) || auth.is_leaving() {
-                return;
-            }
-            let tell = tell.clone();
-            spawn_local(async move {
-                if let Some(false) =
-                    crate::status::signed_in(&auth.route(crate::paths::STATUS)).await
-                {
-                    auth.end_session();
-                    tell(ENDED);
-                }
-            })
-        };
         let interval = set_interval_with_handle(check.clone(), Duration::from_secs(30)).ok();
         let focus = window_event_listener(leptos::ev::focus, move |_| check());
         // Any form that posts to the logout route (a `LogoutButton`, hydrated or not).

@@ -3,7 +3,7 @@
 //! each one costs an authorization URL, a cookie and the provider's time; a client that starts
 //! hundreds a minute is not a person.
 //!
-//! A client is its IP address, from axum's `ConnectInfo` (serve the app with
+//! A client is its IP address (an IPv6 client its /64), from axum's `ConnectInfo` (serve the app with
 //! `into_make_service_with_connect_info::<SocketAddr>()`); without it there is no per-client
 //! limit. Behind a reverse proxy every client has the proxy's address: limit there instead, and
 //! set `LOGIN_RATE_LIMIT=off`.
@@ -88,8 +88,20 @@ impl LoginRate {
             }
         }
         self.limiter
-            .check_key(&client)
+            .check_key(&client_key(client))
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// The client a limit counts: an IPv4 address (an IPv4-mapped IPv6 one too), or an IPv6 /64,
+/// the prefix one subscriber is given (RFC 6177): per /128 one host could take 2^64 budgets.
+fn client_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
     }
 }
 
@@ -112,6 +124,29 @@ mod tests {
             let error = LoginRateLimit::parse(bad).expect_err(bad);
             assert!(error.contains("e.g. 20/1m"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64_and_a_mapped_ipv4_one_its_address() {
+        let rate = LoginRate::new(LoginRateLimit::parse("2/1m").expect("valid").expect("on"));
+        let address = |text: &str| text.parse::<IpAddr>().expect("an address");
+        assert_eq!(rate.check(address("2001:db8:1:2::1")), Ok(()));
+        assert_eq!(rate.check(address("2001:db8:1:2:ffff::9")), Ok(()));
+        assert!(
+            rate.check(address("2001:db8:1:2:abcd::")).is_err(),
+            "the same /64: one client"
+        );
+        assert_eq!(
+            rate.check(address("2001:db8:1:3::1")),
+            Ok(()),
+            "another /64"
+        );
+        assert_eq!(rate.check(address("192.0.2.7")), Ok(()));
+        assert_eq!(rate.check(address("::ffff:192.0.2.7")), Ok(()));
+        assert!(
+            rate.check(address("192.0.2.7")).is_err(),
+            "IPv4-mapped: the same client"
+        );
     }
 
     #[test]
