@@ -11,8 +11,6 @@
 
 mod account;
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod csp;
 mod home;
 pub use home::DemoProvider;
 #[cfg(feature = "ssr")]
@@ -29,7 +27,7 @@ use leptos_router::path;
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use hydration::HydrationScript;
-    csp::set_header();
+    leptos_authgear::server::page_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">

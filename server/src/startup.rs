@@ -4,10 +4,8 @@
 use crate::every_response::EveryResponse;
 use crate::routes::health;
 use crate::site;
-use app::csp::ContentSecurityPolicy;
 use app::{shell, App as LeptosApp, DemoProvider};
 use axum::routing::get;
-use axum::serve::IncomingStream;
 use axum::Router;
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_authgear::server::{Auth, Settings};
@@ -52,21 +50,10 @@ impl Application {
             .unwrap_or_default()
     }
 
+    /// Serves until SIGINT or SIGTERM, with the connection limits and the client's address
+    /// for the login (`leptos_authgear::server::serve`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        // One service per connection, knowing its client's address (`/login`'s rate limit).
-        let app = self.app;
-        let per_connection = tower::service_fn(move |incoming: IncomingStream<'_, TcpListener>| {
-            std::future::ready(Ok::<_, std::convert::Infallible>(
-                app.for_client(*incoming.remote_addr()),
-            ))
-        });
-        axum::serve(self.listener, per_connection)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                // Open pages' event streams would hold graceful shutdown forever.
-                self.auth.stop_event_streams();
-            })
-            .await
+        leptos_authgear::server::serve(self.listener, self.app, &self.auth, shutdown_signal()).await
     }
 }
 
@@ -74,10 +61,8 @@ impl Application {
 /// static files (a release bundle under content-hashed names: `site`), all behind the login's
 /// layer.
 pub fn app(auth: Auth, options: LeptosOptions, demo: DemoProvider) -> App {
-    let https = auth.settings().app_url().is_https();
     let bundle_hash = site::bundle_hash(&options);
     let options = site::with_hashed_bundle(options, bundle_hash.as_deref());
-    let policy = content_security_policy(&auth, &options);
     let static_files = site::static_files(&options, bundle_hash.as_deref());
     let readyz = {
         let auth = auth.clone();
@@ -87,10 +72,7 @@ pub fn app(auth: Auth, options: LeptosOptions, demo: DemoProvider) -> App {
     // same contexts as `leptos_routes_with_context`, several times cheaper (docs/decisions/0002).
     let pages = auth.leptos_routes(
         generate_route_list(LeptosApp),
-        move || {
-            provide_context(policy.clone());
-            provide_context(demo);
-        },
+        move || provide_context(demo),
         {
             let options = options.clone();
             move || shell(options.clone())
@@ -104,26 +86,7 @@ pub fn app(auth: Auth, options: LeptosOptions, demo: DemoProvider) -> App {
         .fallback_service(static_files)
         .layer(auth.layer())
         .with_state(options);
-    EveryResponse::new(router, https, auth.settings().paths().login())
-}
-
-fn content_security_policy(auth: &Auth, options: &LeptosOptions) -> ContentSecurityPolicy {
-    // The provider's origin: its pages and end-session endpoint are there, whatever the
-    // issuer's path.
-    let issuer = auth.settings().provider().issuer().as_str();
-    let provider = url::Url::parse(issuer)
-        .map(|url| url.origin().ascii_serialization())
-        .unwrap_or_else(|_| issuer.trim_end_matches('/').to_owned());
-    // `cargo leptos watch` reloads the page through a WebSocket on the reload port.
-    let reload = match options.env {
-        leptos::config::Env::DEV => Some(format!(
-            "ws://{}:{}",
-            options.site_addr.ip(),
-            options.reload_port
-        )),
-        leptos::config::Env::PROD => None,
-    };
-    ContentSecurityPolicy::new(&provider, reload)
+    EveryResponse::new(router)
 }
 
 async fn shutdown_signal() {
@@ -145,5 +108,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down");
 }

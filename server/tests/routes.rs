@@ -530,3 +530,123 @@ async fn every_response_carries_a_request_id() {
     assert_ne!(replaced, "forged\"}{log");
     assert_eq!(replaced.len(), 16);
 }
+
+/// Sends `request` on a new connection and reads until the response's head has arrived, or
+/// `wait` passes; returns what arrived.
+async fn raw_request(
+    stream: &mut tokio::net::TcpStream,
+    request: &str,
+    wait: std::time::Duration,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut received = Vec::new();
+    let mut buffer = [0; 4096];
+    let _ = tokio::time::timeout(wait, async {
+        while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+const HEALTHZ: &str = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+#[tokio::test]
+async fn a_client_that_does_not_finish_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("HEADER_READ_TIMEOUT", "300ms")]).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let started = std::time::Instant::now();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .expect("write");
+    // Then nothing more: the server closes the connection once the time is up.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow.read_to_end(&mut rest),
+    )
+    .await
+    .is_ok();
+    assert!(closed, "the connection stayed open");
+    let after = started.elapsed();
+    assert!(after >= std::time::Duration::from_millis(250), "{after:?}");
+    // A client that sends its headers in time is served.
+    let mut prompt = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let response = raw_request(&mut prompt, HEALTHZ, std::time::Duration::from_secs(5)).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_wait_until_one_closes() {
+    let app = spawn_app_with(&[("MAX_CONNECTIONS", "2")]).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let short = std::time::Duration::from_millis(500);
+    let long = std::time::Duration::from_secs(5);
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect");
+        let response = raw_request(&mut stream, HEALTHZ, long).await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        open.push(stream); // kept alive
+    }
+    let mut third = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("queued by the kernel");
+    let waiting = raw_request(&mut third, HEALTHZ, short).await;
+    assert_eq!(waiting, "", "served beyond the limit");
+    drop(open.pop());
+    let served = raw_request(&mut third, "", long).await;
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_login_limit_counts_the_forwarded_client() {
+    let login = |app: &TestApp, forwarded_for: &'static str| {
+        let request = app
+            .http
+            .get(format!("{}/login", app.base))
+            .header("x-forwarded-for", forwarded_for);
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    let proxied = spawn_app_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("LOGIN_RATE_LIMIT", "2/1m"),
+    ])
+    .await;
+    // The provider is down: an allowed login is a 502/503 error page, a limited one a 429.
+    for _ in 0..2 {
+        assert_ne!(login(&proxied, "203.0.113.1").await, 429);
+    }
+    assert_eq!(
+        login(&proxied, "203.0.113.1").await,
+        429,
+        "one client, limited"
+    );
+    assert_ne!(login(&proxied, "203.0.113.2").await, 429, "another client");
+    // What the client wrote itself (the left) does not make it someone else.
+    assert_eq!(login(&proxied, "198.51.100.9, 203.0.113.1").await, 429);
+
+    // From a peer that is not a trusted proxy, the header is ignored: the peer is the client.
+    let direct = spawn_app_with(&[("LOGIN_RATE_LIMIT", "2/1m")]).await;
+    for forwarded_for in ["203.0.113.1", "203.0.113.2"] {
+        assert_ne!(login(&direct, forwarded_for).await, 429);
+    }
+    assert_eq!(
+        login(&direct, "203.0.113.3").await,
+        429,
+        "forged, and ignored"
+    );
+}

@@ -45,6 +45,8 @@ fn Greeting() -> impl IntoView {
 /// The whole document, with Leptos' hydration script.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's Content-Security-Policy, with the nonce of Leptos' inline scripts.
+    leptos_authgear::server::page_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -59,9 +59,11 @@ async fn main() {
         Err(error) => exit(&format!("cannot listen on {address}: {error}")),
     };
     println!("listening on http://{address}");
-    // With the client's address: the login is rate-limited per client.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    if let Err(error) = axum::serve(listener, app).await {
+    // Connection limits, the client's address for the login's rate limit, graceful shutdown.
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let Err(error) = leptos_authgear::server::serve(listener, app, &auth, stop).await {
         exit(&error);
     }
 }

@@ -149,7 +149,11 @@ pub(crate) async fn receive(
         tracing::debug!(kind = %event.kind, "Authgear webhook: an event that ends no session, ignored");
         return Ok(StatusCode::OK);
     };
-    let signed_in_by = Some(event.context.timestamp);
+    // Authgear's clock, not ours: moved later by the skew allowed, so that a session signed in
+    // just before the event ends even when our clock is ahead (a login just after it, within
+    // the skew, ends too: the safe side).
+    let skew = i64::try_from(auth.settings().clock_skew.as_secs()).unwrap_or(0);
+    let signed_in_by = Some(event.context.timestamp.saturating_add(skew));
     let mut deleted = 0;
     for sid in ending.sids() {
         deleted += auth

@@ -112,39 +112,21 @@ impl IntoResponse for AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::session::SignedInUser;
-    use crate::server::Settings;
-    use axum::body::Body;
-    use axum::http::{header, Request, StatusCode};
+    use crate::server::test_support::{auth, fetch, sign_in};
+    use axum::http::StatusCode;
     use axum::routing::get;
-    use axum::{Extension, Router};
-    use tower::ServiceExt;
+    use axum::Router;
 
     /// Plain axum routes of an app, on the crate's layer, with sessions in a store of the app's
-    /// own (tower-sessions' `MemoryStore`, through `Auth::with_store`).
+    /// own.
     async fn app() -> Router {
-        let settings = Settings::builder()
-            .provider("http://127.0.0.1:9", "client", "secret")
-            .secret_key("unit-tests-only-0123456789abcdef0123")
-            .build()
-            .expect("settings");
-        let auth = Auth::with_store(settings, tower_sessions::MemoryStore::default())
-            .await
-            .expect("auth");
+        let auth = auth(|settings| settings).await;
         let whoami = |MaybeUser(user): MaybeUser| async move {
             user.map_or_else(|| "a guest".to_owned(), |user| user.subject)
         };
-        let sign_in = |session: Session, Extension(auth): Extension<Auth>| async move {
-            let user = SignedInUser::test_user("s-1", None, serde_json::json!({}));
-            AuthSession::new(session, &auth)
-                .sign_in(user)
-                .await
-                .map(|()| "signed in")
-                .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)
-        };
         Router::new()
             .route("/whoami", get(whoami))
-            .route("/sign-in", get(sign_in))
+            .route("/sign-in", sign_in())
             .route(
                 "/report",
                 get(|SignedIn(user): SignedIn| async move { user.subject }),
@@ -155,37 +137,6 @@ mod tests {
                     .route_layer(auth.require_user()),
             )
             .layer(auth.layer())
-    }
-
-    async fn fetch(
-        app: &Router,
-        path: &str,
-        cookie: Option<&str>,
-    ) -> (StatusCode, String, Option<String>) {
-        let mut request = Request::get(path);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        let response = app
-            .clone()
-            .oneshot(request.body(Body::empty()).expect("request"))
-            .await
-            .expect("response");
-        let status = response.status();
-        let set_cookie = response
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .map(str::to_owned);
-        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
-            .await
-            .expect("body");
-        (
-            status,
-            String::from_utf8_lossy(&body).into_owned(),
-            set_cookie,
-        )
     }
 
     #[tokio::test]

@@ -4,8 +4,9 @@
 //!
 //! [`ErrorPage`]: super::ErrorPage
 
-use super::error::{render_again, RenderErrorPage};
+use super::error::{render_again, ErrorPage, RenderErrorPage};
 use super::same_origin::RequireSameOrigin;
+use super::security_headers::ResponseHeaders;
 use super::session::AuthSession;
 use super::{auth_state, Auth};
 use crate::AuthPaths;
@@ -86,17 +87,20 @@ impl<S> Layer<S> for AuthLayer {
             inner: RequireSameOrigin::new(with_auth, settings.app_url.origin(), exempt),
             login_path: self.auth.0.paths.login(),
             render: settings.error_page.as_ref().map(|page| page.0.clone()),
+            headers: ResponseHeaders::new(settings.security_headers, settings.app_url.is_https()),
         }
     }
 }
 
 /// Renders the error pages of the routes inside it (the login's, and the app's 404) with the
-/// app's login path and renderer ([`ErrorPage`]).
+/// app's login path and renderer ([`ErrorPage`]), and adds the security headers to every
+/// response ([`SecurityHeaders`](super::SecurityHeaders)).
 #[derive(Clone)]
 pub struct RenderErrorPages<S> {
     inner: S,
     login_path: &'static str,
     render: Option<RenderErrorPage>,
+    headers: ResponseHeaders,
 }
 
 impl<S> Service<Request> for RenderErrorPages<S>
@@ -116,6 +120,7 @@ where
             response: self.inner.call(request),
             login_path: self.login_path,
             render: self.render.clone(),
+            headers: self.headers,
         }
     }
 }
@@ -127,6 +132,7 @@ pin_project_lite::pin_project! {
         response: F,
         login_path: &'static str,
         render: Option<RenderErrorPage>,
+        headers: ResponseHeaders,
     }
 }
 
@@ -139,11 +145,10 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = ready!(this.response.poll(cx))?;
-        Poll::Ready(Ok(render_again(
-            response,
-            this.login_path,
-            this.render.as_ref(),
-        )))
+        let error_page = response.extensions().get::<ErrorPage>().is_some();
+        let mut response = render_again(response, this.login_path, this.render.as_ref());
+        this.headers.add_to(response.headers_mut(), error_page);
+        Poll::Ready(Ok(response))
     }
 }
 

@@ -4,8 +4,11 @@
 //! calls `/login` in a loop costs the server no storage at all (issue 21; before, each call left
 //! a session record for a day).
 //!
-//! Each attempt (each tab) has its own cookie, named after its `state`, sent only to
-//! `/callback`, gone after [`LOGIN_TRANSACTION_TTL_SECS`]. The callback takes it and removes it:
+//! Each attempt (each tab) has its own cookie, named after its `state`, gone after
+//! [`LOGIN_TRANSACTION_TTL_SECS`]. Over https it is a `__Host-` cookie, which a sibling
+//! subdomain cannot set (no login CSRF by planting an attempt); such a cookie must have
+//! `Path=/`, so it travels with the app's other requests for those minutes. Over http (this
+//! machine only) it is sent only to `/callback`. The callback takes it and removes it:
 //! single use in the browser, and the provider refuses a second use of the code anyway.
 
 use crate::server::session::{unix_now, LoginTransaction, LOGIN_TRANSACTION_TTL_SECS};
@@ -27,7 +30,7 @@ pub(crate) struct LoginAttempts {
 }
 
 impl LoginAttempts {
-    /// Cookies encrypted with `key`; `Secure` (and named `__Secure-…`) when the app is served
+    /// Cookies encrypted with `key`; `Secure` (and named `__Host-…`) when the app is served
     /// over https.
     pub(crate) fn new(key: Key, secure: bool, path: &'static str) -> Self {
         Self { key, secure, path }
@@ -82,7 +85,7 @@ impl LoginAttempts {
         (found, removal)
     }
 
-    /// `__Secure-login-<state>` (or `login-<state>` over http). `None` for a `state` this app
+    /// `__Host-login-<state>` (or `login-<state>` over http). `None` for a `state` this app
     /// cannot have issued (it is URL-safe base64): such a name could not be a cookie's.
     fn name(&self, state: &str) -> Option<String> {
         let plausible = !state.is_empty()
@@ -90,13 +93,13 @@ impl LoginAttempts {
             && state
                 .bytes()
                 .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-        let prefix = if self.secure { "__Secure-" } else { "" };
+        let prefix = if self.secure { "__Host-" } else { "" };
         plausible.then(|| format!("{prefix}login-{state}"))
     }
 
     fn cookie(&self, name: String, value: String) -> Cookie<'static> {
         Cookie::build((name, value))
-            .path(self.path)
+            .path(if self.secure { "/" } else { self.path })
             .http_only(true)
             // Lax: the provider's redirect back is a top-level GET navigation, which carries it.
             .same_site(SameSite::Lax)
@@ -158,12 +161,27 @@ mod tests {
     }
 
     #[test]
-    fn over_https_the_cookie_is_secure_and_prefixed() {
-        let set = attempts(true)
+    fn over_https_the_cookie_is_a_host_cookie_that_comes_back() {
+        let attempts = attempts(true);
+        let set = attempts
             .set_cookie(&transaction("s1", unix_now()))
             .expect("cookie");
-        assert!(set.starts_with("__Secure-login-s1="), "{set}");
-        assert!(set.contains("Secure"), "{set}");
+        // `__Host-`: Secure, Path=/ and no Domain, or browsers drop it.
+        assert!(set.starts_with("__Host-login-s1="), "{set}");
+        let attributes = |cookie: &str| -> Vec<String> {
+            cookie.split("; ").skip(1).map(str::to_owned).collect()
+        };
+        assert!(attributes(&set).contains(&"Secure".to_owned()), "{set}");
+        assert!(attributes(&set).contains(&"Path=/".to_owned()), "{set}");
+        assert!(!set.contains("Domain"), "{set}");
+        let (found, removal) = attempts.take(&request_with(&set), "s1");
+        assert_eq!(found.expect("taken").state, "s1");
+        let removal = removal.expect("removed");
+        assert!(removal.starts_with("__Host-login-s1=;"), "{removal}");
+        assert!(
+            attributes(&removal).contains(&"Path=/".to_owned()),
+            "{removal}"
+        );
     }
 
     #[test]

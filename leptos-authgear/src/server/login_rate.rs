@@ -3,17 +3,25 @@
 //! each one costs an authorization URL, a cookie and the provider's time; a client that starts
 //! hundreds a minute is not a person.
 //!
-//! A client is its IP address (an IPv6 client its /64), from axum's `ConnectInfo` (serve the app with
-//! `into_make_service_with_connect_info::<SocketAddr>()`); without it there is no per-client
-//! limit. Behind a reverse proxy every client has the proxy's address: limit there instead, and
-//! set `LOGIN_RATE_LIMIT=off`.
+//! A client is its IP address (an IPv6 client its /64), as [`TrustedProxies`] names it: the
+//! connection's peer, or behind a trusted proxy the address it forwards. The app's server must
+//! give the login route its peer (axum's `ConnectInfo`: [`serve`](super::serve) does); without
+//! it there is no per-client limit, which the server says once, loudly.
+//!
+//! The limiter is GCRA (one instant per client), in a table of bounded size whose cost per call
+//! does not grow with the clients it tracks: two generations of a hash map, the older dropped
+//! whole when the newer fills (a client seen in neither starts afresh). A flood of new
+//! addresses therefore makes the limiter forget the clients it has not seen longest; it never
+//! refuses a newcomer for lack of room.
+//!
+//! [`TrustedProxies`]: super::client_address::TrustedProxies
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// At most `burst` logins per `period` for one client, replenished evenly over the period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +35,9 @@ pub struct LoginRateLimit {
 /// The default: 20 a minute, far more than a person clicks "Login".
 pub(crate) const DEFAULT_LOGIN_RATE_LIMIT: &str = "20/1m";
 
-/// The limiter forgets clients it has not seen for a while once it tracks this many; if they
-/// are all recent (many addresses at once), a new one waits.
-const MAX_TRACKED_CLIENTS: usize = 100_000;
+/// Clients per generation of the table: at most twice this many are tracked (about 40 bytes
+/// each).
+const GENERATION: usize = 100_000;
 
 impl LoginRateLimit {
     /// `<count>/<duration>` (e.g. `20/1m`, `5/30s`), or `off` (`None`).
@@ -65,31 +73,77 @@ impl fmt::Display for LoginRateLimit {
 
 /// The limiter [`LoginRateLimit`] configures.
 pub(crate) struct LoginRate {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Nanoseconds between two logins at the steady rate.
+    interval: u64,
+    /// How far ahead of now a client's next free slot may be and a login still pass.
+    tolerance: u64,
+    start: Instant,
+    table: Mutex<Table>,
+}
+
+/// Each client's theoretical arrival time (GCRA), in nanoseconds since `start`.
+#[derive(Default)]
+struct Table {
+    newer: HashMap<IpAddr, u64>,
+    older: HashMap<IpAddr, u64>,
+    capacity: usize,
 }
 
 impl LoginRate {
     pub(crate) fn new(limit: LoginRateLimit) -> Self {
-        let replenish = limit.period / limit.burst.get();
-        let quota = Quota::with_period(replenish.max(Duration::from_nanos(1)))
-            .expect("a non-zero period")
-            .allow_burst(limit.burst);
+        Self::with_capacity(limit, GENERATION)
+    }
+
+    fn with_capacity(limit: LoginRateLimit, capacity: usize) -> Self {
+        let period = u64::try_from(limit.period.as_nanos()).unwrap_or(u64::MAX);
+        let interval = (period / u64::from(limit.burst.get())).max(1);
         Self {
-            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            interval,
+            tolerance: interval * (u64::from(limit.burst.get()) - 1),
+            start: Instant::now(),
+            table: Mutex::new(Table {
+                capacity,
+                ..Table::default()
+            }),
         }
     }
 
     /// `Ok` when `client` may start a login now, else how long until it may.
     pub(crate) fn check(&self, client: IpAddr) -> Result<(), Duration> {
-        if self.limiter.len() >= MAX_TRACKED_CLIENTS {
-            self.limiter.retain_recent();
-            if self.limiter.len() >= MAX_TRACKED_CLIENTS {
-                return Err(Duration::from_secs(1));
-            }
+        let now = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let key = client_key(client);
+        // One entry changes per call: a poisoned lock still holds a good table.
+        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let arrival = table.get(&key).map_or(now, |tat| tat.max(now));
+        if arrival - now > self.tolerance {
+            return Err(Duration::from_nanos(arrival - now - self.tolerance));
         }
-        self.limiter
-            .check_key(&client_key(client))
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        table.insert(key, arrival + self.interval);
+        Ok(())
+    }
+
+    /// How many clients the table holds now.
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        let table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        table.newer.len() + table.older.len()
+    }
+}
+
+impl Table {
+    fn get(&self, key: &IpAddr) -> Option<u64> {
+        self.newer.get(key).or_else(|| self.older.get(key)).copied()
+    }
+
+    fn insert(&mut self, key: IpAddr, tat: u64) {
+        if self.newer.len() >= self.capacity && !self.newer.contains_key(&key) {
+            // The older generation goes whole: one deallocation, whatever its size (its
+            // entries need no drop), so no call pays for a scan.
+            self.older = std::mem::take(&mut self.newer);
+            self.newer.reserve(self.capacity);
+        }
+        self.older.remove(&key);
+        self.newer.insert(key, tat);
     }
 }
 
@@ -163,5 +217,21 @@ mod tests {
             "one login every 20 s: {wait:?}"
         );
         assert_eq!(rate.check(two), Ok(()));
+    }
+
+    #[test]
+    fn a_full_table_forgets_the_clients_seen_longest_ago_and_refuses_no_newcomer() {
+        let limit = LoginRateLimit::parse("1/1h").expect("valid").expect("on");
+        let rate = LoginRate::with_capacity(limit, 100);
+        let client = |n: u32| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+        assert_eq!(rate.check(client(0)), Ok(()));
+        assert!(rate.check(client(0)).is_err(), "limited while remembered");
+        for n in 1..=1_000 {
+            assert_eq!(rate.check(client(n)), Ok(()), "newcomer {n}");
+            assert!(rate.tracked() <= 200, "bounded: {}", rate.tracked());
+        }
+        // Seen recently: still limited. Seen a thousand clients ago: forgotten.
+        assert!(rate.check(client(1_000)).is_err());
+        assert_eq!(rate.check(client(0)), Ok(()));
     }
 }

@@ -2,8 +2,10 @@
 //! [`routes`](Auth::routes) and [`layer`](Auth::layer) go into the app's axum router; server
 //! functions call [`require_user`] and [`access_token`].
 
+pub(crate) mod client_address;
 pub(crate) mod configuration;
 pub(crate) mod error;
+mod event_streams;
 mod extract;
 mod functions;
 pub(crate) mod id_token;
@@ -20,14 +22,20 @@ pub(crate) mod refresh_backoff;
 pub(crate) mod return_to;
 pub(crate) mod routes;
 mod same_origin;
+mod security_headers;
+mod serve;
 pub(crate) mod session;
 mod stored_id_token;
 mod stores;
+#[cfg(test)]
+mod test_support;
 pub(crate) mod tokens;
 
+pub use client_address::TrustedProxies;
 pub use configuration::{
     AppUrl, ConfigError, ConfigProblem, EndSessionMethod, Issuer, ProviderSettings, SecretKey,
-    SessionSettings, Settings, SettingsBuilder, StoreUrl, WebhookSettings,
+    SecurityHeaders, ServerLimits, SessionSettings, Settings, SettingsBuilder, StoreUrl,
+    WebhookSettings,
 };
 pub use error::{default_page, escape_html, not_found, ErrorKind, ErrorPage, RenderErrorPage};
 pub use extract::{MaybeUser, SignedIn};
@@ -35,6 +43,8 @@ pub use functions::{
     access_token, refresh_profile, require_user, token_activity, AccessToken, TokenActivity,
 };
 pub use layer::{AuthLayer, AuthService};
+pub use security_headers::page_security_policy;
+pub use serve::serve;
 pub use stores::CustomStore;
 
 /// The session store as the crate drives it, for this crate's own benchmark
@@ -79,12 +89,19 @@ pub(crate) struct Inner {
     /// The state of a page for a visitor without a session.
     pub(crate) guest: AuthState,
     pub(crate) account_settings_url: String,
+    /// The provider's origin (its pages and end-session endpoint are there, whatever the
+    /// issuer's path): the page's policy lets forms go there.
+    pub(crate) provider_origin: String,
     /// The session cookie's and the login-attempt cookies' key, from `APP_SECRET_KEY`.
     pub(crate) cookie_key: Key,
     pub(crate) login_attempts: LoginAttempts,
     pub(crate) login_rate: Option<LoginRate>,
     /// Set by [`Auth::stop_event_streams`].
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
+    /// The open `GET /session/events` streams, counted.
+    pub(crate) event_streams: Arc<event_streams::EventStreams>,
+    /// Whether a login without the client's address was already reported.
+    pub(crate) reported_no_client: std::sync::atomic::AtomicBool,
 }
 
 /// Why [`Auth`] could not start.
@@ -164,6 +181,10 @@ impl Auth {
         });
         sessions.spawn_expired_deletion(settings.session.idle_timeout.min(EXPIRED_DELETION_PERIOD));
         let tokens = TokenManager::new(provider.clone(), RefreshLocks::new(&sessions));
+        let event_streams = event_streams::EventStreams::new(
+            settings.limits.max_event_streams,
+            settings.limits.max_event_streams_per_session,
+        );
         let lifetimes = SessionLifetimes {
             idle_timeout: settings.session.idle_timeout.as_secs() as i64,
             max_lifetime: settings.session.max_lifetime.as_secs() as i64,
@@ -181,6 +202,9 @@ impl Auth {
             login_rate: settings.login_rate_limit.map(LoginRate::new),
             cookie_key,
             account_settings_url: crate::authgear::settings_url(settings.provider.issuer.as_str()),
+            provider_origin: url::Url::parse(settings.provider.issuer.as_str())
+                .map(|url| url.origin().ascii_serialization())
+                .unwrap_or_else(|_| settings.provider.issuer.as_str().to_owned()),
             guest: AuthState {
                 user: None,
                 session_ended: false,
@@ -194,7 +218,41 @@ impl Auth {
             seen_logout_tokens,
             lifetimes,
             stopping: tokio::sync::watch::Sender::new(false),
+            reported_no_client: std::sync::atomic::AtomicBool::new(false),
+            event_streams,
         })))
+    }
+
+    /// Who the login rate limit and the login's log lines take for the client, in words.
+    pub(crate) fn client_source(&self) -> String {
+        let proxies = &self.0.settings.trusted_proxies;
+        if proxies.is_empty() {
+            "the connection's peer (TRUSTED_PROXIES is empty)".to_owned()
+        } else {
+            format!("X-Forwarded-For or Forwarded from trusted proxies {proxies}")
+        }
+    }
+
+    /// The client of a login request from `peer` with `headers` (see [`TrustedProxies`]);
+    /// `None` when the server gave no peer, which is reported once.
+    pub(crate) fn client(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<std::net::IpAddr> {
+        let Some(peer) = peer else {
+            if !self
+                .0
+                .reported_no_client
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::error!(
+                    "the server gives the login no client address: the login rate limit is                      off; serve the app with leptos_authgear::server::serve (or axum's                      into_make_service_with_connect_info)"
+                );
+            }
+            return None;
+        };
+        Some(self.0.settings.trusted_proxies.client(peer.ip(), headers))
     }
 
     /// Ends every open `GET /session/events` stream (the browsers connect again, to whichever

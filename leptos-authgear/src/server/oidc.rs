@@ -174,6 +174,8 @@ const FIRST_DISCOVERY_RETRY: Duration = Duration::from_secs(5);
 /// again at most this often: anyone can post such a token, and each must not cost the
 /// provider a request.
 const UNKNOWN_KEY_REDISCOVERY_INTERVAL: Duration = Duration::from_secs(30);
+/// The same, as a `Retry-After` value.
+pub(crate) const UNKNOWN_KEY_REDISCOVERY_SECS: &str = "30";
 
 impl Discovered {
     fn is_fresh(&self) -> bool {

@@ -3,7 +3,10 @@
 //! here; a value out of range is one the builder finds. Both are reported together.
 
 use super::session::{parse_duration, StoreUrl};
-use super::{ConfigError, EndSessionMethod, Problems, Settings, SettingsBuilder};
+use super::{
+    ConfigError, EndSessionMethod, Problems, SecurityHeaders, ServerLimits, Settings,
+    SettingsBuilder,
+};
 use crate::server::login_rate::LoginRateLimit;
 use std::net::SocketAddr;
 
@@ -93,6 +96,27 @@ pub(super) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
             builder = builder.end_session_method(method);
         }
     }
+    if let Some(list) = get(&["TRUSTED_PROXIES"]) {
+        builder = builder.trusted_proxies(&list);
+    }
+    builder = builder.limits(read_limits(&get, &mut problems));
+    if let Some(value) = get(&["SECURITY_HEADERS_OFF"]) {
+        if let Some(headers) =
+            problems.check("SECURITY_HEADERS_OFF", SecurityHeaders::turning_off(&value))
+        {
+            builder = builder.security_headers(headers);
+        }
+    }
+    if let Some(value) = get(&["ALLOW_INSECURE_HTTP"]) {
+        if let Some(allow) = problems.check("ALLOW_INSECURE_HTTP", parse_bool(&value)) {
+            builder = builder.allow_insecure_http(allow);
+        }
+    }
+    if let Some(value) = get(&["CLOCK_SKEW"]) {
+        if let Some(skew) = problems.check("CLOCK_SKEW", parse_duration(&value)) {
+            builder = builder.clock_skew(skew);
+        }
+    }
     if let Some(value) = get(&["SESSION_STORE"]) {
         if let Some(store) = problems.check("SESSION_STORE", StoreUrl::parse(&value)) {
             builder = builder.session_store(store);
@@ -118,9 +142,49 @@ pub(super) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
     Err(ConfigError(problems.0))
 }
 
+/// `MAX_CONNECTIONS`, `HEADER_READ_TIMEOUT`, `MAX_EVENT_STREAMS`,
+/// `MAX_EVENT_STREAMS_PER_SESSION`, each defaulting to [`ServerLimits::default`]'s.
+fn read_limits(get: &impl Fn(&[&str]) -> Option<String>, problems: &mut Problems) -> ServerLimits {
+    let mut limits = ServerLimits::default();
+    let counts: [(&'static str, &mut usize); 3] = [
+        ("MAX_CONNECTIONS", &mut limits.max_connections),
+        ("MAX_EVENT_STREAMS", &mut limits.max_event_streams),
+        (
+            "MAX_EVENT_STREAMS_PER_SESSION",
+            &mut limits.max_event_streams_per_session,
+        ),
+    ];
+    for (variable, count) in counts {
+        if let Some(value) = get(&[variable]) {
+            let parsed = value
+                .parse::<usize>()
+                .map_err(|_| format!("`{value}` is not a count"));
+            if let Some(parsed) = problems.check(variable, parsed) {
+                *count = parsed;
+            }
+        }
+    }
+    if let Some(value) = get(&["HEADER_READ_TIMEOUT"]) {
+        let parsed = humantime::parse_duration(&value)
+            .map_err(|error| format!("`{value}`: {error} (e.g. 10s)"));
+        if let Some(timeout) = problems.check("HEADER_READ_TIMEOUT", parsed) {
+            limits.header_read_timeout = timeout;
+        }
+    }
+    limits
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("`{value}` is neither true nor false")),
+    }
+}
+
 /// Problems are listed in the order of `.env.example`.
 fn order(variable: &str) -> usize {
-    const ORDER: [&str; 17] = [
+    const ORDER: [&str; 25] = [
         "AUTHGEAR_DOMAIN",
         "AUTHGEAR_CLIENT_ID",
         "AUTHGEAR_CLIENT_SECRET",
@@ -138,6 +202,14 @@ fn order(variable: &str) -> usize {
         "AUTHGEAR_WEBHOOK_SECRET",
         "AUTHGEAR_WEBHOOK_PATH",
         "AUTHGEAR_END_SESSION_METHOD",
+        "TRUSTED_PROXIES",
+        "ALLOW_INSECURE_HTTP",
+        "MAX_CONNECTIONS",
+        "HEADER_READ_TIMEOUT",
+        "MAX_EVENT_STREAMS",
+        "MAX_EVENT_STREAMS_PER_SESSION",
+        "SECURITY_HEADERS_OFF",
+        "CLOCK_SKEW",
     ];
     ORDER
         .iter()

@@ -4,12 +4,15 @@
 //! the setting (by its environment variable) and the fix.
 
 mod env;
+mod production;
 mod session;
 mod values;
 
+pub use production::{SecurityHeaders, ServerLimits};
 pub use session::{SessionSettings, StoreUrl};
 pub use values::{AppUrl, Issuer, SecretKey};
 
+use crate::server::client_address::TrustedProxies;
 use crate::server::error::{ErrorPage, RenderErrorPage};
 use crate::server::login_rate::{LoginRateLimit, DEFAULT_LOGIN_RATE_LIMIT};
 use crate::AuthPaths;
@@ -29,6 +32,10 @@ const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
 const DEFAULT_DISCOVERY_MAX_AGE: Duration = Duration::from_secs(3600);
 const MAX_DISCOVERY_MAX_AGE: Duration = Duration::from_secs(30 * 86_400);
 
+/// How far the provider's clock may be from this server's, by default.
+const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
+const MAX_CLOCK_SKEW: Duration = Duration::from_secs(3600);
+
 /// Everything the login needs. Build it with [`Settings::builder`] (in code) or
 /// [`Settings::from_env`] (the environment); both check every setting.
 #[derive(Debug, Clone)]
@@ -44,6 +51,11 @@ pub struct Settings {
     pub(crate) paths: AuthPaths,
     /// The app's error page; `None`: the crate's neutral one.
     pub(crate) error_page: Option<ErrorPageRenderer>,
+    pub(crate) trusted_proxies: TrustedProxies,
+    pub(crate) limits: ServerLimits,
+    pub(crate) security_headers: SecurityHeaders,
+    /// How far the provider's clock may be from this server's (webhook cut-offs).
+    pub(crate) clock_skew: Duration,
 }
 
 /// An app's [`RenderErrorPage`], printable in the settings.
@@ -232,6 +244,19 @@ impl Settings {
         self
     }
 
+    /// The proxies whose `X-Forwarded-For` / `Forwarded` headers name the client.
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
+    }
+    /// What the server holds open at most, and how long it waits.
+    pub fn limits(&self) -> ServerLimits {
+        self.limits
+    }
+    /// The headers the auth layer adds to every response.
+    pub fn security_headers(&self) -> SecurityHeaders {
+        self.security_headers
+    }
+
     /// Where the login's routes are.
     pub fn paths(&self) -> &AuthPaths {
         &self.paths
@@ -268,6 +293,11 @@ pub struct SettingsBuilder {
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
     error_page: Option<ErrorPageRenderer>,
+    trusted_proxies: Option<Result<TrustedProxies, String>>,
+    limits: Option<ServerLimits>,
+    security_headers: Option<SecurityHeaders>,
+    allow_insecure_http: bool,
+    clock_skew: Option<Duration>,
 }
 
 impl SettingsBuilder {
@@ -355,6 +385,39 @@ impl SettingsBuilder {
         self.max_lifetime = Some(max);
         self
     }
+    /// The reverse proxies in front of the app, whose `X-Forwarded-For` (or RFC 7239
+    /// `Forwarded`) names the client: comma-separated addresses and CIDR ranges, e.g.
+    /// `"127.0.0.1, 10.0.0.0/8"` (default none: the connection's peer is the client, and those
+    /// headers are ignored). Behind a proxy that is not listed, every client has the proxy's
+    /// address, and the login rate limit counts them all as one.
+    pub fn trusted_proxies(mut self, list: &str) -> Self {
+        self.trusted_proxies = Some(TrustedProxies::parse(list));
+        self
+    }
+    /// What the server holds open at most and how long it waits (default
+    /// [`ServerLimits::default`]).
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+    /// The headers the auth layer adds to every response (default: all of them).
+    pub fn security_headers(mut self, headers: SecurityHeaders) -> Self {
+        self.security_headers = Some(headers);
+        self
+    }
+    /// Accepts a plain-http `APP_URL` on a host other than localhost (default: refused, as
+    /// cookies would travel without `Secure`): only for a network where that is acceptable.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+    /// How far the provider's clock may be from this server's (default 60 s, at most 1 h): a
+    /// webhook's cut-off ("sessions signed in before the event") is moved this much later,
+    /// so that a session signed in just before the event ends even when the clocks differ.
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = Some(skew);
+        self
+    }
 
     /// The page a person sees when one of the login's routes fails, and for the app's 404
     /// ([`not_found`](super::not_found)): a whole HTML document from an [`ErrorPage`] (default:
@@ -439,6 +502,27 @@ impl SettingsBuilder {
             self.max_lifetime,
             &mut problems,
         );
+        let trusted_proxies = match self.trusted_proxies {
+            Some(proxies) => problems.check("TRUSTED_PROXIES", proxies),
+            None => Some(TrustedProxies::default()),
+        };
+        let limits = self.limits.unwrap_or_default();
+        for (variable, message) in limits.problems() {
+            problems.0.push(ConfigProblem { variable, message });
+        }
+        let clock_skew = self.clock_skew.unwrap_or(DEFAULT_CLOCK_SKEW);
+        if clock_skew > MAX_CLOCK_SKEW {
+            problems.0.push(ConfigProblem {
+                variable: "CLOCK_SKEW",
+                message: "must not be longer than 1h".to_owned(),
+            });
+        }
+        if let Some(Some(url)) = &app_url {
+            problems.check(
+                "APP_URL",
+                production::check_transport(url, self.allow_insecure_http),
+            );
+        }
         let login_rate_limit = self
             .login_rate_limit
             .unwrap_or_else(|| LoginRateLimit::parse(DEFAULT_LOGIN_RATE_LIMIT).unwrap_or_default());
@@ -480,6 +564,10 @@ impl SettingsBuilder {
                 end_session_method: self.end_session_method.unwrap_or(EndSessionMethod::Post),
                 paths,
                 error_page: self.error_page,
+                trusted_proxies: trusted_proxies.unwrap_or_default(),
+                limits,
+                security_headers: self.security_headers.unwrap_or_default(),
+                clock_skew,
             }),
             _ => Err(ConfigError(problems.0)),
         }

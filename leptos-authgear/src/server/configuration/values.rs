@@ -103,6 +103,18 @@ impl AppUrl {
     pub fn is_https(&self) -> bool {
         self.0.starts_with("https://")
     }
+    /// On this machine: `localhost`, an IPv4 loopback address or `[::1]`.
+    pub(crate) fn is_loopback(&self) -> bool {
+        let host = url::Url::parse(&self.0)
+            .ok()
+            .and_then(|url| url.host().map(|host| host.to_owned()));
+        match host {
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(address)) => address.is_loopback(),
+            Some(url::Host::Ipv6(address)) => address.is_loopback(),
+            None => false,
+        }
+    }
 }
 
 /// The key the session cookie's key is derived from (`APP_SECRET_KEY`): never printed

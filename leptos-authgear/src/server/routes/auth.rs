@@ -42,16 +42,18 @@ pub enum Prompt {
 /// provider. A client beyond `LOGIN_RATE_LIMIT` gets a 429.
 pub async fn login(
     State(state): State<Auth>,
-    client_address: Option<Extension<ConnectInfo<SocketAddr>>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     query: Result<Query<LoginQuery>, QueryRejection>,
 ) -> Result<(AppendHeaders<[(HeaderName, String); 1]>, Redirect), RouteError> {
-    if let (Some(rate), Some(Extension(ConnectInfo(address)))) =
-        (&state.0.login_rate, client_address)
-    {
-        rate.check(address.ip())
-            .map_err(|wait| RouteError::TooManyLogins {
+    let client = state.client(peer.map(|Extension(ConnectInfo(peer))| peer), &headers);
+    if let (Some(rate), Some(client)) = (&state.0.login_rate, client) {
+        rate.check(client).map_err(|wait| {
+            tracing::info!(%client, "login refused: over the login rate limit");
+            RouteError::TooManyLogins {
                 retry_after_secs: wait.as_secs().max(1),
-            })?;
+            }
+        })?;
     }
     let Query(query) = query.map_err(|error| RouteError::MalformedQuery(error.body_text()))?;
     let return_to = match query.return_to.as_deref() {
@@ -90,6 +92,7 @@ pub struct CallbackQuery {
 pub async fn callback(
     State(state): State<Auth>,
     session: AuthSession,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     query: Result<Query<CallbackQuery>, QueryRejection>,
 ) -> (
@@ -108,7 +111,11 @@ pub async fn callback(
         Some(login_state) => state.0.login_attempts.take(&headers, login_state),
         None => (None, None),
     };
-    let result = finish_login(&state, &session, query, transaction).await;
+    // For the log line only: the client as the login rate limit counts it.
+    let client = peer.map(|Extension(ConnectInfo(peer))| {
+        state.0.settings.trusted_proxies.client(peer.ip(), &headers)
+    });
+    let result = finish_login(&state, &session, query, transaction, client).await;
     (
         AppendHeaders(removal.map(|cookie| (SET_COOKIE, cookie))),
         result,
@@ -120,6 +127,7 @@ async fn finish_login(
     session: &AuthSession,
     query: CallbackQuery,
     transaction: Option<LoginTransaction>,
+    from: Option<std::net::IpAddr>,
 ) -> Result<Redirect, RouteError> {
     let Some(transaction) = transaction else {
         // Provider text is only shown for an attempt this browser started: anyone can send a
@@ -142,7 +150,10 @@ async fn finish_login(
     }
     let code = query.code.ok_or(RouteError::MissingCode)?;
     let user = state.0.provider.finish_login(&transaction, code).await?;
-    tracing::info!(subject = %user.subject, "signed in");
+    match from {
+        Some(client) => tracing::info!(subject = %user.subject, %client, "signed in"),
+        None => tracing::info!(subject = %user.subject, "signed in"),
+    }
     session.sign_in(user).await?;
     Ok(Redirect::to(&transaction.return_to))
 }

@@ -111,6 +111,17 @@ pub async fn logout(
         Ok(claims) => claims,
         Err(Refusal::Unavailable(error)) => return unavailable(&error),
         Err(Refusal::Invalid(error)) => return refuse(&error.to_string()),
+        Err(Refusal::TryAgain) => {
+            tracing::warn!(
+                "back-channel logout: a key that is not in the provider's JWKS, which was \
+                 fetched again too recently; answered 503 for the provider to retry"
+            );
+            let retry = (
+                axum::http::header::RETRY_AFTER,
+                crate::server::oidc::UNKNOWN_KEY_REDISCOVERY_SECS,
+            );
+            return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE, retry]).into_response();
+        }
     };
     let seen = &state.0.seen_logout_tokens;
     match seen.seen(&claims.jti, now).await {
@@ -137,6 +148,8 @@ pub async fn logout(
 enum Refusal {
     /// The provider or the store cannot be reached: the provider should try again.
     Unavailable(String),
+    /// A key we do not know, and keys were fetched again too recently to do it now.
+    TryAgain,
     Invalid(LogoutTokenError),
 }
 
@@ -155,7 +168,10 @@ async fn verified_claims(state: &Auth, token: &str, now: i64) -> Result<LogoutCl
                     .verify_logout_token(token, now)
                     .map_err(Refusal::Invalid),
                 Some(Err(error)) => Err(Refusal::Unavailable(error.to_string())),
-                None => Err(Refusal::Invalid(LogoutTokenError::UnknownKey)),
+                // Anyone can post a token naming an unknown key, and so use up the
+                // rediscovery allowed: a genuine token signed with a key rotated in since
+                // then is told to come again (503), never refused for good.
+                None => Err(Refusal::TryAgain),
             }
         }
         result => result.map_err(Refusal::Invalid),

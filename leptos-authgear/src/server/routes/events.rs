@@ -9,6 +9,7 @@
 //! the truth. Listening does not count as activity.
 
 use super::NO_STORE;
+use crate::server::event_streams::OpenStream;
 use crate::server::session::{unix_now, AuthSession};
 use crate::server::Auth;
 use axum::extract::State;
@@ -28,6 +29,9 @@ use tower_sessions::session::Id;
 const RECHECK: Duration = Duration::from_secs(60);
 /// A comment this often keeps proxies from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(25);
+/// When the streams are all taken: when to try again (the page's watcher waits and connects
+/// again).
+const RETRY_WHEN_FULL_SECS: &str = "30";
 /// After a failed read of the store, the next try.
 const RETRY_AFTER_STORE_ERROR: Duration = Duration::from_secs(5);
 
@@ -45,11 +49,17 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
             return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE]).into_response();
         }
     }
+    let Some(open) = auth.0.event_streams.open(id) else {
+        tracing::warn!("session events: MAX_EVENT_STREAMS reached, a stream refused");
+        let retry = (axum::http::header::RETRY_AFTER, RETRY_WHEN_FULL_SECS);
+        return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE, retry]).into_response();
+    };
     let watch = Watch {
         session,
         id,
         announcements,
         stopping: auth.0.stopping.subscribe(),
+        open,
         ended: false,
     };
     let events = stream::unfold(watch, |mut watch| async move {
@@ -69,12 +79,15 @@ struct Watch {
     announcements: Receiver<Id>,
     /// Set when the server stops (graceful shutdown waits for every open stream).
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// Counted among the open streams; closed when a newer one of the session replaces it.
+    open: OpenStream,
     ended: bool,
 }
 
 impl Watch {
     /// Returns `true` once the session has ended, `false` when the server stops first (the
-    /// browser connects again, to this server or another).
+    /// browser connects again, to this server or another) or a newer stream of the session
+    /// takes this one's place.
     async fn wait_for_end(&mut self) -> bool {
         let mut next_check = self.next_check().await;
         loop {
@@ -83,6 +96,7 @@ impl Watch {
             }
             let check = tokio::select! {
                 _ = self.stopping.changed() => return false,
+                () = self.open.closed() => return false,
                 announced = self.announcements.recv() => match announced {
                     Ok(id) => id == self.id,
                     // Announcements were missed: one of them may have been this one.
@@ -148,4 +162,57 @@ fn sse(events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -
         .headers_mut()
         .insert(name, axum::http::HeaderValue::from_static(value));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::server::test_support::{auth, fetch, get_response, sign_in};
+    use crate::server::ServerLimits;
+    use axum::http::{header, StatusCode};
+    use axum::Router;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn streams_are_capped_per_session_and_in_all() {
+        let auth = auth(|settings| {
+            settings.limits(ServerLimits {
+                max_event_streams: 3,
+                max_event_streams_per_session: 2,
+                ..ServerLimits::default()
+            })
+        })
+        .await;
+        let app = Router::new()
+            .route("/sign-in", sign_in())
+            .merge(auth.routes())
+            .layer(auth.layer());
+        let signed_in = || async { fetch(&app, "/sign-in", None).await.2.expect("a cookie") };
+        let (one, other) = (signed_in().await, signed_in().await);
+        let open = |cookie: String| {
+            let app = app.clone();
+            async move { get_response(&app, "/session/events", Some(&cookie)).await }
+        };
+        let oldest = open(one.clone()).await;
+        assert_eq!(oldest.status(), StatusCode::OK);
+        let _second = open(one.clone()).await;
+        let _third = open(one.clone()).await;
+        // The session's oldest stream ends, without saying the session ended.
+        let rest = tokio::time::timeout(
+            Duration::from_secs(5),
+            axum::body::to_bytes(oldest.into_body(), 1 << 16),
+        )
+        .await
+        .expect("the oldest stream was closed")
+        .expect("body");
+        assert!(
+            !String::from_utf8_lossy(&rest).contains("ended"),
+            "{rest:?}"
+        );
+        // Two open of three: one more, then no more.
+        let kept = open(other.clone()).await;
+        assert_eq!(kept.status(), StatusCode::OK);
+        let refused = open(other).await;
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.headers()[header::RETRY_AFTER], "30");
+    }
 }

@@ -2,25 +2,57 @@
 //! or read, kept decoded ([`DecodedSession`]), so that a request reads its session without
 //! decoding anything. Records that are not this app's shape are not kept; they are read from
 //! SQLite each time.
+//!
+//! The cache follows the order of the commits, so that it never brings back a deleted session
+//! nor an older record: only the SQLite writer changes it for a write, after its transaction
+//! commits and before the write is answered, in the order of its transaction (`apply_write`,
+//! `apply_delete`); each change takes the next number of a sequence, and a deletion leaves a
+//! marker with its number. A read that missed takes a [`Ticket`] (the sequence's number) before
+//! it reads SQLite and installs what it read only if nothing happened to that id since
+//! (`install_read`): a deletion or a write committed while it read wins. Markers and evicted
+//! entries are forgotten in bounded numbers; a read older than anything forgotten installs
+//! nothing (its next read goes to SQLite again, which is the truth).
 
 use crate::server::session::{DecodedSession, DecodedSessions};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 
+/// Deletion markers kept: a read that started before the oldest forgotten one installs nothing.
+const MARKERS: usize = 65_536;
+
 #[derive(Debug)]
 pub struct SessionCache {
-    entries: Mutex<HashMap<Id, Entry>>,
+    inner: Mutex<Inner>,
     /// Storing one beyond this drops another.
     capacity: usize,
 }
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: HashMap<Id, Entry>,
+    /// Ids deleted (or written in a shape the cache does not keep), with the change's number.
+    markers: HashMap<Id, u64>,
+    marker_order: VecDeque<(Id, u64)>,
+    /// The number of the last change.
+    sequence: u64,
+    /// The highest number of a change the cache no longer remembers (an evicted entry, a
+    /// dropped marker): a read that started before it cannot tell whether it is stale.
+    forgotten: u64,
+}
+
+/// Where the sequence stood when a read of SQLite began.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(u64);
 
 struct Entry {
     session: DecodedSession,
     expiry_date: OffsetDateTime,
     /// When this process wrote the record (rather than read it): the digest of what it wrote.
     written: Option<u64>,
+    /// The number of the change that stored it.
+    sequence: u64,
 }
 
 impl std::fmt::Debug for Entry {
@@ -34,52 +66,86 @@ impl std::fmt::Debug for Entry {
 impl SessionCache {
     pub fn new(capacity: usize) -> Self {
         Self {
-            entries: Mutex::default(),
+            inner: Mutex::default(),
             capacity,
         }
     }
 
-    fn entries(&self) -> MutexGuard<'_, HashMap<Id, Entry>> {
-        // Every change is one insert or remove, so a panic while holding the lock cannot leave
-        // the map half-written: a poisoned lock is still good.
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        // Every change is made whole under the lock before anything can panic, so a poisoned
+        // lock still holds a consistent cache.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Keeps `record`, as read from the store, as the one stored under its id; one this app did
-    /// not write is dropped, so that the store answers for it.
-    pub fn save(&self, record: &Record) {
-        self.save_with(record, None);
+    /// Before reading SQLite for a record the cache does not hold.
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.inner().sequence)
+    }
+
+    /// Keeps `record`, read from SQLite after `ticket` was taken, unless its id was written or
+    /// deleted since (or the cache cannot tell). One this app did not write is not kept.
+    pub fn install_read(&self, record: &Record, ticket: Ticket) {
+        let Some(session) = DecodedSession::decode(&record.data) else {
+            return;
+        };
+        let mut inner = self.inner();
+        let changed_since = inner.forgotten > ticket.0
+            || inner
+                .markers
+                .get(&record.id)
+                .is_some_and(|&at| at > ticket.0)
+            || inner
+                .entries
+                .get(&record.id)
+                .is_some_and(|entry| entry.sequence > ticket.0);
+        if changed_since {
+            return;
+        }
+        let entry = Entry {
+            session,
+            expiry_date: record.expiry_date,
+            written: None,
+            sequence: ticket.0,
+        };
+        inner.insert(record.id, entry, self.capacity);
     }
 
     /// Whether the last write of session `id` was this process's, of a record with `digest`,
     /// and nothing has replaced or deleted it since: writing it again would change nothing.
     pub fn holds_written(&self, id: &Id, digest: u64) -> bool {
-        self.entries()
+        self.inner()
+            .entries
             .get(id)
             .is_some_and(|entry| entry.written == Some(digest))
     }
 
-    /// Keeps `record` as the one stored under its id; `written`: when this process wrote it,
-    /// the [`digest`](super::sqlite_writes::Encoded::digest) of what it wrote.
-    pub fn save_with(&self, record: &Record, written: Option<u64>) {
-        let Some(session) = DecodedSession::decode(&record.data) else {
-            self.delete(&record.id);
-            return;
-        };
-        let entry = Entry {
-            session,
-            expiry_date: record.expiry_date,
-            written,
-        };
-        let mut entries = self.entries();
-        if entries.len() >= self.capacity && !entries.contains_key(&record.id) {
-            // An arbitrary one, at no cost: its next read goes to SQLite. (Expired entries go
-            // every minute, in `delete_expired`.)
-            if let Some(victim) = entries.keys().next().copied() {
-                entries.remove(&victim);
+    /// The SQLite writer's: `record` was committed (its encoding had `digest`).
+    pub fn apply_write(&self, record: &Record, digest: u64) {
+        let session = DecodedSession::decode(&record.data);
+        let mut inner = self.inner();
+        inner.sequence += 1;
+        let sequence = inner.sequence;
+        match session {
+            Some(session) => {
+                let entry = Entry {
+                    session,
+                    expiry_date: record.expiry_date,
+                    written: Some(digest),
+                    sequence,
+                };
+                inner.insert(record.id, entry, self.capacity);
             }
+            // Not kept; older reads must not install an older shape either.
+            None => inner.mark(record.id, sequence),
         }
-        entries.insert(record.id, entry);
+    }
+
+    /// The SQLite writer's: the deletion of session `id` was committed.
+    pub fn apply_delete(&self, id: &Id) {
+        let mut inner = self.inner();
+        inner.sequence += 1;
+        let sequence = inner.sequence;
+        inner.mark(*id, sequence);
     }
 
     /// The record stored under `id`, encoded again for tower-sessions (which reads a record
@@ -94,26 +160,70 @@ impl SessionCache {
             }),
             Err(error) => {
                 tracing::warn!(%error, "a cached session did not encode; reading the store");
-                self.delete(id);
                 None
             }
         }
     }
 
-    pub fn delete(&self, id: &Id) {
-        self.entries().remove(id);
-    }
-
     pub fn delete_expired(&self) {
         let now = OffsetDateTime::now_utc();
-        self.entries().retain(|_, entry| entry.expiry_date > now);
+        let mut inner = self.inner();
+        let mut forgotten = inner.forgotten;
+        inner.entries.retain(|_, entry| {
+            let live = entry.expiry_date > now;
+            if !live {
+                forgotten = forgotten.max(entry.sequence);
+            }
+            live
+        });
+        inner.forgotten = forgotten;
     }
 
     fn live(&self, id: &Id) -> Option<(DecodedSession, OffsetDateTime)> {
-        let entries = self.entries();
-        let entry = entries.get(id)?;
+        let inner = self.inner();
+        let entry = inner.entries.get(id)?;
         (entry.expiry_date > OffsetDateTime::now_utc())
             .then(|| (entry.session.clone(), entry.expiry_date))
+    }
+
+    /// Forgets everything (a test's way to make the next read miss).
+    #[cfg(test)]
+    pub fn clear(&self) {
+        let mut inner = self.inner();
+        inner.forgotten = inner.sequence;
+        inner.entries.clear();
+    }
+}
+
+impl Inner {
+    fn insert(&mut self, id: Id, entry: Entry, capacity: usize) {
+        if self.entries.len() >= capacity && !self.entries.contains_key(&id) {
+            // An arbitrary one, at no cost: its next read goes to SQLite. (Expired entries go
+            // every minute, in `delete_expired`.)
+            if let Some(victim) = self.entries.keys().next().copied() {
+                if let Some(evicted) = self.entries.remove(&victim) {
+                    self.forgotten = self.forgotten.max(evicted.sequence);
+                }
+            }
+        }
+        self.markers.remove(&id);
+        self.entries.insert(id, entry);
+    }
+
+    fn mark(&mut self, id: Id, sequence: u64) {
+        self.entries.remove(&id);
+        self.markers.insert(id, sequence);
+        self.marker_order.push_back((id, sequence));
+        while self.marker_order.len() > MARKERS {
+            let Some((old, at)) = self.marker_order.pop_front() else {
+                break;
+            };
+            // Only if it is still that marker (the id may have been marked again since).
+            if self.markers.get(&old) == Some(&at) {
+                self.markers.remove(&old);
+            }
+            self.forgotten = self.forgotten.max(at);
+        }
     }
 }
 
@@ -154,8 +264,8 @@ pub(super) mod tests {
         let cache = SessionCache::new(10);
         let live = record(signed_in(), Duration::hours(1));
         let expired = record(signed_in(), Duration::seconds(-1));
-        cache.save(&live);
-        cache.save(&expired);
+        cache.apply_write(&live, 1);
+        cache.install_read(&expired, cache.ticket());
         let loaded = cache.load(&live.id).expect("held");
         assert_eq!(loaded.data["auth"]["user"]["subject"], "s1");
         assert_eq!(loaded.expiry_date, live.expiry_date);
@@ -163,8 +273,8 @@ pub(super) mod tests {
         assert!(cache.load(&expired.id).is_none());
         assert!(cache.get(&expired.id).is_none());
         cache.delete_expired();
-        assert_eq!(cache.entries().len(), 1);
-        cache.delete(&live.id);
+        assert_eq!(cache.inner().entries.len(), 1);
+        cache.apply_delete(&live.id);
         assert!(cache.get(&live.id).is_none());
     }
 
@@ -172,13 +282,13 @@ pub(super) mod tests {
     fn a_record_of_another_shape_is_left_to_the_store() {
         let cache = SessionCache::new(10);
         let mut record = record(signed_in(), Duration::hours(1));
-        cache.save(&record);
+        cache.apply_write(&record, 1);
         // The same id written again with data this app cannot read: the old entry goes too.
         record.data.insert("other".to_owned(), serde_json::json!(1));
-        cache.save(&record);
+        cache.apply_write(&record, 2);
         assert!(cache.get(&record.id).is_none());
         let unreadable = self::record(serde_json::json!({"user": 3}), Duration::hours(1));
-        cache.save(&unreadable);
+        cache.install_read(&unreadable, cache.ticket());
         assert!(cache.get(&unreadable.id).is_none());
     }
 
@@ -187,12 +297,62 @@ pub(super) mod tests {
         let cache = SessionCache::new(2);
         let records = [(); 3].map(|_| record(signed_in(), Duration::hours(1)));
         for record in &records {
-            cache.save(record);
+            cache.apply_write(record, 1);
         }
-        assert_eq!(cache.entries().len(), 2);
+        assert_eq!(cache.inner().entries.len(), 2);
         assert!(cache.get(&records[2].id).is_some(), "the latest is kept");
-        // Saving one it holds again drops nothing.
-        cache.save(&records[2]);
-        assert_eq!(cache.entries().len(), 2);
+        // Storing one it holds again drops nothing.
+        cache.apply_write(&records[2], 2);
+        assert_eq!(cache.inner().entries.len(), 2);
+    }
+
+    #[test]
+    fn a_read_that_began_before_a_deletion_or_a_write_installs_nothing() {
+        let cache = SessionCache::new(10);
+        let record = record(signed_in(), Duration::hours(1));
+        // Deleted while the read was in SQLite: the session must not come back.
+        let ticket = cache.ticket();
+        cache.apply_delete(&record.id);
+        cache.install_read(&record, ticket);
+        assert!(cache.get(&record.id).is_none());
+        // Written anew while an older copy was read: the newer stays.
+        let other = self::record(signed_in(), Duration::hours(1));
+        let ticket = cache.ticket();
+        let mut newer = other.clone();
+        newer.expiry_date += Duration::hours(1);
+        cache.apply_write(&newer, 7);
+        cache.install_read(&other, ticket);
+        assert_eq!(
+            cache.load(&other.id).expect("held").expiry_date,
+            newer.expiry_date
+        );
+        // A read that began after both is installed.
+        let third = self::record(signed_in(), Duration::hours(1));
+        cache.install_read(&third, cache.ticket());
+        assert!(cache.get(&third.id).is_some());
+    }
+
+    #[test]
+    fn a_read_older_than_what_was_forgotten_installs_nothing() {
+        let cache = SessionCache::new(1);
+        let (first, second) = (
+            record(signed_in(), Duration::hours(1)),
+            record(signed_in(), Duration::hours(1)),
+        );
+        let ticket = cache.ticket();
+        cache.apply_write(&first, 1);
+        // Evicts `first`: the cache no longer knows what happened to it after `ticket`.
+        cache.apply_write(&second, 2);
+        cache.install_read(&first, ticket);
+        assert!(cache.get(&first.id).is_none());
+        // Markers too, beyond their number.
+        let cache = SessionCache::new(10);
+        let ticket = cache.ticket();
+        for _ in 0..=MARKERS {
+            cache.apply_delete(&Id::default());
+        }
+        assert!(cache.inner().markers.len() <= MARKERS);
+        cache.install_read(&first, ticket);
+        assert!(cache.get(&first.id).is_none());
     }
 }

@@ -34,6 +34,8 @@ mod sqlite_writes;
 mod test_redis;
 #[cfg(all(test, feature = "sqlite", feature = "redis", feature = "memory"))]
 mod tests;
+#[cfg(test)]
+mod tests_support;
 
 use crate::server::configuration::{SessionSettings, StoreUrl};
 use crate::server::session::{record_signed_in_at, DecodedSessions};
@@ -90,6 +92,9 @@ pub struct Sessions {
     /// Held while the store is open: the exclusive lock that makes `cache` safe.
     #[cfg(feature = "sqlite")]
     _lock: Option<Arc<std::fs::File>>,
+    /// Where a test holds a request between its steps.
+    #[cfg(test)]
+    pauses: tests_support::Pauses,
 }
 
 #[derive(Clone, Copy)]
@@ -128,7 +133,7 @@ impl Sessions {
                 ))
             }
             #[cfg(feature = "sqlite")]
-            StoreUrl::Sqlite(path) => sqlite::open(path, access).await,
+            StoreUrl::Sqlite(path) => sqlite::open(path, settings.max_lifetime, access).await,
             #[cfg(feature = "redis")]
             StoreUrl::Redis(url) => redis::open(url, settings.max_lifetime, access).await,
             #[allow(unreachable_patterns)]
@@ -158,6 +163,8 @@ impl Sessions {
             cache: None,
             #[cfg(feature = "sqlite")]
             _lock: None,
+            #[cfg(test)]
+            pauses: Default::default(),
         }
     }
 
@@ -170,8 +177,14 @@ impl Sessions {
         }
     }
 
-    /// Whether the store answers (for `/readyz`).
+    /// Whether the store answers (for `/readyz`); with SQLite, whether its writer runs.
     pub async fn ping(&self) -> Result<(), String> {
+        #[cfg(feature = "sqlite")]
+        if let Backend::Sqlite(_, _, writer) = &self.backend {
+            if !writer.is_up() {
+                return Err("the SQLite writer is starting again after a failure".to_owned());
+            }
+        }
         self.load(&Id::default())
             .await
             .map(|_| ())
@@ -256,18 +269,11 @@ impl SessionStore for Sessions {
             Backend::Memory(store) => store.create(record).await?,
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(_, _, writer) => {
-                let encoded = sqlite::encode(record)?;
-                let digest = encoded.digest();
-                let id = writer
-                    .create(encoded)
+                // The writer tells the cache, in commit order.
+                record.id = writer
+                    .create(sqlite::encode(record)?)
                     .await
                     .map_err(session_store::Error::Backend)?;
-                // Under another id (its own was taken), it was encoded again.
-                let written = (id == record.id).then_some(digest);
-                record.id = id;
-                if let Some(cache) = &self.cache {
-                    cache.save_with(record, written);
-                }
             }
             #[cfg(feature = "redis")]
             Backend::Redis(store, _) => store.create(record).await?,
@@ -301,13 +307,13 @@ impl SessionStore for Sessions {
                 {
                     return Ok(());
                 }
+                // The writer tells the cache, in commit order.
                 let written = writer
                     .save(encoded)
                     .await
                     .map_err(session_store::Error::Backend)?;
-                if let (true, Some(cache)) = (written, &self.cache) {
-                    cache.save_with(record, Some(unchanged));
-                }
+                #[cfg(test)]
+                self.pauses.after_write.wait().await;
                 written
             }
             // Only a key that still exists, at a version not older (one script).
@@ -327,6 +333,9 @@ impl SessionStore for Sessions {
         if let Some(record) = self.cache.as_ref().and_then(|cache| cache.load(id)) {
             return Ok(Some(record));
         }
+        // Before the read: what is committed while it reads wins over what it read.
+        #[cfg(feature = "sqlite")]
+        let ticket = self.cache.as_ref().map(|cache| cache.ticket());
         let record = match &self.backend {
             #[cfg(feature = "memory")]
             Backend::Memory(store) => store.load(id).await?,
@@ -336,9 +345,11 @@ impl SessionStore for Sessions {
             Backend::Redis(store, _) => store.load(id).await?,
             Backend::Custom(store) => store.load(id).await?,
         };
+        #[cfg(test)]
+        self.pauses.after_read.wait().await;
         #[cfg(feature = "sqlite")]
-        if let (Some(cache), Some(record)) = (&self.cache, &record) {
-            cache.save(record);
+        if let (Some(cache), Some(record), Some(ticket)) = (&self.cache, &record, ticket) {
+            cache.install_read(record, ticket);
         }
         Ok(record)
     }
@@ -355,10 +366,6 @@ impl SessionStore for Sessions {
             #[cfg(feature = "redis")]
             Backend::Redis(store, _) => store.delete(id).await?,
             Backend::Custom(store) => store.delete(id).await?,
-        }
-        #[cfg(feature = "sqlite")]
-        if let Some(cache) = &self.cache {
-            cache.delete(id);
         }
         // The owner index: SQLite's entries go in the writer's transaction (`forget_sqlite`),
         // the memory store's with its entry, Redis' sets and the local index's entries expire

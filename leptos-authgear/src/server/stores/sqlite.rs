@@ -18,8 +18,13 @@ use tower_sessions_sqlx_store::SqliteStore;
 /// Records the SQLite cache keeps: beyond this, reads of the others go to SQLite.
 const CACHE_CAPACITY: usize = 20_000;
 
-/// Opens (creates, migrates and, for the server, locks) the store at `path`.
-pub(super) async fn open(path: &Path, access: Access) -> Result<Sessions, String> {
+/// Opens (creates, migrates and, for the server, locks) the store at `path`; a deletion's
+/// tombstone is kept for `max_lifetime` (see `sqlite_writes::delete`).
+pub(super) async fn open(
+    path: &Path,
+    max_lifetime: std::time::Duration,
+    access: Access,
+) -> Result<Sessions, String> {
     create_private_file(path)?;
     let lock = match access {
         Access::Exclusive => Some(Arc::new(lock_sqlite(path)?)),
@@ -38,17 +43,20 @@ pub(super) async fn open(path: &Path, access: Access) -> Result<Sessions, String
         .await
         .map_err(|error| format!("cannot create the tombstones table: {error}"))?;
     let owners = Owners::sqlite(pool.clone()).await?;
-    let writer = SqliteWriter::start(&pool)
+    let cache = lock
+        .is_some()
+        .then(|| Arc::new(SessionCache::new(CACHE_CAPACITY)));
+    let writer = SqliteWriter::start(&pool, cache.clone(), max_lifetime)
         .await
         .map_err(|error| format!("cannot open {}: {error}", path.display()))?;
     Ok(Sessions {
         backend: Backend::Sqlite(store, pool.clone(), writer),
         owners,
         ends: SessionEnds::local(),
-        cache: lock
-            .is_some()
-            .then(|| Arc::new(SessionCache::new(CACHE_CAPACITY))),
+        cache,
         _lock: lock,
+        #[cfg(test)]
+        pauses: Default::default(),
     })
 }
 

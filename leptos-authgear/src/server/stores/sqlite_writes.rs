@@ -2,7 +2,7 @@
 //! session before another request deleted it (logout, back-channel logout) or wrote it anew (a
 //! refresh's new tokens) must not write its old copy back at its end.
 //!
-//! Deleting leaves a tombstone (the id, until the record would have expired) in the same
+//! Deleting leaves a tombstone (the id, for as long as a write of it can matter) in the same
 //! transaction; each record carries its version (`record_version`) in a column of its own; a
 //! save writes only where there is no tombstone and no newer version, in one statement (the same
 //! version again is written: the app's own keys in the record, saved at the end of a request).
@@ -13,6 +13,7 @@
 use crate::server::session::record_version;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::hash::{Hash, Hasher};
+use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 
 pub(super) async fn create_tombstones(pool: &SqlitePool) -> Result<(), sqlx::Error> {
@@ -120,15 +121,24 @@ async fn write(
     Ok(written > 0)
 }
 
-/// Deletes the session `id` and leaves its tombstone, until the record would have expired (in
-/// the caller's transaction).
-pub(super) async fn delete(connection: &mut SqliteConnection, id: &Id) -> Result<(), sqlx::Error> {
+/// Deletes the session `id` and leaves its tombstone until `keep_until` (in the caller's
+/// transaction). The caller passes the deletion's time plus the sessions' absolute lifetime:
+/// any write that can still arrive carries a record that expires by then (a signed-in record
+/// never outlives its login by more), so after it a late write is of an expired record, which
+/// no read returns. (Keeping it only until the deleted record would have expired let a late
+/// write of a record touched since bring the session back once the tombstone was swept.)
+pub(super) async fn delete(
+    connection: &mut SqliteConnection,
+    id: &Id,
+    keep_until: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
     let id = id.to_string();
     sqlx::query(
         "insert or replace into session_tombstones (id, expiry_date)
-            select id, expiry_date from tower_sessions where id = ?",
+            select ?1, max(?2, coalesce((select expiry_date from tower_sessions where id = ?1), ?2))",
     )
     .bind(&id)
+    .bind(keep_until)
     .execute(&mut *connection)
     .await?;
     sqlx::query("delete from tower_sessions where id = ?")
