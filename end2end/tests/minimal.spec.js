@@ -146,3 +146,34 @@ test('the minimal consumer\'s routes are under /auth, and its error page is its 
   await expect(page.getByRole('link', { name: 'Log in again' })).toHaveAttribute('href', '/auth/login');
   await expect(page).toHaveTitle('Sign-in link expired · Minimal');
 });
+
+test('the minimal consumer gets the security headers from the crate\'s layer: its page a CSP with the nonce of its scripts', async ({ page, request }) => {
+  const violations = [];
+  page.on('console', (message) => message.type() === 'error' && violations.push(message.text()));
+  page.on('pageerror', (error) => violations.push(error.message));
+  const response = await page.goto(`${app.url}/`);
+  const headers = response.headers();
+  const csp = Object.fromEntries(headers['content-security-policy'].split(';')
+    .map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+  const nonce = csp['script-src'].find((v) => v.startsWith("'nonce-")).slice(7, -1);
+  expect(csp['script-src']).toEqual(["'self'", `'nonce-${nonce}'`, "'wasm-unsafe-eval'"]);
+  expect(csp['frame-ancestors']).toEqual(["'none'"]);
+  expect(csp['form-action']).toEqual(["'self'", TEST.issuer]);
+  const inline = await page.locator('script:not([src])').evaluateAll((all) => all
+    .filter((s) => s.type !== 'application/json').map((s) => s.nonce));
+  expect(inline.length).toBeGreaterThan(0);
+  for (const scriptNonce of inline) expect(scriptNonce).toBe(nonce);
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  expect(headers['x-frame-options']).toBe('DENY');
+  expect(headers['referrer-policy']).toBe('no-referrer');
+  // Hydrated under the policy: the router's link works without a page load.
+  await page.locator('nav a[href="/private"]').click();
+  await expect(page).toHaveURL(new RegExp(`^${TEST.issuer}/interaction/`));
+  expect(violations).toEqual([]);
+  // JSON and the login's error pages may run no script at all.
+  for (const path of ['/auth/session/status', '/auth/callback?code=x&state=unknown']) {
+    const other = await request.get(`${app.url}${path}`);
+    expect(other.headers()['content-security-policy'], path).toContain("default-src 'none'");
+    expect(other.headers()['x-content-type-options'], path).toBe('nosniff');
+  }
+});

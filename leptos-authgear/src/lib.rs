@@ -40,12 +40,13 @@
 //!     })
 //!     .merge(auth.routes()) // /login, /callback, /logout, /session/status, ...
 //!     .fallback(leptos_axum::file_and_error_handler(shell))
-//!     .layer(auth.layer()) // the session cookie, the same-origin check, the page's user
+//!     .layer(auth.layer()) // the session cookie, the same-origin check, headers, the page's user
 //!     .with_state(options.clone());
 //! let listener = tokio::net::TcpListener::bind(&options.site_addr).await?;
-//! // With the client's address, for `/login`'s per-client rate limit.
-//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-//! axum::serve(listener, app).await?;
+//! // axum::serve with a connection limit, a header-read timeout, the client's address for
+//! // `/login`'s rate limit, and a shutdown that ends the pages' event streams.
+//! let stop = async { let _ = tokio::signal::ctrl_c().await; };
+//! leptos_authgear::server::serve(listener, app, &auth, stop).await?;
 //! # Ok(()) }
 //! # }
 //! ```

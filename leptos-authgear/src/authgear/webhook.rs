@@ -149,11 +149,7 @@ pub(crate) async fn receive(
         tracing::debug!(kind = %event.kind, "Authgear webhook: an event that ends no session, ignored");
         return Ok(StatusCode::OK);
     };
-    // Authgear's clock, not ours: moved later by the skew allowed, so that a session signed in
-    // just before the event ends even when our clock is ahead (a login just after it, within
-    // the skew, ends too: the safe side).
-    let skew = i64::try_from(auth.settings().clock_skew.as_secs()).unwrap_or(0);
-    let signed_in_by = Some(event.context.timestamp.saturating_add(skew));
+    let signed_in_by = Some(cutoff(event.context.timestamp, auth.settings().clock_skew));
     let mut deleted = 0;
     for sid in ending.sids() {
         deleted += auth
@@ -165,6 +161,14 @@ pub(crate) async fn receive(
     }
     tracing::info!(kind = %event.kind, ?ending, deleted, "Authgear webhook: sessions ended");
     Ok(StatusCode::OK)
+}
+
+/// The latest login time (our clock) an event at `timestamp` (Authgear's clock) ends: moved
+/// later by the `skew` the clocks may differ by, so that a session signed in just before the
+/// event ends even when our clock is ahead (a login just after it, within the skew, ends too:
+/// the safe side; that user signs in again).
+fn cutoff(timestamp: i64, skew: std::time::Duration) -> i64 {
+    timestamp.saturating_add(i64::try_from(skew.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Checks `signature` (hex) against the HMAC-SHA256 of `body` under `secret`, in constant time.
@@ -224,6 +228,20 @@ mod tests {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key");
         mac.update(body);
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    #[test]
+    fn the_cut_off_errs_on_the_safe_side_by_the_skew() {
+        use std::time::Duration;
+        // Authgear's clock 30 s behind ours: a session we signed in at 1,000 (before the event,
+        // which Authgear stamps 975) still ends.
+        let signed_in_at = 1_000;
+        assert!(signed_in_at <= cutoff(975, Duration::from_secs(60)));
+        assert!(
+            signed_in_at > cutoff(975, Duration::ZERO),
+            "without the skew, it stayed"
+        );
+        assert_eq!(cutoff(i64::MAX - 1, Duration::from_secs(60)), i64::MAX);
     }
 
     #[test]

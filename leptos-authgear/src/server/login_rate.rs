@@ -72,7 +72,7 @@ impl fmt::Display for LoginRateLimit {
 }
 
 /// The limiter [`LoginRateLimit`] configures.
-pub(crate) struct LoginRate {
+pub struct LoginRate {
     /// Nanoseconds between two logins at the steady rate.
     interval: u64,
     /// How far ahead of now a client's next free slot may be and a login still pass.
@@ -90,7 +90,8 @@ struct Table {
 }
 
 impl LoginRate {
-    pub(crate) fn new(limit: LoginRateLimit) -> Self {
+    /// A limiter of `limit`, tracking at most twice 100,000 clients.
+    pub fn new(limit: LoginRateLimit) -> Self {
         Self::with_capacity(limit, GENERATION)
     }
 
@@ -109,7 +110,7 @@ impl LoginRate {
     }
 
     /// `Ok` when `client` may start a login now, else how long until it may.
-    pub(crate) fn check(&self, client: IpAddr) -> Result<(), Duration> {
+    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
         let now = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let key = client_key(client);
         // One entry changes per call: a poisoned lock still holds a good table.

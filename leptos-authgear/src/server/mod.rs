@@ -51,6 +51,7 @@ pub use stores::CustomStore;
 /// (`benches/session_store.rs`): not part of the API, and may change at any time.
 #[doc(hidden)]
 pub mod __bench {
+    pub use super::login_rate::LoginRate;
     pub use super::stores::Sessions;
 }
 pub use login_rate::LoginRateLimit;
@@ -247,7 +248,9 @@ impl Auth {
                 .swap(true, std::sync::atomic::Ordering::Relaxed)
             {
                 tracing::error!(
-                    "the server gives the login no client address: the login rate limit is                      off; serve the app with leptos_authgear::server::serve (or axum's                      into_make_service_with_connect_info)"
+                    "the server gives the login no client address: the login rate limit is \
+                     off; serve the app with leptos_authgear::server::serve (or axum's \
+                     into_make_service_with_connect_info)"
                 );
             }
             return None;

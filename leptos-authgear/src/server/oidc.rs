@@ -151,6 +151,10 @@ pub struct Provider {
     /// named a signing key we do not know: such requests may cause one every
     /// [`UNKNOWN_KEY_REDISCOVERY_INTERVAL`] at most.
     last_unknown_key_rediscovery: std::sync::Mutex<Option<Instant>>,
+    /// A discovery for unknown keys is scheduled (`rediscover_later`).
+    rediscovery_due: std::sync::atomic::AtomicBool,
+    /// [`UNKNOWN_KEY_REDISCOVERY_INTERVAL`] (shorter in tests).
+    unknown_key_interval: Duration,
 }
 
 /// A discovery's outcome, and until when it is used without discovering again.
@@ -198,6 +202,8 @@ impl Provider {
             failed: RwLock::default(),
             discovering: tokio::sync::Mutex::default(),
             last_unknown_key_rediscovery: std::sync::Mutex::default(),
+            rediscovery_due: std::sync::atomic::AtomicBool::new(false),
+            unknown_key_interval: UNKNOWN_KEY_REDISCOVERY_INTERVAL,
         })
     }
 
@@ -262,9 +268,12 @@ impl Provider {
 
     /// Discovers again because a token from an unauthenticated sender names a key we do not
     /// know (the provider may have rotated its keys), at most once every
-    /// [`UNKNOWN_KEY_REDISCOVERY_INTERVAL`]; `None` when it is too soon.
+    /// [`UNKNOWN_KEY_REDISCOVERY_INTERVAL`]; `None` when it is too soon. Then a discovery is
+    /// due at the end of the interval, whoever asks meanwhile: anyone can post such tokens and
+    /// use the allowance up, but a genuine token signed with a key rotated in since finds that
+    /// key when its sender tries again (the route answers 503 with `Retry-After`).
     pub async fn rediscover_for_unknown_key(
-        &self,
+        self: &Arc<Self>,
         stale: &Arc<OidcClient>,
     ) -> Option<Result<Arc<OidcClient>, OidcError>> {
         {
@@ -273,12 +282,38 @@ impl Provider {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             let now = Instant::now();
-            if last.is_some_and(|at| now.duration_since(at) < UNKNOWN_KEY_REDISCOVERY_INTERVAL) {
+            if let Some(at) = last.filter(|at| now.duration_since(*at) < self.unknown_key_interval)
+            {
+                self.rediscover_later(at + self.unknown_key_interval);
                 return None;
             }
             *last = Some(now);
         }
         Some(self.rediscover(stale).await)
+    }
+
+    /// One discovery at `when` (the next allowed), however many tokens asked meanwhile.
+    fn rediscover_later(self: &Arc<Self>, when: Instant) {
+        if self
+            .rediscovery_due
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
+        let provider = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(when.into()).await;
+            *provider
+                .last_unknown_key_rediscovery
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now());
+            provider
+                .rediscovery_due
+                .store(false, std::sync::atomic::Ordering::Release);
+            if let Err(error) = provider.discover_now().await {
+                tracing::warn!(%error, "discovery for an unknown key failed");
+            }
+        });
     }
 
     fn cached(&self) -> Option<Discovered> {

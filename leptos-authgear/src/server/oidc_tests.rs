@@ -240,3 +240,29 @@ async fn discovery_is_done_again_when_too_old_and_kept_while_that_fails() {
     assert!(!Arc::ptr_eq(&renewed, &back));
     assert_eq!(fixture.discoveries(), 4);
 }
+
+/// Anyone may post tokens naming unknown keys: the rediscovery they may cause is spent at once,
+/// but a discovery is then due at the end of the interval, however many ask meanwhile, so that a
+/// genuine token signed with a key rotated in since finds it when its sender tries again.
+#[tokio::test]
+async fn unknown_keys_cannot_use_up_the_rediscovery_for_good() {
+    let fixture = DiscoveryFixture::start().await;
+    let mut provider = fixture.provider("1h");
+    provider.unknown_key_interval = Duration::from_millis(300);
+    let provider = Arc::new(provider);
+    let client = provider.client().await.expect("discovered");
+    let before = fixture.discoveries();
+    assert!(provider.rediscover_for_unknown_key(&client).await.is_some());
+    assert_eq!(fixture.discoveries(), before + 1);
+    let client = provider.client().await.expect("discovered");
+    for _ in 0..5 {
+        assert!(provider.rediscover_for_unknown_key(&client).await.is_none());
+    }
+    assert_eq!(fixture.discoveries(), before + 1, "no more at once");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        fixture.discoveries(),
+        before + 2,
+        "one at the end of the interval, for all who asked"
+    );
+}

@@ -113,7 +113,10 @@ pub(super) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         }
     }
     if let Some(value) = get(&["CLOCK_SKEW"]) {
-        if let Some(skew) = problems.check("CLOCK_SKEW", parse_duration(&value)) {
+        // Zero is a valid skew (clocks kept in step), unlike a lifetime.
+        let skew = humantime::parse_duration(&value)
+            .map_err(|error| format!("`{value}`: {error} (e.g. 60s, or 0s)"));
+        if let Some(skew) = problems.check("CLOCK_SKEW", skew) {
             builder = builder.clock_skew(skew);
         }
     }
