@@ -132,14 +132,20 @@ test('behind nginx with two instances on Redis: every client its own login limit
     // either instance may serve).
     let received = '';
     let endedAt = 0;
-    const stream = https.get(`${appUrl}/session/events`, { ca, headers: { cookie } }, (response) => {
-      expect(response.statusCode).toBe(200);
-      response.on('data', (chunk) => {
-        received += chunk;
-        if (!endedAt && received.includes('event: ended')) endedAt = Date.now();
+    let stream;
+    // The app listens for the session's end before it answers: once the headers are here, a
+    // logout cannot be missed.
+    const status = await new Promise((resolve, reject) => {
+      stream = https.get(`${appUrl}/session/events`, { ca, headers: { cookie } }, (response) => {
+        response.on('data', (chunk) => {
+          received += chunk;
+          if (!endedAt && received.includes('event: ended')) endedAt = Date.now();
+        });
+        resolve(response.statusCode);
       });
+      stream.on('error', reject);
     });
-    await new Promise((resolve) => { setTimeout(resolve, 500); });
+    expect(status).toBe(200);
     const loggedOutAt = Date.now();
     const logout = await viaProxy(`${appUrl}/logout`, { ca, method: 'POST', headers: { cookie, origin: appUrl } });
     expect([200, 303]).toContain(logout.status);
