@@ -8,6 +8,7 @@ pub(crate) mod error;
 mod event_streams;
 mod extract;
 mod functions;
+mod head_timer;
 pub(crate) mod id_token;
 mod layer;
 pub(crate) mod login_attempt;

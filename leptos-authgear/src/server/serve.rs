@@ -3,11 +3,12 @@
 //! login's routes only, and a graceful shutdown that ends the session event streams (which
 //! would otherwise hold it open forever).
 
+use super::head_timer::HeadTimers;
 use super::Auth;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::convert::Infallible;
@@ -54,9 +55,9 @@ where
     let paths = auth.0.paths;
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
+    let timers = HeadTimers::start();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+    http.header_read_timeout(limits.header_read_timeout);
     tracing::info!(
         address = %listener.local_addr()?,
         max_connections = limits.max_connections,
@@ -92,8 +93,9 @@ where
             login: paths.login(),
             callback: paths.callback(),
         };
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = http
+            .timer(timers.for_connection())
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that goes away mid-request is not the server's error.

@@ -119,9 +119,9 @@ impl SessionCache {
             .is_some_and(|entry| entry.written == Some(digest))
     }
 
-    /// The SQLite writer's: `record` was committed (its encoding had `digest`).
-    pub fn apply_write(&self, record: &Record, digest: u64) {
-        let session = DecodedSession::decode(&record.data);
+    /// The SQLite writer's: `record` was committed (its encoding had `digest`); `session` is
+    /// the record decoded (`None`: not this app's shape).
+    pub fn apply_write(&self, record: &Record, session: Option<DecodedSession>, digest: u64) {
         let mut inner = self.inner();
         inner.sequence += 1;
         let sequence = inner.sequence;
@@ -264,7 +264,7 @@ pub(super) mod tests {
         let cache = SessionCache::new(10);
         let live = record(signed_in(), Duration::hours(1));
         let expired = record(signed_in(), Duration::seconds(-1));
-        cache.apply_write(&live, 1);
+        cache.apply_write(&live, DecodedSession::decode(&live.data), 1);
         cache.install_read(&expired, cache.ticket());
         let loaded = cache.load(&live.id).expect("held");
         assert_eq!(loaded.data["auth"]["user"]["subject"], "s1");
@@ -282,10 +282,10 @@ pub(super) mod tests {
     fn a_record_of_another_shape_is_left_to_the_store() {
         let cache = SessionCache::new(10);
         let mut record = record(signed_in(), Duration::hours(1));
-        cache.apply_write(&record, 1);
+        cache.apply_write(&record, DecodedSession::decode(&record.data), 1);
         // The same id written again with data this app cannot read: the old entry goes too.
         record.data.insert("other".to_owned(), serde_json::json!(1));
-        cache.apply_write(&record, 2);
+        cache.apply_write(&record, DecodedSession::decode(&record.data), 2);
         assert!(cache.get(&record.id).is_none());
         let unreadable = self::record(serde_json::json!({"user": 3}), Duration::hours(1));
         cache.install_read(&unreadable, cache.ticket());
@@ -297,12 +297,12 @@ pub(super) mod tests {
         let cache = SessionCache::new(2);
         let records = [(); 3].map(|_| record(signed_in(), Duration::hours(1)));
         for record in &records {
-            cache.apply_write(record, 1);
+            cache.apply_write(record, DecodedSession::decode(&record.data), 1);
         }
         assert_eq!(cache.inner().entries.len(), 2);
         assert!(cache.get(&records[2].id).is_some(), "the latest is kept");
         // Storing one it holds again drops nothing.
-        cache.apply_write(&records[2], 2);
+        cache.apply_write(&records[2], DecodedSession::decode(&records[2].data), 2);
         assert_eq!(cache.inner().entries.len(), 2);
     }
 
@@ -320,7 +320,7 @@ pub(super) mod tests {
         let ticket = cache.ticket();
         let mut newer = other.clone();
         newer.expiry_date += Duration::hours(1);
-        cache.apply_write(&newer, 7);
+        cache.apply_write(&newer, DecodedSession::decode(&newer.data), 7);
         cache.install_read(&other, ticket);
         assert_eq!(
             cache.load(&other.id).expect("held").expiry_date,
@@ -340,9 +340,9 @@ pub(super) mod tests {
             record(signed_in(), Duration::hours(1)),
         );
         let ticket = cache.ticket();
-        cache.apply_write(&first, 1);
+        cache.apply_write(&first, DecodedSession::decode(&first.data), 1);
         // Evicts `first`: the cache no longer knows what happened to it after `ticket`.
-        cache.apply_write(&second, 2);
+        cache.apply_write(&second, DecodedSession::decode(&second.data), 2);
         cache.install_read(&first, ticket);
         assert!(cache.get(&first.id).is_none());
         // Markers too, beyond their number.

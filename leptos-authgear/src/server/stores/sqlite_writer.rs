@@ -255,7 +255,7 @@ impl Writer {
         match (write, answer) {
             (Write::Create(encoded), Written::Created(_))
             | (Write::Save(encoded), Written::Saved(true)) => {
-                cache.apply_write(&encoded.record, encoded.digest());
+                cache.apply_write(&encoded.record, encoded.decoded.clone(), encoded.digest());
             }
             (Write::Delete(id), Written::Deleted) => cache.apply_delete(id),
             _ => {}

@@ -10,7 +10,7 @@
 //! are encoded as tower-sessions-sqlx-store encodes them (MessagePack), which still reads them.
 //! `sqlite_writer` runs these, in its batches' transactions.
 
-use crate::server::session::record_version;
+use crate::server::session::{record_version, DecodedSession};
 use sqlx::{SqliteConnection, SqlitePool};
 use std::hash::{Hash, Hasher};
 use tower_sessions::cookie::time::OffsetDateTime;
@@ -45,26 +45,33 @@ pub(super) struct Encoded {
     pub(super) record: Record,
     data: Vec<u8>,
     version: i64,
+    /// The record decoded for the cache, in the caller's task: the writer, which runs one
+    /// write at a time, only files it.
+    pub(super) decoded: Option<DecodedSession>,
+    digest: u64,
 }
 
 impl Encoded {
     pub(super) fn new(record: Record) -> Result<Self, String> {
         let data = rmp_serde::to_vec(&record).map_err(|error| error.to_string())?;
         let version = i64::try_from(record_version(&record.data)).unwrap_or(i64::MAX);
+        let decoded = DecodedSession::decode(&record.data);
+        let mut hasher = std::hash::DefaultHasher::new();
+        data.hash(&mut hasher);
+        version.hash(&mut hasher);
         Ok(Self {
             record,
+            digest: hasher.finish(),
             data,
             version,
+            decoded,
         })
     }
 
     /// What the row would hold, hashed: equal for the same id, data and expiry, so that the
     /// cache can tell a write that would change nothing.
     pub(super) fn digest(&self) -> u64 {
-        let mut hasher = std::hash::DefaultHasher::new();
-        self.data.hash(&mut hasher);
-        self.version.hash(&mut hasher);
-        hasher.finish()
+        self.digest
     }
 }
 
