@@ -40,11 +40,15 @@ test('--check-config reports the discovered provider and exits 0', async () => {
   expect(stdout).toContain('client authentication: client_secret_post');
   expect(stdout).toContain('Authgear webhooks: off (AUTHGEAR_WEBHOOK_SECRET is not set)');
   expect(stdout).toContain('logout at the provider: POST form');
+  expect(stdout).toContain("client address: the connection's peer (no TRUSTED_PROXIES)");
+  expect(stdout).toContain('limits: 10000 connections, headers within 10s, 8000 event streams (3 per session)');
   expect(stdout).not.toContain(TEST.clientSecret);
   // With a secret: on, at the route's URL, and the secret itself never printed.
   const withWebhooks = await checkConfig({ AUTHGEAR_WEBHOOK_SECRET: TEST.webhookSecret });
   expect(withWebhooks.stdout).toContain(`Authgear webhooks: on, at ${TEST.appUrl}/webhooks/authgear`);
   expect(withWebhooks.stdout).not.toContain(TEST.webhookSecret);
+  const behindProxy = await checkConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8' });
+  expect(behindProxy.stdout).toContain('client address: X-Forwarded-For from the trusted proxies 127.0.0.1/32, 10.0.0.0/8');
 });
 
 test('an old discovery is done again on the next login, never on a page view', async ({ page }) => {

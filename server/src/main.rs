@@ -78,6 +78,20 @@ async fn check_config(settings: Settings) -> ExitCode {
         settings.post_logout_redirect_uri()
     );
     println!("listen address: {}", settings.listen_addr());
+    let proxies = settings.trusted_proxies();
+    if proxies.is_empty() {
+        println!("client address: the connection's peer (no TRUSTED_PROXIES)");
+    } else {
+        println!("client address: X-Forwarded-For from the trusted proxies {proxies}");
+    }
+    let limits = settings.limits();
+    println!(
+        "limits: {} connections, headers within {:?}, {} event streams ({} per session)",
+        limits.max_connections,
+        limits.header_read_timeout,
+        limits.max_event_streams,
+        limits.max_event_streams_per_session
+    );
     match settings.webhooks() {
         Some(webhooks) => println!(
             "Authgear webhooks: on, at {}{} (events: user.signed_out, user.session.terminated, \
