@@ -18,6 +18,8 @@ mod custom;
 #[cfg(feature = "memory")]
 mod memory;
 mod owners;
+#[cfg(all(test, feature = "sqlite", feature = "redis", feature = "memory"))]
+mod race_tests;
 #[cfg(feature = "redis")]
 mod redis;
 pub(crate) mod refresh_lock;
