@@ -18,6 +18,8 @@ import {
 
 const streams = Number(process.env.STREAMS || 1000);
 const idleSeconds = Number(process.env.IDLE_SECONDS || 60);
+/** Users without a stream who log out while the streams are open (and, the baseline, while none are). */
+const others = Number(process.env.OTHERS || 300);
 const port = { provider: 4400, app: 3400 };
 const appUrl = `http://localhost:${port.app}`;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'authgear-leptos-streams-'));
@@ -72,10 +74,24 @@ const startApp = () => startReleaseApp('app', {
 });
 
 let app = await startApp();
-progress(`${streams} logins`);
+progress(`${streams + 2 * others} logins`);
 const cookieFile = path.join(scratch, 'cookies.txt');
-await run('node', ['bench/login.mjs', appUrl, String(streams), '8', OTP, cookieFile], { cwd: root });
-const cookies = fs.readFileSync(cookieFile, 'utf8').trim().split('\n');
+await run('node', ['bench/login.mjs', appUrl, String(streams + 2 * others), '8', OTP, cookieFile], { cwd: root });
+const everyone = fs.readFileSync(cookieFile, 'utf8').trim().split('\n');
+const cookies = everyone.slice(0, streams);
+const quiet = [everyone.slice(streams, streams + others), everyone.slice(streams + others)];
+
+/** The server's CPU per logout of `list`'s users, one at a time (none of them has a stream). */
+async function cpuPerLogout(pid, list) {
+  const before = usage(pid).cpuMs;
+  for (const cookie of list) {
+    const response = await fetch(`${appUrl}/logout`, {
+      method: 'POST', redirect: 'manual', headers: { cookie, origin: appUrl },
+    });
+    await response.text();
+  }
+  return (usage(pid).cpuMs - before) / list.length;
+}
 await stop(app);
 
 /**
@@ -111,6 +127,7 @@ const idle = await state(`${streams} idle kept-alive connections (baseline)`, as
   })));
   return agent;
 });
+idle.logoutMs = await cpuPerLogout(app.pid, quiet[0]);
 idle.opened.destroy();
 await stop(app);
 
@@ -121,6 +138,7 @@ const listening = await state(`${streams} event streams`, async () => {
   }
   return open;
 });
+listening.logoutMs = await cpuPerLogout(app.pid, quiet[1]);
 const open = listening.opened;
 const ended = open.map(({ response }) => whenEnded(response));
 
@@ -141,11 +159,11 @@ latencies.sort((a, b) => a - b);
 const quantile = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
 
 console.log(`\nEvent streams: ${streams} signed-in sessions, release build, SQLite store, a fresh server per state, ${idleSeconds} s idle; ${new Date().toISOString()}\n`);
-console.log('| open | server RSS before → after (MiB) | bytes per connection | CPU over the idle period (ms) |');
-console.log('|---|---:|---:|---:|');
-for (const { name, before, after } of [idle, listening]) {
+console.log(`| open | server RSS before → after (MiB) | bytes per connection | CPU over the idle period (ms) | CPU per logout of another user (${others}, ms) |`);
+console.log('|---|---:|---:|---:|---:|');
+for (const { name, before, after, logoutMs } of [idle, listening]) {
   const perConnection = ((after.rssKiB - before.rssKiB) * 1024) / streams;
-  console.log(`| ${name} | ${(before.rssKiB / 1024).toFixed(1)} → ${(after.rssKiB / 1024).toFixed(1)} | ${Math.round(perConnection).toLocaleString('en')} | ${after.cpuMs.toFixed(0)} |`);
+  console.log(`| ${name} | ${(before.rssKiB / 1024).toFixed(1)} → ${(after.rssKiB / 1024).toFixed(1)} | ${Math.round(perConnection).toLocaleString('en')} | ${after.cpuMs.toFixed(0)} | ${logoutMs.toFixed(2)} |`);
 }
 console.log(`\nFrom a logout's response to its stream's \`ended\` (${latencies.length} logouts, the full request included): p50 ${quantile(0.5).toFixed(1)} ms, p99 ${quantile(0.99).toFixed(1)} ms, max ${latencies.at(-1).toFixed(1)} ms.`);
 stopAll();

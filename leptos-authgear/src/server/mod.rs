@@ -187,6 +187,7 @@ impl Auth {
             settings.limits.max_event_streams,
             settings.limits.max_event_streams_per_session,
         );
+        dispatch_session_ends(&sessions, &event_streams);
         let lifetimes = SessionLifetimes {
             idle_timeout: settings.session.idle_timeout.as_secs() as i64,
             max_lifetime: settings.session.max_lifetime.as_secs() as i64,
@@ -348,6 +349,28 @@ impl Auth {
             session_store: self.0.sessions.ping().await,
         }
     }
+}
+
+/// Hands every announced deletion to the streams of that session (and only those), in one task
+/// for the process: a logout costs the same however many pages are open.
+fn dispatch_session_ends(sessions: &Sessions, streams: &Arc<event_streams::EventStreams>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut announcements = sessions.ends().subscribe();
+    let streams = Arc::downgrade(streams);
+    tokio::spawn(async move {
+        loop {
+            let announced = announcements.recv().await;
+            let Some(streams) = streams.upgrade() else {
+                return;
+            };
+            match announced {
+                Ok(id) => streams.announce(&id),
+                // Some were lost: any stream's session may have been among them.
+                Err(RecvError::Lagged(_)) => streams.announce_to_all(),
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
 }
 
 /// Loads the provider's discovery document and keys for `settings` and says what it found, in

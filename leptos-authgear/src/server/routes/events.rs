@@ -4,9 +4,10 @@
 //! with Redis, on any. One tab per browser listens and tells the others (`BroadcastChannel`);
 //! see docs/decisions/0005-every-tab-at-once.md.
 //!
-//! The stream wakes when a deletion of its session is announced (`SessionEnds`), when the
-//! session would expire, and at least every [`RECHECK`]; each time it reads the store, which is
-//! the truth. Listening does not count as activity.
+//! The stream wakes when a deletion of its session is announced (`SessionEnds`, dispatched to
+//! the session's streams only: `event_streams`), when the session would expire, and at least
+//! every [`RECHECK`]; each time it reads the store, which is the truth. Listening does not
+//! count as activity.
 
 use super::NO_STORE;
 use crate::server::event_streams::OpenStream;
@@ -19,10 +20,7 @@ use axum::response::{IntoResponse, Response};
 use futures::stream::{self, Stream};
 use std::convert::Infallible;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::broadcast::Receiver;
 use tokio::time::Instant;
-use tower_sessions::session::Id;
 
 /// The store is read at least this often, in case an announcement was lost (Redis
 /// reconnecting).
@@ -40,7 +38,11 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
         return ended_now();
     };
     // Listen before reading: a deletion between the read and the first wait is not missed.
-    let announcements = auth.0.sessions.ends().subscribe();
+    let Some(open) = auth.0.event_streams.open(id) else {
+        tracing::warn!("session events: MAX_EVENT_STREAMS reached, a stream refused");
+        let retry = (axum::http::header::RETRY_AFTER, RETRY_WHEN_FULL_SECS);
+        return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE, retry]).into_response();
+    };
     match session.user().await {
         Ok(Some(_)) => {}
         Ok(None) => return ended_now(),
@@ -49,15 +51,8 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
             return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE]).into_response();
         }
     }
-    let Some(open) = auth.0.event_streams.open(id) else {
-        tracing::warn!("session events: MAX_EVENT_STREAMS reached, a stream refused");
-        let retry = (axum::http::header::RETRY_AFTER, RETRY_WHEN_FULL_SECS);
-        return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE, retry]).into_response();
-    };
     let watch = Watch {
         session,
-        id,
-        announcements,
         stopping: auth.0.stopping.subscribe(),
         open,
         ended: false,
@@ -75,8 +70,6 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
 /// One browser's session, watched.
 struct Watch {
     session: AuthSession,
-    id: Id,
-    announcements: Receiver<Id>,
     /// Set when the server stops (graceful shutdown waits for every open stream).
     stopping: tokio::sync::watch::Receiver<bool>,
     /// Counted among the open streams; closed when a newer one of the session replaces it.
@@ -97,13 +90,7 @@ impl Watch {
             let check = tokio::select! {
                 _ = self.stopping.changed() => return false,
                 () = self.open.closed() => return false,
-                announced = self.announcements.recv() => match announced {
-                    Ok(id) => id == self.id,
-                    // Announcements were missed: one of them may have been this one.
-                    Err(RecvError::Lagged(_)) => true,
-                    // The store is gone (the server is stopping): say nothing.
-                    Err(RecvError::Closed) => return false,
-                },
+                () = self.open.announced() => true,
                 () = tokio::time::sleep_until(next_check) => true,
             };
             if check {

@@ -23,9 +23,10 @@ use tower_sessions::session::Id;
 #[cfg(feature = "redis")]
 const REDIS_CHANNEL: &str = "leptos-authgear:session-ended";
 
-/// Announcements a slow listener may fall behind by before it is told it lagged (and reads the
-/// store again).
-const BACKLOG: usize = 1024;
+/// Announcements the listener (one task per process, `dispatch_session_ends`) may fall behind
+/// by before it is told it lagged (and every open stream reads the store again): a burst of
+/// deletions (a `user.disabled` webhook for many users) fits.
+const BACKLOG: usize = 16_384;
 
 /// This process's announcements of deleted sessions.
 #[derive(Debug, Clone)]
