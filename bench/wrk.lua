@@ -1,4 +1,4 @@
--- wrk script for bench/measure.mjs: optional method, Origin and a rotation of session cookies
+-- wrk script for bench/measure.mjs and bench/scale.mjs: optional method, Origin and a rotation of session cookies
 -- (one per line in the file named by BENCH_COOKIES); prints one JSON line with the results.
 local method = os.getenv("BENCH_METHOD") or "GET"
 local origin = os.getenv("BENCH_ORIGIN")
@@ -23,7 +23,7 @@ end
 done = function(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"socket_errors":%d,"non_2xx":%d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    '{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,"socket_errors":%d,"non_2xx":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
     errors.connect + errors.read + errors.write + errors.timeout, errors.status))
 end

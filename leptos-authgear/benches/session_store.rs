@@ -112,6 +112,7 @@ async fn main() {
             store: url,
             idle_timeout: Duration::from_secs(3600),
             max_lifetime: Duration::from_secs(7200),
+            cache_size: 20_000,
         };
         let store = Sessions::connect(&settings).await.expect("store");
         let (writes, reads) = measure(&store).await;

@@ -10,8 +10,12 @@
 //! (tower-sessions, encrypted cookie, memory store) around a handler that reads one record of
 //! the size of a signed-in user's and answers with part of it as JSON. `/session/new` creates
 //! such a session. Nothing else of the app is there: no Leptos, no spans, no headers.
+//!
+//! `/events` is the floor under the app's `/session/events`: an idle server-sent event stream
+//! with a keep-alive comment every 25 s, as the app's, that never says anything else.
 
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -46,8 +50,15 @@ async fn main() -> std::io::Result<()> {
         .route("/copy", get(move || async move { Html(copy) }))
         .route("/session", get(read_session))
         .route("/session/new", get(new_session))
+        .route("/events", get(idle_events))
         .layer(sessions);
     axum::serve(listener, app).await
+}
+
+async fn idle_events() -> Sse<impl futures::Stream<Item = Result<Event, std::convert::Infallible>>>
+{
+    Sse::new(futures::stream::pending())
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(25)))
 }
 
 async fn read_session(session: Session) -> Result<Json<Value>, StatusCode> {

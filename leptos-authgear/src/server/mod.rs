@@ -2,6 +2,7 @@
 //! [`routes`](Auth::routes) and [`layer`](Auth::layer) go into the app's axum router; server
 //! functions call [`require_user`] and [`access_token`].
 
+mod bench_support;
 pub(crate) mod client_address;
 pub(crate) mod configuration;
 pub(crate) mod error;
@@ -48,10 +49,11 @@ pub use security_headers::page_security_policy;
 pub use serve::serve;
 pub use stores::CustomStore;
 
-/// The session store as the crate drives it, for this crate's own benchmark
-/// (`benches/session_store.rs`): not part of the API, and may change at any time.
+/// The session store as the crate drives it, and records and cookies as logins make them, for
+/// this crate's own benchmarks (`benches/`): not part of the API, and may change at any time.
 #[doc(hidden)]
 pub mod __bench {
+    pub use super::bench_support::{session_cookie, signed_in_record};
     pub use super::login_rate::LoginRate;
     pub use super::stores::Sessions;
 }

@@ -213,7 +213,7 @@ impl SessionLifetimes {
 /// Everything this app keeps in one session record. Empty parts are left out of it: every
 /// byte of a record is kept once per session.
 #[derive(Clone, Default, Serialize, Deserialize)]
-struct SessionData {
+pub(crate) struct SessionData {
     /// One more on every write: the store drops a write older than what it holds (a request's
     /// end-of-request save of what it read before a refresh wrote new tokens).
     #[serde(default)]
@@ -225,6 +225,25 @@ struct SessionData {
     /// back-channel logout), so that the next page can say so once.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     ended_elsewhere: bool,
+}
+
+impl SessionData {
+    /// A session with `user` signed in, as a store's record data (for the benchmarks' tools).
+    pub(crate) fn signed_in(user: Arc<SignedInUser>) -> Self {
+        Self {
+            version: 1,
+            user: Some(user),
+            ended_elsewhere: false,
+        }
+    }
+
+    /// This data as a store's record data (the one key this app uses).
+    pub(crate) fn into_record_data(self) -> HashMap<String, serde_json::Value> {
+        HashMap::from([(
+            SESSION_KEY.to_owned(),
+            serde_json::to_value(&self).unwrap_or_default(),
+        )])
+    }
 }
 
 /// A session record as this app wrote it, decoded once, when it was stored, by a store that keeps
@@ -344,6 +363,14 @@ impl AuthSession {
             decoded: auth.0.decoded.clone(),
             locks: Some(auth.0.tokens.locks()),
         }
+    }
+
+    /// The typed view of the session stored under `id`, outside a request: read afresh from
+    /// the store, and holding nothing once dropped (an event stream's checks, which must not
+    /// keep a record in memory for as long as the stream is open).
+    pub fn stored(id: Id, auth: &Auth) -> Self {
+        let store = Arc::new(auth.0.sessions.clone());
+        Self::new(Session::new(Some(id), store, None), auth)
     }
 
     /// The typed view of `session`, from its parts (for tests without an [`Auth`]).

@@ -77,6 +77,14 @@ pub(super) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
             }
         }
     }
+    if let Some(value) = get(&["SESSION_CACHE_SIZE"]) {
+        let parsed = value
+            .parse::<usize>()
+            .map_err(|_| format!("`{value}` is not a count"));
+        if let Some(size) = problems.check("SESSION_CACHE_SIZE", parsed) {
+            builder = builder.session_cache_size(size);
+        }
+    }
     if let Some(value) = get(&["LOGIN_RATE_LIMIT"]) {
         if let Some(limit) = problems.check("LOGIN_RATE_LIMIT", LoginRateLimit::parse(&value)) {
             builder = builder.login_rate_limit(limit);
@@ -187,7 +195,7 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 
 /// Problems are listed in the order of `.env.example`.
 fn order(variable: &str) -> usize {
-    const ORDER: [&str; 25] = [
+    const ORDER: [&str; 26] = [
         "AUTHGEAR_DOMAIN",
         "AUTHGEAR_CLIENT_ID",
         "AUTHGEAR_CLIENT_SECRET",
@@ -201,6 +209,7 @@ fn order(variable: &str) -> usize {
         "SESSION_STORE",
         "SESSION_IDLE_TIMEOUT",
         "SESSION_MAX_LIFETIME",
+        "SESSION_CACHE_SIZE",
         "LOGIN_RATE_LIMIT",
         "AUTHGEAR_WEBHOOK_SECRET",
         "AUTHGEAR_WEBHOOK_PATH",

@@ -292,6 +292,7 @@ pub struct SettingsBuilder {
     session_store: Option<StoreUrl>,
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
+    session_cache_size: Option<usize>,
     error_page: Option<ErrorPageRenderer>,
     trusted_proxies: Option<Result<TrustedProxies, String>>,
     limits: Option<ServerLimits>,
@@ -383,6 +384,13 @@ impl SettingsBuilder {
     /// A session ends this long after login, however active (default 7 days, at most 364).
     pub fn max_lifetime(mut self, max: Duration) -> Self {
         self.max_lifetime = Some(max);
+        self
+    }
+    /// How many sessions the SQLite store keeps decoded in memory, the most recently used
+    /// (default 20,000; the memory each takes is in bench/README.md, "Scale"); reads of the
+    /// others go to the file.
+    pub fn session_cache_size(mut self, sessions: usize) -> Self {
+        self.session_cache_size = Some(sessions);
         self
     }
     /// The reverse proxies in front of the app, whose `X-Forwarded-For` (or RFC 7239
@@ -500,6 +508,7 @@ impl SettingsBuilder {
             self.session_store,
             self.idle_timeout,
             self.max_lifetime,
+            self.session_cache_size,
             &mut problems,
         );
         let trusted_proxies = match self.trusted_proxies {

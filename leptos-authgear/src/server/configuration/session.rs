@@ -15,6 +15,8 @@ const REFRESH_TOKEN_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600)
 pub(crate) const DEFAULT_STORE: &str = "sqlite://data/sessions.db";
 const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Sessions the SQLite store keeps decoded in memory (the memory each takes: bench/README.md).
+pub(crate) const DEFAULT_CACHE_SIZE: usize = 20_000;
 
 /// Where sessions are stored and how long they live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +27,10 @@ pub struct SessionSettings {
     pub idle_timeout: Duration,
     /// A session ends this long after login, however active.
     pub max_lifetime: Duration,
+    /// `SESSION_CACHE_SIZE`: how many sessions the SQLite store keeps decoded in memory, the
+    /// most recently used (default 20,000); reads of the others go to the file. Other stores
+    /// keep none.
+    pub cache_size: usize,
 }
 
 /// Which session store to use.
@@ -168,6 +174,7 @@ pub(super) fn check(
     store: Option<StoreUrl>,
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
+    cache_size: Option<usize>,
     problems: &mut Problems,
 ) -> Option<SessionSettings> {
     // Without SQLite compiled in, the default is a store that is (an app that uses
@@ -204,10 +211,18 @@ pub(super) fn check(
             }
         }),
     );
+    let cache_size = problems.check(
+        "SESSION_CACHE_SIZE",
+        match cache_size.unwrap_or(DEFAULT_CACHE_SIZE) {
+            0 => Err("must be at least 1".to_owned()),
+            size => Ok(size),
+        },
+    );
     Some(SessionSettings {
         store,
         idle_timeout: idle_timeout?,
         max_lifetime: max_lifetime?,
+        cache_size: cache_size?,
     })
 }
 
@@ -277,18 +292,28 @@ mod tests {
     fn check_with(idle: &str, max: &str) -> (Option<SessionSettings>, Vec<&'static str>) {
         let mut problems = Problems::default();
         let duration = |value: &str| parse_duration(value).ok();
-        let settings = check(None, duration(idle), duration(max), &mut problems);
+        let settings = check(None, duration(idle), duration(max), None, &mut problems);
         (settings, problems.0.iter().map(|p| p.variable).collect())
     }
 
     #[test]
     fn defaults_are_sqlite_one_day_idle_one_week_in_all() {
         let mut problems = Problems::default();
-        let settings = check(None, None, None, &mut problems).expect("defaults");
+        let settings = check(None, None, None, None, &mut problems).expect("defaults");
         assert!(problems.0.is_empty());
+        assert_eq!(settings.cache_size, 20_000);
         assert_eq!(settings.store, StoreUrl::Sqlite("data/sessions.db".into()));
         assert_eq!(settings.idle_timeout, Duration::from_secs(86_400));
         assert_eq!(settings.max_lifetime, Duration::from_secs(7 * 86_400));
+    }
+
+    #[test]
+    fn an_empty_cache_is_refused() {
+        let mut problems = Problems::default();
+        assert!(check(None, None, None, Some(0), &mut problems).is_none());
+        assert_eq!(problems.0[0].variable, "SESSION_CACHE_SIZE");
+        let settings = check(None, None, None, Some(5), &mut Problems::default());
+        assert_eq!(settings.map(|s| s.cache_size), Some(5));
     }
 
     #[test]

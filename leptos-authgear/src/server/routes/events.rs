@@ -21,6 +21,7 @@ use futures::stream::{self, Stream};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::time::Instant;
+use tower_sessions::session::Id;
 
 /// The store is read at least this often, in case an announcement was lost (Redis
 /// reconnecting).
@@ -43,17 +44,19 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
         let retry = (axum::http::header::RETRY_AFTER, RETRY_WHEN_FULL_SECS);
         return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE, retry]).into_response();
     };
-    match session.user().await {
-        Ok(Some(_)) => {}
+    let ends_at = match session.user().await {
+        Ok(Some(user)) => user.ends_at,
         Ok(None) => return ended_now(),
         Err(error) => {
-            tracing::error!(%error, "session store failed");
+            tracing::error!(%error, "session events: reading the session failed");
             return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE]).into_response();
         }
-    }
+    };
     let watch = Watch {
-        session,
         stopping: auth.0.stopping.subscribe(),
+        auth,
+        id,
+        ends_at,
         open,
         ended: false,
     };
@@ -67,9 +70,13 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
     sse(events)
 }
 
-/// One browser's session, watched.
+/// One browser's session, watched: its id and when it ends, not its record (a stream stays
+/// open as long as the browser does; each check reads the store afresh).
 struct Watch {
-    session: AuthSession,
+    auth: Auth,
+    id: Id,
+    /// When the session ends by itself (idle or absolute limit, Unix time), as last read.
+    ends_at: i64,
     /// Set when the server stops (graceful shutdown waits for every open stream).
     stopping: tokio::sync::watch::Receiver<bool>,
     /// Counted among the open streams; closed when a newer one of the session replaces it.
@@ -82,7 +89,7 @@ impl Watch {
     /// browser connects again, to this server or another) or a newer stream of the session
     /// takes this one's place.
     async fn wait_for_end(&mut self) -> bool {
-        let mut next_check = self.next_check().await;
+        let mut next_check = self.next_check();
         loop {
             if *self.stopping.borrow() {
                 return false;
@@ -94,22 +101,22 @@ impl Watch {
                 () = tokio::time::sleep_until(next_check) => true,
             };
             if check {
-                match self.still_signed_in().await {
-                    Ok(false) => return true,
-                    Ok(true) => next_check = self.next_check().await,
+                match self.signed_in_until().await {
+                    Ok(None) => return true,
+                    Ok(Some(ends_at)) => {
+                        self.ends_at = ends_at;
+                        next_check = self.next_check();
+                    }
                     Err(()) => next_check = Instant::now() + RETRY_AFTER_STORE_ERROR,
                 }
             }
         }
     }
 
-    async fn still_signed_in(&self) -> Result<bool, ()> {
-        if let Err(error) = self.session.reload().await {
-            tracing::warn!(%error, "session events: reading the session failed");
-            return Err(());
-        }
-        match self.session.user().await {
-            Ok(user) => Ok(user.is_some()),
+    /// When the session ends by itself, read from the store; `None` when it has ended.
+    async fn signed_in_until(&self) -> Result<Option<i64>, ()> {
+        match AuthSession::stored(self.id, &self.auth).user().await {
+            Ok(user) => Ok(user.map(|user| user.ends_at)),
             Err(error) => {
                 tracing::warn!(%error, "session events: reading the session failed");
                 Err(())
@@ -117,14 +124,11 @@ impl Watch {
         }
     }
 
-    /// When the session would end by itself (idle or absolute limit, as stored now), or the
-    /// next routine check, whichever is first.
-    async fn next_check(&self) -> Instant {
+    /// When the session would end by itself (as last read), or the next routine check,
+    /// whichever is first.
+    fn next_check(&self) -> Instant {
         let routine = Instant::now() + RECHECK;
-        let Ok(Some(user)) = self.session.user().await else {
-            return routine;
-        };
-        let ends_in = user.ends_at.saturating_sub(unix_now()).max(0);
+        let ends_in = self.ends_at.saturating_sub(unix_now()).max(0);
         // A second late: the record has expired by then.
         let ends = Instant::now() + Duration::from_secs(ends_in.unsigned_abs() + 1);
         routine.min(ends)

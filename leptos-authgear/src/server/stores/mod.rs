@@ -135,7 +135,7 @@ impl Sessions {
                 ))
             }
             #[cfg(feature = "sqlite")]
-            StoreUrl::Sqlite(path) => sqlite::open(path, settings.max_lifetime, access).await,
+            StoreUrl::Sqlite(path) => sqlite::open(path, settings, access).await,
             #[cfg(feature = "redis")]
             StoreUrl::Redis(url) => redis::open(url, settings.max_lifetime, access).await,
             #[allow(unreachable_patterns)]
@@ -380,12 +380,15 @@ impl SessionStore for Sessions {
 #[async_trait::async_trait]
 impl ExpiredDeletion for Sessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
+        let started = std::time::Instant::now();
+        // How many records went, where the store says.
+        let mut deleted = 0;
         match &self.backend {
             #[cfg(feature = "memory")]
             Backend::Memory(store) => store.delete_expired().await?,
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(_, pool, _) => {
-                sqlite_expiry::delete_expired(pool)
+                deleted = sqlite_expiry::delete_expired(pool)
                     .await
                     .map_err(|error| session_store::Error::Backend(error.to_string()))?;
             }
@@ -398,6 +401,11 @@ impl ExpiredDeletion for Sessions {
         if let Some(cache) = &self.cache {
             cache.delete_expired();
         }
-        self.owners.delete_expired().await
+        self.owners.delete_expired().await?;
+        if deleted > 0 {
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            tracing::info!(deleted, elapsed_ms, "expired sessions deleted");
+        }
+        Ok(())
     }
 }

@@ -179,30 +179,20 @@ impl Owners {
         Ok(ids.iter().filter_map(|id| Id::from_str(id).ok()).collect())
     }
 
-    /// Drops entries of expired sessions (Redis sets expire by themselves).
+    /// Drops entries of expired sessions from the local index. SQLite's go with their records,
+    /// in the same transactions (`sqlite_expiry`: one statement over the whole index held
+    /// SQLite's write lock for as long as it took to scan it); the memory store's entries carry
+    /// their owners; Redis' sets expire by themselves.
     pub(super) async fn delete_expired(&self) -> Result<()> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        match self {
-            Owners::Local(index) => {
-                let mut index = index
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                index.retain(|_, ids| {
-                    ids.retain(|_, expiry| *expiry > now);
-                    !ids.is_empty()
-                });
-            }
-            #[cfg(feature = "sqlite")]
-            Owners::Sqlite(pool) => {
-                sqlx::query("delete from session_owners where expiry_date <= ?")
-                    .bind(now)
-                    .execute(pool)
-                    .await
-                    .map_err(backend)?;
-            }
-            // The memory store's entries carry their owners; Redis' sets expire by themselves.
-            #[allow(unreachable_patterns)]
-            _ => {}
+        if let Owners::Local(index) = self {
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let mut index = index
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            index.retain(|_, ids| {
+                ids.retain(|_, expiry| *expiry > now);
+                !ids.is_empty()
+            });
         }
         Ok(())
     }

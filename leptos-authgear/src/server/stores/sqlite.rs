@@ -5,6 +5,7 @@ use super::cache::SessionCache;
 use super::owners::Owners;
 use super::sqlite_writer::SqliteWriter;
 use super::{sqlite_expiry, sqlite_writes, Access, Backend, SessionEnds, Sessions, STORE_TIMEOUT};
+use crate::server::SessionSettings;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -15,14 +16,12 @@ use tower_sessions::session::Record;
 use tower_sessions::session_store;
 use tower_sessions_sqlx_store::SqliteStore;
 
-/// Records the SQLite cache keeps: beyond this, reads of the others go to SQLite.
-const CACHE_CAPACITY: usize = 20_000;
-
-/// Opens (creates, migrates and, for the server, locks) the store at `path`; a deletion's
-/// tombstone is kept for `max_lifetime` (see `sqlite_writes::delete`).
+/// Opens (creates, migrates and, for the server, locks) the store at `path`, with a cache of
+/// `settings.cache_size` records; a deletion's tombstone is kept for the sessions' maximum
+/// lifetime (see `sqlite_writes::delete`).
 pub(super) async fn open(
     path: &Path,
-    max_lifetime: std::time::Duration,
+    settings: &SessionSettings,
     access: Access,
 ) -> Result<Sessions, String> {
     create_private_file(path)?;
@@ -45,8 +44,8 @@ pub(super) async fn open(
     let owners = Owners::sqlite(pool.clone()).await?;
     let cache = lock
         .is_some()
-        .then(|| Arc::new(SessionCache::new(CACHE_CAPACITY)));
-    let writer = SqliteWriter::start(&pool, cache.clone(), max_lifetime)
+        .then(|| Arc::new(SessionCache::new(settings.cache_size)));
+    let writer = SqliteWriter::start(&pool, cache.clone(), settings.max_lifetime)
         .await
         .map_err(|error| format!("cannot open {}: {error}", path.display()))?;
     Ok(Sessions {

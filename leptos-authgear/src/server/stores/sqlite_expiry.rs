@@ -11,8 +11,14 @@
 use sqlx::SqlitePool;
 use tower_sessions::cookie::time::OffsetDateTime;
 
-/// Rows deleted per transaction: the write lock is held for one batch at a time.
-const BATCH: i64 = 500;
+/// Rows deleted per transaction: the write lock is held for one batch at a time, so that a
+/// session's write waits for one batch at most (bench/README.md, "Scale": how long one takes).
+const BATCH: i64 = 100;
+/// After each batch the sweep rests this many times as long as the batch took, so that it
+/// takes at most about a quarter of a core from the requests: at full speed, sweeping 100,000
+/// expired sessions doubled the signed-in page's p99 on a busy 2-core machine (bench/README.md,
+/// "Scale"). Expired records cost nothing meanwhile: reads never return them.
+const REST_PER_WORK: u32 = 3;
 
 /// Creates the index the deletion uses (once; cheap when it exists).
 pub(super) async fn create_index(pool: &SqlitePool) -> Result<(), sqlx::Error> {
@@ -24,36 +30,51 @@ pub(super) async fn create_index(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     .map(|_| ())
 }
 
-/// Deletes every record (and tombstone, see `sqlite_writes`) that expired before now; returns
-/// how many records.
+/// Deletes every record that expired before now, with its entries in the owner index (`owners`,
+/// in the same transaction: an entry lives exactly as long as its record), and every expired
+/// tombstone (see `sqlite_writes`); returns how many records.
 pub(super) async fn delete_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     let now = OffsetDateTime::now_utc();
-    let deleted = delete_in_batches(pool, DELETE_BATCH, now).await?;
-    delete_in_batches(pool, DELETE_TOMBSTONES, now).await?;
+    let deleted = delete_in_batches(pool, &[DELETE_OWNERS, DELETE_BATCH], now).await?;
+    delete_in_batches(pool, &[DELETE_TOMBSTONES], now).await?;
     Ok(deleted)
 }
 
+/// Runs `statements` (each bound to `now` and [`BATCH`]) in one transaction per batch until the
+/// last of them deletes fewer than a batch; returns how many rows the last deleted.
 async fn delete_in_batches(
     pool: &SqlitePool,
-    query: &str,
+    statements: &[&str],
     now: OffsetDateTime,
 ) -> Result<u64, sqlx::Error> {
     let mut deleted = 0;
     loop {
-        let batch = sqlx::query(query)
-            .bind(now)
-            .bind(BATCH)
-            .execute(pool)
-            .await?
-            .rows_affected();
+        let started = std::time::Instant::now();
+        let mut transaction = pool.begin().await?;
+        let mut batch = 0;
+        for statement in statements {
+            batch = sqlx::query(statement)
+                .bind(now)
+                .bind(BATCH)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+        }
+        transaction.commit().await?;
         deleted += batch;
         if batch < BATCH as u64 {
             return Ok(deleted);
         }
+        tokio::time::sleep(started.elapsed() * REST_PER_WORK).await;
     }
 }
 
 const DELETE_BATCH: &str = "delete from tower_sessions where id in \
+     (select id from tower_sessions where expiry_date < ? limit ?)";
+
+/// The owner index's entries of the records `DELETE_BATCH` deletes next: in the same
+/// transaction, the same rows come first through the same index.
+const DELETE_OWNERS: &str = "delete from session_owners where session_id in \
      (select id from tower_sessions where expiry_date < ? limit ?)";
 
 const DELETE_TOMBSTONES: &str = "delete from session_tombstones where id in \
@@ -73,7 +94,46 @@ mod tests {
         super::super::sqlite_writes::create_tombstones(&pool)
             .await
             .expect("tombstones");
+        super::super::owners::Owners::sqlite(pool.clone())
+            .await
+            .expect("owners");
         pool
+    }
+
+    #[tokio::test]
+    async fn owner_entries_go_with_their_records_and_live_ones_stay() {
+        let pool = table().await;
+        let now = OffsetDateTime::now_utc();
+        let seconds = tower_sessions::cookie::time::Duration::seconds;
+        let ids: Vec<String> = (0..BATCH + 3).map(|i| format!("old{i}")).collect();
+        for (id, expiry) in ids
+            .iter()
+            .map(|id| (id.as_str(), now - seconds(10)))
+            .chain([("live", now + seconds(3600))])
+        {
+            sqlx::query("insert into tower_sessions (id, data, expiry_date) values (?, x'00', ?)")
+                .bind(id)
+                .bind(expiry)
+                .execute(&pool)
+                .await
+                .expect("insert");
+            sqlx::query(
+                "insert into session_owners (key, session_id, expiry_date) values ('sub', ?, 0)",
+            )
+            .bind(id)
+            .execute(&pool)
+            .await
+            .expect("insert");
+        }
+        assert_eq!(
+            delete_expired(&pool).await.expect("delete"),
+            (BATCH + 3) as u64
+        );
+        let left: Vec<String> = sqlx::query_scalar("select session_id from session_owners")
+            .fetch_all(&pool)
+            .await
+            .expect("rows");
+        assert_eq!(left, ["live"]);
     }
 
     #[tokio::test]

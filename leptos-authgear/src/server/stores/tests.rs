@@ -10,6 +10,7 @@ pub(super) fn settings(store: StoreUrl) -> SessionSettings {
         store,
         idle_timeout: Duration::from_secs(3600),
         max_lifetime: Duration::from_secs(7200),
+        cache_size: 20_000,
     }
 }
 

@@ -214,7 +214,7 @@ fn secrets_are_not_printed() {
     assert!(!debug.contains("\"secret\""));
 }
 
-const VARIABLES: [&str; 13] = [
+const VARIABLES: [&str; 14] = [
     "AUTHGEAR_DOMAIN",
     "AUTHGEAR_CLIENT_ID",
     "AUTHGEAR_CLIENT_SECRET",
@@ -227,6 +227,7 @@ const VARIABLES: [&str; 13] = [
     "SESSION_STORE",
     "SESSION_IDLE_TIMEOUT",
     "SESSION_MAX_LIFETIME",
+    "SESSION_CACHE_SIZE",
     "RUST_LOG",
 ];
 
@@ -255,6 +256,7 @@ proptest::proptest! {
                 proptest::prop_assert!(settings.secret_key.as_bytes().len() >= 32);
                 proptest::prop_assert!(matches!(settings.provider.issuer.url().url().scheme(), "http" | "https"));
                 proptest::prop_assert!(settings.session.idle_timeout <= settings.session.max_lifetime);
+                proptest::prop_assert!(settings.session.cache_size >= 1);
                 proptest::prop_assert!(!settings.app_url.origin().ends_with('/'));
             }
             Err(error) => {
