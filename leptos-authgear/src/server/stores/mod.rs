@@ -382,21 +382,21 @@ impl ExpiredDeletion for Sessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
         let started = std::time::Instant::now();
         // How many records went, where the store says.
-        let mut deleted = 0;
-        match &self.backend {
+        let deleted: u64 = match &self.backend {
             #[cfg(feature = "memory")]
-            Backend::Memory(store) => store.delete_expired().await?,
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite(_, pool, _) => {
-                deleted = sqlite_expiry::delete_expired(pool)
-                    .await
-                    .map_err(|error| session_store::Error::Backend(error.to_string()))?;
+            Backend::Memory(store) => {
+                store.delete_expired().await?;
+                0
             }
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_, pool, _) => sqlite_expiry::delete_expired(pool)
+                .await
+                .map_err(|error| session_store::Error::Backend(error.to_string()))?,
             #[cfg(feature = "redis")]
-            Backend::Redis(..) => {}
+            Backend::Redis(..) => 0,
             // The app's store expires its records itself (tower-sessions' stores do).
-            Backend::Custom(_) => {}
-        }
+            Backend::Custom(_) => 0,
+        };
         #[cfg(feature = "sqlite")]
         if let Some(cache) = &self.cache {
             cache.delete_expired();
