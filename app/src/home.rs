@@ -114,8 +114,8 @@ fn SignedIn(user: User, auth: AuthContext) -> impl IntoView {
             </div>
             <p class="muted" id="sessionEnds">
                 {move || shown.with(|user| format!(
-                    "Your session ends {} unless you use the app before.",
-                    utc_date_time(user.session_ends_at)
+                    "Your session ends on {} unless you use the app before.",
+                    leptos_authgear::format_utc(user.session_ends_at)
                 ))}
             </p>
         </section>
@@ -164,37 +164,9 @@ pub(crate) fn utc_time(unix: i64) -> String {
     )
 }
 
-/// `2026-11-28 14:05 UTC` from Unix time (days to civil date: Howard Hinnant's algorithm).
-pub(crate) fn utc_date_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let minutes = unix.rem_euclid(86_400) / 60;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "on {year}-{month:02}-{day:02} at {:02}:{:02} UTC",
-        minutes / 60,
-        minutes % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_civil_utc() {
-        assert_eq!(utc_date_time(0), "on 1970-01-01 at 00:00 UTC");
-        assert_eq!(utc_date_time(951_782_400), "on 2000-02-29 at 00:00 UTC");
-        assert_eq!(utc_date_time(1_795_867_500), "on 2026-11-28 at 12:05 UTC");
-    }
 
     #[test]
     fn token_status_shows_the_expiry() {

@@ -2,7 +2,7 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_authgear::{use_auth, use_user};
+use leptos_authgear::{use_auth, use_user, SessionExpiryWarning};
 use leptos_router::components::A;
 
 /// The app name, the account link and who is signed in, on every page.
@@ -16,6 +16,8 @@ pub fn Header() -> impl IntoView {
             </nav>
             <LoginState/>
         </header>
+        // Two minutes before the idle timeout (or the session's limit) ends the session.
+        <SessionExpiryWarning before=120 class="expiry-warning"/>
     }
 }
 

@@ -48,7 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: `/` (everyone) and `/account` (signed-in users only).
+/// The app: `/` (everyone), `/account` and `/account/security` (signed-in users only).
 #[component]
 pub fn App() -> impl IntoView {
     view! {
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                         <FlatRoutes fallback=|| view! { <layout::NotFound/> }>
                             <Route path=path!("/") view=|| view! { <home::DemoNotice/><Unavailable><home::Home/></Unavailable> }/>
                             <Route path=path!("/account") view=|| view! { <Unavailable><account::Account/></Unavailable> }/>
+                            <Route path=path!("/account/security") view=|| view! { <Unavailable><account::Security/></Unavailable> }/>
                         </FlatRoutes>
                     </main>
                 </Router>

@@ -51,6 +51,8 @@ const settings = {
   // When true, a refused refresh (invalid_grant) is answered with an empty 400, as one
   // OpenID-certified provider does, instead of RFC 6749's JSON error.
   emptyRefreshErrors: false,
+  // Seconds a login is dated back (its `auth_time`): a step-up test's "signed in an hour ago".
+  loginAge: 0,
 };
 
 const CLAIM = 'https://authgear.com/claims/user/';
@@ -87,6 +89,9 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     // Older Authgear releases accept only client_secret_post from a confidential client.
     token_endpoint_auth_method: 'client_secret_post',
+    // Authgear's ID tokens always carry auth_time (shared/reference/authgear.md), not only when
+    // max_age is asked: a step-up compares with it.
+    require_auth_time: true,
   }],
   clientAuthMethods: ['none', 'client_secret_post', 'client_secret_basic'],
   jwks: { keys: [signingKey] },
@@ -261,8 +266,10 @@ async function interaction(req, res, uid, action) {
   if (details.uid !== uid) throw new Error('interaction mismatch');
 
   if (details.prompt.name !== 'login') {
-    // Consent for a first-party client is granted without asking, as Authgear does.
-    return finish(req, res, details, details.session.accountId);
+    // Consent for a first-party client is granted without asking, as Authgear does. No login
+    // happened: the session's auth_time stays when the user last authenticated (`max_age`,
+    // honoured as Authgear does by oidc-provider's own login prompt, compares with it).
+    return finish(req, res, details, details.session.accountId, { authenticated: false });
   }
 
   // Authgear's `x_page=signup` opens the sign-up page; with passwordless email it asks the
@@ -306,15 +313,20 @@ async function interaction(req, res, uid, action) {
   return send(res, 404, page('Not found', '<h1>Not found</h1>'));
 }
 
-async function finish(req, res, details, accountId) {
+async function finish(req, res, details, accountId, { authenticated = true } = {}) {
   const { params } = details;
   const grant = details.grantId
     ? await provider.Grant.find(details.grantId)
     : new provider.Grant({ accountId, clientId: params.client_id });
   grant.addOIDCScope(String(params.scope || 'openid'));
   const grantId = await grant.save();
+  // `settings.loginAge` (a test hook) dates the login back, as if the user had signed in that
+  // many seconds ago: for step-up tests, without waiting.
+  const login = authenticated
+    ? { login: { accountId, ts: Math.floor(Date.now() / 1000) - settings.loginAge } }
+    : {};
   return provider.interactionFinished(req, res, {
-    login: { accountId },
+    ...login,
     consent: { grantId },
   }, { mergeWithLastSubmission: false });
 }
@@ -546,12 +558,14 @@ async function testHook(req, res) {
     return json(await hooks.redeliver(Number(index)));
   }
   if (req.url === '/__test/settings' && req.method === 'POST') {
-    // { accessTokenTtl?, rotateRefreshTokens?, outage?, emptyRefreshErrors?, resetStats?, hostile? }
+    // { accessTokenTtl?, rotateRefreshTokens?, outage?, emptyRefreshErrors?, loginAge?,
+    //   resetStats?, hostile? }
     const body = JSON.parse((await readBody(req)) || '{}');
     if (body.accessTokenTtl) settings.accessTokenTtl = Number(body.accessTokenTtl);
     if (typeof body.rotateRefreshTokens === 'boolean') settings.rotateRefreshTokens = body.rotateRefreshTokens;
     if (typeof body.outage === 'boolean') settings.outage = body.outage;
     if (typeof body.emptyRefreshErrors === 'boolean') settings.emptyRefreshErrors = body.emptyRefreshErrors;
+    if ('loginAge' in body) settings.loginAge = Math.max(0, Number(body.loginAge) || 0);
     if (body.resetStats) refreshGrants = 0;
     if ('hostile' in body) hostile.set(body.hostile);
     return json({ ...settings, hostile: hostile.mode, refresh_grants: refreshGrants });

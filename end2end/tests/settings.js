@@ -54,6 +54,8 @@ export function appEnvironment({ port, sessionStore, ...extra }) {
     // event to check that its redelivery spares the new session: no skew to allow for here
     // (the default, 60 s, is tested in webhook::tests).
     CLOCK_SKEW: '0s',
+    // As .env.example: signing out devices from /account needs a login within five minutes.
+    RECENT_LOGIN_TO_END_SESSIONS: '5m',
     RUST_LOG: 'info',
     ...extra,
   };

@@ -55,6 +55,30 @@ for (const kind of ['sqlite', 'redis']) {
   });
 }
 
+test('two instances sharing Redis: each lists the user\'s sessions of both, and ends one whose tab is on the other', async ({ page, browser }) => {
+  const a = await app({ port: portA(), sessionStore: redis.url });
+  const b = await app({ port: portB(), sessionStore: redis.url });
+  const email = 'devices-redis@example.com';
+  await logIn(page, email, a.url);
+  await expectHydrated(page);
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await logIn(otherPage, email, b.url);
+
+  for (const [tab, url] of [[page, a.url], [otherPage, b.url]]) {
+    await tab.goto(`${url}/account`);
+    await expect(tab.locator('.session-list > li')).toHaveCount(2);
+  }
+  // From instance B, sign out the session whose page is open on instance A.
+  await otherPage.locator('.session-end').click();
+  await expect(otherPage).toHaveURL(`${b.url}/account`);
+  await expect(otherPage.locator('.session-list > li')).toHaveCount(1);
+  await expect(page.locator('#loginState')).toHaveText('Not signed in', WITHIN);
+  expect(await currentUser(page, a.url)).toBeNull();
+  expect((await currentUser(otherPage, b.url)).email).toBe(email);
+  await other.close();
+});
+
 test('two instances sharing Redis: one login, one refresh grant, one logout', async ({ page, request }) => {
   await providerSettings(request, { accessTokenTtl: 3, rotateRefreshTokens: true, resetStats: true });
   const a = await app({ port: portA(), sessionStore: redis.url });

@@ -47,6 +47,7 @@ async fn main() {
         max_lifetime: Duration::from_secs(86_400),
         // The seeder reads nothing back.
         cache_size: 1,
+        recent_login_to_end_sessions: None,
     };
     let sessions = Sessions::connect(&settings).await.expect("store");
     let now = SystemTime::now()

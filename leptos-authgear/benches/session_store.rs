@@ -113,6 +113,7 @@ async fn main() {
             idle_timeout: Duration::from_secs(3600),
             max_lifetime: Duration::from_secs(7200),
             cache_size: 20_000,
+            recent_login_to_end_sessions: None,
         };
         let store = Sessions::connect(&settings).await.expect("store");
         let (writes, reads) = measure(&store).await;

@@ -244,12 +244,21 @@ pub fn login_url(return_to: Option<&str>) -> String {
     login_url_at(base, return_to)
 }
 
-fn login_url_at(base: &str, return_to: Option<&str>) -> String {
+pub(crate) fn login_url_at(base: &str, return_to: Option<&str>) -> String {
     let mut url = join(base, LOGIN).into_owned();
     if let Some(path) = return_to {
         url.push_str("?return_to=");
         encode_query_value(path, &mut url);
     }
+    url
+}
+
+/// `action?return_to=<path>`: a form's action that names the page to come back to (a plain form
+/// post to a server function is answered with a redirect there).
+pub(crate) fn with_return_to(action: &str, path: &str) -> String {
+    let mut url = action.to_owned();
+    url.push_str("?return_to=");
+    encode_query_value(path, &mut url);
     url
 }
 
@@ -419,7 +428,7 @@ pub fn login_here() {
 }
 
 /// The current path and query: the request's on the server, the location's in the browser.
-fn current_path() -> String {
+pub(crate) fn current_path() -> String {
     #[cfg(feature = "ssr")]
     {
         use_context::<axum::http::request::Parts>()
@@ -448,7 +457,7 @@ fn current_path() -> String {
     }
 }
 
-fn send_to_login(login: &str) {
+pub(crate) fn send_to_login(login: &str) {
     // A 302 whatever the request accepts (`leptos_axum::redirect` sets it for HTML requests
     // only).
     #[cfg(feature = "ssr")]

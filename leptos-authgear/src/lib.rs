@@ -104,25 +104,33 @@
 
 pub mod authgear;
 mod components;
+mod expiry_warning;
 #[cfg(feature = "islands")]
 mod islands;
 mod paths;
+mod recent_login;
 #[cfg(feature = "ssr")]
 pub mod server;
-#[cfg(feature = "hydrate")]
+mod session_list;
+#[cfg(any(feature = "hydrate", all(test, feature = "ssr")))]
 mod status;
 mod tabs;
 mod texts;
+mod time_text;
 mod user;
 
 pub use components::{
     login_here, login_url, use_auth, use_user, AuthContext, AuthProvider, LoginLink, LogoutButton,
     RequireUser, SignupLink,
 };
+pub use expiry_warning::SessionExpiryWarning;
 #[cfg(feature = "ssr")]
 pub use paths::AuthPaths;
+pub use recent_login::{login_for, RequireRecentLogin};
+pub use session_list::SessionList;
 pub use texts::AuthTexts;
-pub use user::{AuthError, AuthState, ClaimsJson, User};
+pub use time_text::format_utc;
+pub use user::{AuthError, AuthState, ClaimsJson, SessionInfo, User};
 
 use leptos::prelude::*;
 
@@ -132,4 +140,29 @@ use leptos::prelude::*;
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<AuthState, AuthError> {
     server::current_auth_state().await
+}
+
+/// The signed-in user's live sessions, this browser's first ("your devices", see
+/// [`SessionList`]): `POST /api/list_sessions`. Counts as activity; 401
+/// [`AuthError::NotSignedIn`] for a guest. Never another user's, never a session's id.
+#[server(endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
+    server::list_sessions().await
+}
+
+/// Ends the user's session that `handle` names (from [`list_sessions`]): its pages turn to the
+/// guest view within seconds and its refresh token is revoked at the provider.
+/// `POST /api/end_session`. A handle of none of the user's live sessions ends nothing.
+// The generated struct's field is the argument, documented above.
+#[allow(missing_docs)]
+#[server(endpoint = "end_session")]
+pub async fn end_session(handle: String) -> Result<(), AuthError> {
+    server::end_session(&handle).await
+}
+
+/// Ends every session of the user but this browser's, as [`end_session`] ends one; returns how
+/// many. `POST /api/end_other_sessions`.
+#[server(endpoint = "end_other_sessions")]
+pub async fn end_other_sessions() -> Result<usize, AuthError> {
+    server::end_other_sessions().await
 }

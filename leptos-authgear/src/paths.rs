@@ -10,6 +10,8 @@ pub(crate) const LOGIN: &str = "/login";
 pub(crate) const LOGOUT: &str = "/logout";
 pub(crate) const STATUS: &str = "/session/status";
 pub(crate) const EVENTS: &str = "/session/events";
+/// `SessionExpiryWarning`'s script.
+pub(crate) const EXPIRY_WARNING_SCRIPT: &str = "/session/expiry-warning.js";
 #[cfg(feature = "ssr")]
 const CALLBACK: &str = "/callback";
 #[cfg(feature = "ssr")]
@@ -96,7 +98,7 @@ impl AuthPaths {
         &self.base
     }
 
-    /// `GET`: starts a login (`?return_to=`, `?screen=signup`, `?prompt=login`); see
+    /// `GET`: starts a login (`?return_to=`, `?screen=signup`, `?prompt=login`, `?max_age=`); see
     /// [`login_url`](crate::login_url).
     pub fn login(&self) -> &str {
         &self.login

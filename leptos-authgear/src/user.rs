@@ -99,13 +99,41 @@ pub enum AuthError {
     /// The call itself failed (network, encoding).
     #[error("The request failed: {0}")]
     Call(String),
+    /// The action needs a login within the last `max_age` seconds (the number it holds), and
+    /// this session's is older (status 401, `server::require_recent_login`): log in again with
+    /// that `max_age` ([`login_for`](crate::login_for)), then repeat the action. JSON
+    /// `{"RecentLoginRequired": 300}`. (A tuple, not `{ max_age }`: a struct variant's reader
+    /// costs every page 378 bytes of WASM, bench/README.md.)
+    #[error("Please sign in again to confirm it is you.")]
+    RecentLoginRequired(u64),
 }
 
 impl AuthError {
-    /// True when logging in (again) is the way forward.
+    /// True when logging in (again) is the way forward: [`AuthError::NotSignedIn`],
+    /// [`AuthError::SessionEnded`]. ([`AuthError::RecentLoginRequired`] asks for a login with
+    /// `max_age`: see [`login_for`](crate::login_for).)
     pub fn needs_login(&self) -> bool {
         matches!(self, AuthError::NotSignedIn | AuthError::SessionEnded)
     }
+}
+
+/// One of the signed-in user's sessions, as [`list_sessions`](crate::list_sessions) shows it:
+/// a browser on a device, times, and an opaque handle for
+/// [`end_session`](crate::end_session). Never the session's id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session to [`end_session`](crate::end_session): a keyed hash of its id, which
+    /// reveals nothing of it and means nothing to another app.
+    pub handle: String,
+    /// A coarse label from the User-Agent it signed in with, e.g. "Chrome on Linux".
+    pub device: String,
+    /// When it signed in (Unix time).
+    pub signed_in_at: i64,
+    /// Its last request that counted as activity (Unix time; written at most once per tenth of
+    /// the idle timeout).
+    pub last_active_at: i64,
+    /// True for the session of the browser that asked.
+    pub this_browser: bool,
 }
 
 impl FromServerFnError for AuthError {

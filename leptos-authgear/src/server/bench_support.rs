@@ -60,6 +60,9 @@ pub fn signed_in_record(n: usize, signed_in_at: i64, ends_at: i64) -> Record {
         signed_in_at,
         last_seen_at: signed_in_at,
         ends_at,
+        // As a login through a browser records them.
+        auth_time: Some(signed_in_at),
+        device: Some("Chrome on Linux".to_owned()),
     };
     Record {
         id: Id::default(),

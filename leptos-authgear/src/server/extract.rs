@@ -84,12 +84,15 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     }
 }
 
-/// As a server function answers it: 401 for [`AuthError::needs_login`], 503 when the session
+/// As a server function answers it: 401 for [`AuthError::needs_login`] and
+/// [`AuthError::RecentLoginRequired`], 503 when the session
 /// store or the provider is unavailable, 500 otherwise; the error as JSON; never cached.
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let status = match &self {
-            AuthError::NotSignedIn | AuthError::SessionEnded => StatusCode::UNAUTHORIZED,
+            AuthError::NotSignedIn
+            | AuthError::SessionEnded
+            | AuthError::RecentLoginRequired(_) => StatusCode::UNAUTHORIZED,
             AuthError::Temporary(_) => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Call(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -50,6 +50,49 @@ pub async fn refresh_profile() -> Result<User, AuthError> {
         .map_err(not_signed_in)
 }
 
+/// The signed-in user, if they authenticated at the provider within `max_age` (the ID token's
+/// `auth_time`): a step-up before a sensitive action. Otherwise
+/// [`AuthError::RecentLoginRequired`] with status 401 (or [`AuthError::NotSignedIn`]); the page
+/// then logs in again with that `max_age` ([`login_for`](crate::login_for)) and repeats the
+/// action. A plain form post to a server function (no JavaScript) that fails so is sent to that
+/// login by [`Auth::leptos_routes`](super::Auth::leptos_routes), which brings it back to the
+/// page. Counts as activity.
+///
+/// ```
+/// use leptos::prelude::*;
+/// use leptos_authgear::AuthError;
+///
+/// #[server]
+/// pub async fn delete_account() -> Result<(), AuthError> {
+///     let five_minutes = std::time::Duration::from_secs(300);
+///     let user = leptos_authgear::server::require_recent_login(five_minutes).await?;
+///     // ... delete user.subject's data
+///     # let _ = user;
+///     Ok(())
+/// }
+/// ```
+pub async fn require_recent_login(max_age: std::time::Duration) -> Result<User, AuthError> {
+    let (_, session) = request_session()?;
+    let user = recent_login(&session, max_age).await?;
+    Ok(User::from_signed_in(&user))
+}
+
+/// [`require_recent_login`]'s check, on `session`.
+pub(super) async fn recent_login(
+    session: &AuthSession,
+    max_age: std::time::Duration,
+) -> Result<std::sync::Arc<SignedInUser>, AuthError> {
+    let Some(user) = session.active_user().await.map_err(store_error)? else {
+        return Err(not_signed_in(AuthError::NotSignedIn));
+    };
+    let max_age = max_age.as_secs();
+    let now = super::session::unix_now();
+    if super::id_token::authenticated_within(user.auth_time, max_age, now).is_err() {
+        return Err(not_signed_in(AuthError::RecentLoginRequired(max_age)));
+    }
+    Ok(user)
+}
+
 /// How this session's access token has been refreshed, for a page that shows it (the demo's
 /// account page): never refreshes, counts as activity. [`AuthError::NotSignedIn`] answers 401.
 pub async fn token_activity() -> Result<TokenActivity, AuthError> {
@@ -124,10 +167,33 @@ pub(crate) fn page_state() -> Option<(Result<AuthState, AuthError>, &'static cra
     Some((state, paths))
 }
 
+/// For the page being rendered: whether its user authenticated within `max_age` seconds
+/// (`RequireRecentLogin`); false for a guest. Makes the page not reusable (it depends on the
+/// time).
+pub(crate) fn page_login_within(max_age: u64) -> bool {
+    super::pages::page_not_reusable();
+    let Some(parts) = use_context::<Parts>() else {
+        return false;
+    };
+    parts.extensions.get::<PageState>().is_some_and(|page| {
+        super::id_token::authenticated_within(page.1, max_age, super::session::unix_now()).is_ok()
+    })
+}
+
+/// `SessionExpiryWarning`'s `before`, at most a third of the idle timeout (a warning on screen
+/// all the time warns of nothing).
+pub(crate) fn expiry_warning_before(before: u64) -> u64 {
+    let idle = use_context::<Parts>().and_then(|parts| {
+        let auth = parts.extensions.get::<Auth>()?;
+        Some(auth.0.settings.session.idle_timeout.as_secs())
+    });
+    idle.map_or(before, |idle| before.min(idle / 3))
+}
+
 /// The [`Auth`] and the browser's session for this call, from the request the auth layer saw:
 /// in the context [`Auth::leptos_routes`] provides, or in the request's parts that
 /// `leptos_axum` provides.
-fn request_session() -> Result<(Auth, AuthSession), AuthError> {
+pub(super) fn request_session() -> Result<(Auth, AuthSession), AuthError> {
     if let Some(RequestAuth { auth, session }) = use_context::<RequestAuth>() {
         let session = AuthSession::new(session, &auth);
         return Ok((auth, session));
@@ -144,14 +210,29 @@ fn request_session() -> Result<(Auth, AuthSession), AuthError> {
     })
 }
 
-/// 401 for an error that needs a login; the error as it is.
-fn not_signed_in(error: AuthError) -> AuthError {
-    if error.needs_login() {
-        if let Some(response) = use_context::<ResponseOptions>() {
-            response.set_status(StatusCode::UNAUTHORIZED);
-        }
+/// 401 for an error that needs a login (and, for a plain form post, the login to go to); the
+/// error as it is.
+pub(super) fn not_signed_in(error: AuthError) -> AuthError {
+    let max_age = match error {
+        AuthError::RecentLoginRequired(max_age) => Some(max_age),
+        _ if error.needs_login() => None,
+        _ => return error,
+    };
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(StatusCode::UNAUTHORIZED);
+    }
+    if let Some(form) = use_context::<super::pages::PlainFormPost>() {
+        form.needs_login(max_age);
     }
     error
+}
+
+/// 400 and [`AuthError::Call`]: the call's arguments cannot be right.
+pub(super) fn bad_request(why: &str) -> AuthError {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(StatusCode::BAD_REQUEST);
+    }
+    AuthError::Call(why.to_owned())
 }
 
 /// Logs the cause on the server and answers 503 (for the page and for a server function call

@@ -51,6 +51,32 @@ fn issued_before(iat: i64, now: i64) -> Result<(), String> {
     Ok(())
 }
 
+/// How far the provider's clock may be behind ours when `auth_time` is checked against
+/// `max_age`.
+pub(crate) const AUTH_TIME_LEEWAY_SECS: i64 = 30;
+
+/// For a login that asked for `max_age` (OIDC Core §3.1.2.1: the client must then check
+/// `auth_time`): the token must say when the user authenticated, and that must be at most
+/// `max_age` seconds before `now` (with the leeway). Saturating: the numbers are the provider's.
+pub(crate) fn authenticated_within(
+    auth_time: Option<i64>,
+    max_age: u64,
+    now: i64,
+) -> Result<(), IdTokenError> {
+    let Some(auth_time) = auth_time else {
+        return Err(IdTokenError::Invalid(
+            "no auth_time, though max_age was asked".into(),
+        ));
+    };
+    let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+    if now.saturating_sub(auth_time) > max_age.saturating_add(AUTH_TIME_LEEWAY_SECS) {
+        return Err(IdTokenError::Invalid(format!(
+            "the user authenticated at {auth_time}, more than max_age {max_age} s before now ({now})"
+        )));
+    }
+    Ok(())
+}
+
 /// `azp`, if present, names this client; with several audiences it must be present.
 fn authorized_party(
     audiences: &[Audience],
@@ -87,6 +113,21 @@ mod tests {
         assert!(authorized_party(&two, Some(&azp("client")), &client).is_ok());
         assert!(authorized_party(&one, Some(&azp("other")), &client).is_err());
         assert!(authorized_party(&two, None, &client).is_err());
+    }
+
+    #[test]
+    fn a_login_that_asked_for_max_age_needs_a_recent_enough_auth_time() {
+        let now = 10_000;
+        assert!(authenticated_within(Some(now), 300, now).is_ok());
+        assert!(authenticated_within(Some(now - 300 - AUTH_TIME_LEEWAY_SECS), 300, now).is_ok());
+        assert!(authenticated_within(Some(now - 301 - AUTH_TIME_LEEWAY_SECS), 300, now).is_err());
+        // Missing: refused, whatever the age asked.
+        assert!(authenticated_within(None, 300, now).is_err());
+        assert!(authenticated_within(None, u64::MAX, now).is_err());
+        // The provider's numbers at their extremes: no overflow.
+        assert!(authenticated_within(Some(i64::MIN), 300, i64::MAX).is_err());
+        assert!(authenticated_within(Some(i64::MAX), u64::MAX, i64::MIN).is_ok());
+        assert!(authenticated_within(Some(0), 0, 0).is_ok());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::error::{render_again, ErrorPage, RenderErrorPage};
 use super::same_origin::RequireSameOrigin;
 use super::security_headers::ResponseHeaders;
 use super::session::AuthSession;
-use super::{auth_state, Auth};
+use super::{page_auth_state, Auth};
 use crate::AuthPaths;
 use crate::{AuthError, AuthState};
 use axum::extract::Request;
@@ -153,9 +153,13 @@ where
 }
 
 /// What the auth layer found for a page request: read by [`AuthProvider`](crate::AuthProvider)
-/// while the page renders.
+/// while the page renders; and when the user last authenticated at the provider (`auth_time`),
+/// for `RequireRecentLogin`, which alone may read it: the page cache knows the state, not this.
 #[derive(Clone)]
-pub(crate) struct PageState(pub(crate) Result<AuthState, AuthError>);
+pub(crate) struct PageState(
+    pub(crate) Result<AuthState, AuthError>,
+    pub(crate) Option<i64>,
+);
 
 /// Where the login's routes are, for the page being rendered (its links and session watcher).
 #[derive(Clone, Copy)]
@@ -193,10 +197,10 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Either::Right(Box::pin(async move {
             let extensions = request.extensions();
-            let state = match (extensions.get::<Auth>(), extensions.get::<Session>()) {
+            let found = match (extensions.get::<Auth>(), extensions.get::<Session>()) {
                 (Some(auth), Some(session)) => {
                     let session = AuthSession::new(session.clone(), auth);
-                    auth_state(auth, &session)
+                    page_auth_state(auth, &session)
                         .await
                         .map_err(super::functions::store_error)
                 }
@@ -204,7 +208,11 @@ where
                     "The auth layer is not installed.".into(),
                 )),
             };
-            request.extensions_mut().insert(PageState(state));
+            let page = match found {
+                Ok((state, auth_time)) => PageState(Ok(state), auth_time),
+                Err(error) => PageState(Err(error), None),
+            };
+            request.extensions_mut().insert(page);
             // The default paths need no entry (`page_state` falls back to them).
             if !std::ptr::eq(paths, crate::paths::default_paths()) {
                 request.extensions_mut().insert(PagePaths(paths));

@@ -125,6 +125,7 @@ mod tests {
             pkce_verifier: "verifier".to_owned(),
             return_to: "/account".to_owned(),
             created_at,
+            max_age: None,
         }
     }
 

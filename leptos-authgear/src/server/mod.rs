@@ -5,6 +5,7 @@
 mod bench_support;
 pub(crate) mod client_address;
 pub(crate) mod configuration;
+mod devices;
 pub(crate) mod error;
 mod event_streams;
 mod extract;
@@ -39,10 +40,12 @@ pub use configuration::{
     SecurityHeaders, ServerLimits, SessionSettings, Settings, SettingsBuilder, StoreUrl,
     WebhookSettings,
 };
+pub use devices::{end_other_sessions, end_session, list_sessions};
 pub use error::{default_page, escape_html, not_found, ErrorKind, ErrorPage, RenderErrorPage};
 pub use extract::{MaybeUser, SignedIn};
 pub use functions::{
-    access_token, refresh_profile, require_user, token_activity, AccessToken, TokenActivity,
+    access_token, refresh_profile, require_recent_login, require_user, token_activity, AccessToken,
+    TokenActivity,
 };
 pub use layer::{AuthLayer, AuthService};
 pub use security_headers::page_security_policy;
@@ -61,7 +64,10 @@ pub use login_rate::LoginRateLimit;
 #[cfg(any(test, feature = "test-fixtures"))]
 pub use session::SignedInUser;
 
-pub(crate) use functions::{current_auth_state, page_state};
+pub(crate) use functions::{
+    current_auth_state, expiry_warning_before, page_login_within, page_state,
+};
+pub(crate) use pages::page_waits;
 
 use crate::AuthState;
 use login_attempt::LoginAttempts;
@@ -275,9 +281,10 @@ impl Auth {
     }
 
     /// The routes of the login: `GET /login`, `GET /callback`, `POST /logout`,
-    /// `GET /session/status`, `GET /session/events`, `POST /backchannel-logout`, Authgear's
-    /// webhooks (`POST /webhooks/authgear`, when `AUTHGEAR_WEBHOOK_SECRET` is set) and the
-    /// server function `POST /api/current_user`. Merge them into the app's router, then add [`Auth::layer`]
+    /// `GET /session/status`, `GET /session/events`, `GET /session/expiry-warning.js`,
+    /// `POST /backchannel-logout`, Authgear's webhooks (`POST /webhooks/authgear`, when
+    /// `AUTHGEAR_WEBHOOK_SECRET` is set), and the server functions `POST /api/current_user`,
+    /// `/api/list_sessions`, `/api/end_session` and `/api/end_other_sessions`. Merge them into the app's router, then add [`Auth::layer`]
     /// around the whole router.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
         routes::router(self.clone())
@@ -411,15 +418,25 @@ pub(crate) async fn auth_state(
     auth: &Auth,
     session: &AuthSession,
 ) -> Result<AuthState, session::SessionError> {
+    Ok(page_auth_state(auth, session).await?.0)
+}
+
+/// [`auth_state`], and when the user last authenticated at the provider (`auth_time`, for a
+/// page that needs more than the page's state: `RequireRecentLogin`).
+pub(crate) async fn page_auth_state(
+    auth: &Auth,
+    session: &AuthSession,
+) -> Result<(AuthState, Option<i64>), session::SessionError> {
     // No session cookie: a guest, with nothing to read (the common case for a page).
     if !session.has_cookie() {
-        return Ok(auth.0.guest.clone());
+        return Ok((auth.0.guest.clone(), None));
     }
     let user = session.active_user().await?;
     let session_ended = user.is_none() && session.take_ended_elsewhere().await?;
-    Ok(AuthState {
+    let state = AuthState {
         account_settings_url: user.as_ref().map(|_| auth.0.account_settings_url.clone()),
         user: user.as_deref().map(crate::User::from_signed_in),
         session_ended,
-    })
+    };
+    Ok((state, user.and_then(|user| user.auth_time)))
 }

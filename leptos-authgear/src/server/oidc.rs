@@ -447,6 +447,9 @@ pub struct AuthorizeOptions {
     pub signup: bool,
     /// Make the provider ask again even if its own session is alive (`prompt=login`).
     pub fresh_login: bool,
+    /// A step-up: the user must have authenticated within this many seconds (`max_age`; the
+    /// callback checks `auth_time`). `0` also sends `prompt=login`, as Authgear reads it.
+    pub max_age: Option<u64>,
 }
 
 pub struct OidcClient {
@@ -515,8 +518,11 @@ impl OidcClient {
             let (name, value) = crate::authgear::SIGNUP_PAGE;
             request = request.add_extra_param(name, value);
         }
-        if options.fresh_login {
+        if options.fresh_login || options.max_age == Some(0) {
             request = request.add_prompt(CoreAuthPrompt::Login);
+        }
+        if let Some(max_age) = options.max_age {
+            request = request.set_max_age(Duration::from_secs(max_age));
         }
         let (url, state, nonce) = request.url();
         let transaction = LoginTransaction {
@@ -525,6 +531,7 @@ impl OidcClient {
             pkce_verifier: pkce_verifier.into_secret(),
             return_to,
             created_at: unix_now(),
+            max_age: options.max_age,
         };
         (url, transaction)
     }
@@ -571,6 +578,11 @@ impl OidcClient {
             unix_now(),
         )
         .map_err(OidcError::IdToken)?;
+        let auth_time = id_claims.auth_time().map(|at| at.timestamp());
+        if let Some(max_age) = transaction.max_age {
+            id_token::authenticated_within(auth_time, max_age, unix_now())
+                .map_err(OidcError::IdToken)?;
+        }
         let subject = id_claims.subject().clone();
 
         let claims = match self
@@ -593,6 +605,9 @@ impl OidcClient {
             signed_in_at: 0,
             last_seen_at: 0,
             ends_at: 0,
+            auth_time,
+            // Set by the callback, which has the request's User-Agent.
+            device: None,
         })
     }
 

@@ -266,3 +266,39 @@ async fn unknown_keys_cannot_use_up_the_rediscovery_for_good() {
         "one at the end of the interval, for all who asked"
     );
 }
+
+/// A step-up login sends `max_age` (and `prompt=login` for `0`, as Authgear reads it), and
+/// keeps it with the attempt, for the callback to check `auth_time` against.
+#[tokio::test]
+async fn a_step_up_login_sends_max_age_and_keeps_it() {
+    let fixture = DiscoveryFixture::start().await;
+    let client = fixture.provider("1h").client().await.expect("discovered");
+    let query = |url: &Url, name: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    };
+    let login = |max_age| {
+        client.authorize(
+            "/account".into(),
+            AuthorizeOptions {
+                max_age,
+                ..AuthorizeOptions::default()
+            },
+        )
+    };
+
+    let (url, attempt) = login(Some(300));
+    assert_eq!(query(&url, "max_age").as_deref(), Some("300"));
+    assert_eq!(query(&url, "prompt"), None);
+    assert_eq!(attempt.max_age, Some(300));
+
+    let (url, attempt) = login(Some(0));
+    assert_eq!(query(&url, "max_age").as_deref(), Some("0"));
+    assert_eq!(query(&url, "prompt").as_deref(), Some("login"));
+    assert_eq!(attempt.max_age, Some(0));
+
+    let (url, attempt) = login(None);
+    assert_eq!(query(&url, "max_age"), None);
+    assert_eq!(attempt.max_age, None);
+}

@@ -126,7 +126,7 @@ async fn both_paths(wrap: impl Fn(&Auth, Router) -> Router) -> (Router, Router) 
 
 /// What the auth layer would have found for every request: `state`.
 fn found(state: AuthState) -> axum::Extension<PageState> {
-    axum::Extension(PageState(Ok(state)))
+    axum::Extension(PageState(Ok(state), None))
 }
 
 #[tokio::test]

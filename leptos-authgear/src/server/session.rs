@@ -32,6 +32,10 @@ pub struct LoginTransaction {
     /// A local path, already validated when the login started.
     pub return_to: String,
     pub created_at: i64,
+    /// `max_age` sent to the provider (a step-up login): the ID token's `auth_time` must be
+    /// at most this many seconds old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
 }
 
 /// The tokens from the provider. Never sent to the browser, never logged.
@@ -105,6 +109,14 @@ pub struct SignedInUser {
     /// When the session ends unless there is more activity (Unix time).
     #[serde(default)]
     pub ends_at: i64,
+    /// When the user last proved who they are at the provider: the ID token's `auth_time`
+    /// (Unix time), if it had one. A single sign-on at the provider does not move it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// A coarse label of the browser that signed in ("Firefox on Windows"), from its
+    /// User-Agent, for the user's list of their sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 impl SignedInUser {
@@ -134,6 +146,8 @@ impl SignedInUser {
             signed_in_at: 0,
             last_seen_at: 0,
             ends_at: 0,
+            auth_time: None,
+            device: None,
         }
     }
 }
@@ -300,6 +314,12 @@ pub fn record_identity(
         .and_then(|sid| sid.as_str())
         .map(str::to_owned);
     Some((subject, sid))
+}
+
+/// The signed-in user of a stored session record, if it is this app's and reads as this
+/// version's shape.
+pub fn record_user(data: &HashMap<String, serde_json::Value>) -> Option<Arc<SignedInUser>> {
+    DecodedSession::decode(data).and_then(|DecodedSession(data)| data.user.clone())
 }
 
 /// When the user of a stored session record signed in (Unix time), read without the typed

@@ -69,6 +69,10 @@ pub(super) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         ),
         ("SESSION_IDLE_TIMEOUT", SettingsBuilder::idle_timeout),
         ("SESSION_MAX_LIFETIME", SettingsBuilder::max_lifetime),
+        (
+            "RECENT_LOGIN_TO_END_SESSIONS",
+            SettingsBuilder::recent_login_to_end_sessions,
+        ),
     ];
     for (variable, set) in durations {
         if let Some(value) = get(&[variable]) {
@@ -195,7 +199,7 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 
 /// Problems are listed in the order of `.env.example`.
 fn order(variable: &str) -> usize {
-    const ORDER: [&str; 26] = [
+    const ORDER: [&str; 27] = [
         "AUTHGEAR_DOMAIN",
         "AUTHGEAR_CLIENT_ID",
         "AUTHGEAR_CLIENT_SECRET",
@@ -210,6 +214,7 @@ fn order(variable: &str) -> usize {
         "SESSION_IDLE_TIMEOUT",
         "SESSION_MAX_LIFETIME",
         "SESSION_CACHE_SIZE",
+        "RECENT_LOGIN_TO_END_SESSIONS",
         "LOGIN_RATE_LIMIT",
         "AUTHGEAR_WEBHOOK_SECRET",
         "AUTHGEAR_WEBHOOK_PATH",

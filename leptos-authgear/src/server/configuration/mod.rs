@@ -293,6 +293,7 @@ pub struct SettingsBuilder {
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
     session_cache_size: Option<usize>,
+    recent_login_to_end_sessions: Option<Duration>,
     error_page: Option<ErrorPageRenderer>,
     trusted_proxies: Option<Result<TrustedProxies, String>>,
     limits: Option<ServerLimits>,
@@ -391,6 +392,14 @@ impl SettingsBuilder {
     /// others go to the file.
     pub fn session_cache_size(mut self, sessions: usize) -> Self {
         self.session_cache_size = Some(sessions);
+        self
+    }
+    /// Ending sessions from the user's list of them (`end_session`, `end_other_sessions`)
+    /// needs a login within `max_age` (default: any signed-in session may): an older one is
+    /// answered [`AuthError::RecentLoginRequired`](crate::AuthError::RecentLoginRequired), and a
+    /// plain form post of it goes to the login with `max_age` and back.
+    pub fn recent_login_to_end_sessions(mut self, max_age: Duration) -> Self {
+        self.recent_login_to_end_sessions = Some(max_age);
         self
     }
     /// The reverse proxies in front of the app, whose `X-Forwarded-For` (or RFC 7239
@@ -509,6 +518,7 @@ impl SettingsBuilder {
             self.idle_timeout,
             self.max_lifetime,
             self.session_cache_size,
+            self.recent_login_to_end_sessions,
             &mut problems,
         );
         let trusted_proxies = match self.trusted_proxies {

@@ -31,6 +31,12 @@ pub struct SessionSettings {
     /// most recently used (default 20,000); reads of the others go to the file. Other stores
     /// keep none.
     pub cache_size: usize,
+    /// `RECENT_LOGIN_TO_END_SESSIONS`: ending sessions from the user's list of them
+    /// ([`end_session`](crate::end_session), [`end_other_sessions`](crate::end_other_sessions))
+    /// needs a login within this long (a step-up, see
+    /// [`require_recent_login`](crate::server::require_recent_login)); `None` (the default):
+    /// any signed-in session may.
+    pub recent_login_to_end_sessions: Option<Duration>,
 }
 
 /// Which session store to use.
@@ -175,6 +181,7 @@ pub(super) fn check(
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
     cache_size: Option<usize>,
+    recent_login_to_end_sessions: Option<Duration>,
     problems: &mut Problems,
 ) -> Option<SessionSettings> {
     // Without SQLite compiled in, the default is a store that is (an app that uses
@@ -223,6 +230,7 @@ pub(super) fn check(
         idle_timeout: idle_timeout?,
         max_lifetime: max_lifetime?,
         cache_size: cache_size?,
+        recent_login_to_end_sessions,
     })
 }
 
@@ -292,14 +300,21 @@ mod tests {
     fn check_with(idle: &str, max: &str) -> (Option<SessionSettings>, Vec<&'static str>) {
         let mut problems = Problems::default();
         let duration = |value: &str| parse_duration(value).ok();
-        let settings = check(None, duration(idle), duration(max), None, &mut problems);
+        let settings = check(
+            None,
+            duration(idle),
+            duration(max),
+            None,
+            None,
+            &mut problems,
+        );
         (settings, problems.0.iter().map(|p| p.variable).collect())
     }
 
     #[test]
     fn defaults_are_sqlite_one_day_idle_one_week_in_all() {
         let mut problems = Problems::default();
-        let settings = check(None, None, None, None, &mut problems).expect("defaults");
+        let settings = check(None, None, None, None, None, &mut problems).expect("defaults");
         assert!(problems.0.is_empty());
         assert_eq!(settings.cache_size, 20_000);
         assert_eq!(settings.store, StoreUrl::Sqlite("data/sessions.db".into()));
@@ -310,9 +325,9 @@ mod tests {
     #[test]
     fn an_empty_cache_is_refused() {
         let mut problems = Problems::default();
-        assert!(check(None, None, None, Some(0), &mut problems).is_none());
+        assert!(check(None, None, None, Some(0), None, &mut problems).is_none());
         assert_eq!(problems.0[0].variable, "SESSION_CACHE_SIZE");
-        let settings = check(None, None, None, Some(5), &mut Problems::default());
+        let settings = check(None, None, None, Some(5), None, &mut Problems::default());
         assert_eq!(settings.map(|s| s.cache_size), Some(5));
     }
 

@@ -21,6 +21,8 @@ pub struct LoginQuery {
     return_to: Option<String>,
     screen: Option<Screen>,
     prompt: Option<Prompt>,
+    /// A step-up: seconds within which the user must have authenticated.
+    max_age: Option<u64>,
 }
 
 /// `screen=signup`: start on the provider's sign-up page. Anything else is a 400.
@@ -37,7 +39,8 @@ pub enum Prompt {
     Login,
 }
 
-/// `GET /login[?return_to=/path][&screen=signup][&prompt=login]`: a new login attempt, kept in
+/// `GET /login[?return_to=/path][&screen=signup][&prompt=login][&max_age=seconds]`: a new
+/// login attempt (`max_age`: a step-up, see `require_recent_login`), kept in
 /// a cookie of its own (not in the session store: see `login_attempt`), then off to the
 /// provider. A client beyond `LOGIN_RATE_LIMIT` gets a 429.
 pub async fn login(
@@ -64,6 +67,7 @@ pub async fn login(
     let options = AuthorizeOptions {
         signup: matches!(query.screen, Some(Screen::Signup)),
         fresh_login: matches!(query.prompt, Some(Prompt::Login)),
+        max_age: query.max_age,
     };
     let (authorize_url, transaction) = client.authorize(return_to.into_string(), options);
     let cookie = state
@@ -115,7 +119,13 @@ pub async fn callback(
     let client = peer.map(|Extension(ConnectInfo(peer))| {
         state.0.settings.trusted_proxies.client(peer.ip(), &headers)
     });
-    let result = finish_login(&state, &session, query, transaction, client).await;
+    let device = crate::server::devices::device_label(
+        headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
+            .unwrap_or_default(),
+    );
+    let result = finish_login(&state, &session, query, transaction, client, device).await;
     (
         AppendHeaders(removal.map(|cookie| (SET_COOKIE, cookie))),
         result,
@@ -128,6 +138,7 @@ async fn finish_login(
     query: CallbackQuery,
     transaction: Option<LoginTransaction>,
     from: Option<std::net::IpAddr>,
+    device: String,
 ) -> Result<Redirect, RouteError> {
     let Some(transaction) = transaction else {
         // Provider text is only shown for an attempt this browser started: anyone can send a
@@ -149,7 +160,8 @@ async fn finish_login(
         return Err(RouteError::IssuerMismatch);
     }
     let code = query.code.ok_or(RouteError::MissingCode)?;
-    let user = state.0.provider.finish_login(&transaction, code).await?;
+    let mut user = state.0.provider.finish_login(&transaction, code).await?;
+    user.device = Some(device);
     match from {
         Some(client) => tracing::info!(subject = %user.subject, %client, "signed in"),
         None => tracing::info!(subject = %user.subject, "signed in"),

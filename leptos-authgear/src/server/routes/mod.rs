@@ -16,6 +16,19 @@ use axum::Router;
 /// The header of every answer here that no cache may keep (a browser's, a proxy's).
 pub(crate) const NO_STORE: (HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
 
+/// `GET /session/expiry-warning.js`: the script of
+/// [`SessionExpiryWarning`](crate::SessionExpiryWarning), loaded only by pages that show one to
+/// a signed-in user (its URL names the crate's version, so it may be kept a day).
+async fn expiry_warning_script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../expiry_warning.js"),
+    )
+}
+
 pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> {
     let paths = auth.0.paths;
     // The provider posts logout tokens to `backchannel_logout` (OpenID Connect Back-Channel
@@ -26,6 +39,10 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> 
         .route(paths.logout(), post(auth::logout))
         .route(paths.status(), get(status::status))
         .route(paths.events(), get(events::events))
+        .route(
+            &crate::paths::join(paths.base(), crate::paths::EXPIRY_WARNING_SCRIPT),
+            get(expiry_warning_script),
+        )
         .route(paths.backchannel_logout(), post(backchannel::logout));
     let router = match &auth.settings().webhooks {
         Some(webhooks) => router.route(

@@ -40,7 +40,7 @@ mod tests;
 mod tests_support;
 
 use crate::server::configuration::{SessionSettings, StoreUrl};
-use crate::server::session::{record_signed_in_at, DecodedSessions};
+use crate::server::session::{record_identity, record_signed_in_at, DecodedSessions};
 #[cfg(feature = "sqlite")]
 use cache::SessionCache;
 pub use custom::CustomStore;
@@ -228,6 +228,21 @@ impl Sessions {
     /// that shows when its session ends.
     pub fn ends(&self) -> &SessionEnds {
         &self.ends
+    }
+
+    /// The live sessions `sub` is signed in to, with their records (the user's list of their
+    /// sessions). Each record is checked to be `sub`'s own, not only the index's word for it.
+    pub async fn of_subject(&self, sub: &str) -> session_store::Result<Vec<Record>> {
+        let mut records = Vec::new();
+        for id in self.owners.matching(Some(sub), None).await? {
+            let Some(record) = self.load(&id).await? else {
+                continue;
+            };
+            if record_identity(&record.data).is_some_and(|(owner, _)| owner == sub) {
+                records.push(record);
+            }
+        }
+        Ok(records)
     }
 
     /// Deletes the sessions a logout names (OIDC Back-Channel Logout §2.7, Authgear's

@@ -11,6 +11,7 @@ pub(super) fn settings(store: StoreUrl) -> SessionSettings {
         idle_timeout: Duration::from_secs(3600),
         max_lifetime: Duration::from_secs(7200),
         cache_size: 20_000,
+        recent_login_to_end_sessions: None,
     }
 }
 
@@ -194,6 +195,35 @@ async fn sub_alone_deletes_every_session_of_that_user() {
         let deleted = store.delete_matching(Some("ada"), Some("s3"), None).await;
         assert_eq!(deleted.expect("delete"), 0);
         assert!(exists(&store, other).await);
+    }
+}
+
+/// The ids of `sub`'s sessions as `of_subject` lists them, sorted.
+async fn ids_of(store: &Sessions, sub: &str) -> Vec<Id> {
+    let records = store.of_subject(sub).await.expect("list");
+    let mut ids: Vec<Id> = records.into_iter().map(|record| record.id).collect();
+    ids.sort_by_key(|id| id.to_string());
+    ids
+}
+
+/// The user's list of their sessions: their live ones, never another user's, never a deleted
+/// or expired one.
+#[tokio::test]
+async fn a_users_sessions_are_their_live_ones_and_no_one_elses() {
+    for store in stores("of-subject").await {
+        let first = session_of(&store, "ada", Some("s1")).await;
+        let second = session_of(&store, "ada", None).await;
+        let gone = session_of(&store, "ada", Some("s2")).await;
+        store.delete(&gone).await.expect("delete");
+        let mut expired = record(Some("ada"), None, time::Duration::seconds(-5));
+        store.create(&mut expired).await.expect("create");
+        let grace = session_of(&store, "grace", Some("s3")).await;
+
+        let mut expected = vec![first, second];
+        expected.sort_by_key(|id| id.to_string());
+        assert_eq!(ids_of(&store, "ada").await, expected, "{store:?}");
+        assert_eq!(ids_of(&store, "grace").await, vec![grace]);
+        assert!(store.of_subject("nobody").await.expect("list").is_empty());
     }
 }
 

@@ -214,7 +214,7 @@ fn secrets_are_not_printed() {
     assert!(!debug.contains("\"secret\""));
 }
 
-const VARIABLES: [&str; 14] = [
+const VARIABLES: [&str; 15] = [
     "AUTHGEAR_DOMAIN",
     "AUTHGEAR_CLIENT_ID",
     "AUTHGEAR_CLIENT_SECRET",
@@ -228,6 +228,7 @@ const VARIABLES: [&str; 14] = [
     "SESSION_IDLE_TIMEOUT",
     "SESSION_MAX_LIFETIME",
     "SESSION_CACHE_SIZE",
+    "RECENT_LOGIN_TO_END_SESSIONS",
     "RUST_LOG",
 ];
 
