@@ -275,8 +275,9 @@ async function interaction(req, res, uid, action) {
   // Authgear's `x_page=signup` opens the sign-up page; with passwordless email it asks the
   // same question, so only the wording differs.
   const signup = details.params.x_page === 'signup';
+  const lang = languageOf(details.params.ui_locales);
   if (req.method === 'GET' && !action) {
-    return send(res, 200, emailPage(uid, '', signup));
+    return send(res, 200, emailPage(uid, '', signup, lang));
   }
   const form = await readForm(req);
   if (action === 'abort') {
@@ -288,24 +289,24 @@ async function interaction(req, res, uid, action) {
   if (action === 'email') {
     const email = String(form.get('email') || '').trim().toLowerCase();
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-      return send(res, 400, emailPage(uid, 'Enter a valid email address.'));
+      return send(res, 400, emailPage(uid, 'Enter a valid email address.', signup, lang));
     }
     const code = fixedCode || String(crypto.randomInt(0, 1_000_000)).padStart(6, '0');
     pendingCodes.set(uid, { email, code, attempts: 0 });
     console.log(`[local provider] one-time code for ${email}: ${code}`);
-    return send(res, 200, codePage(uid, email, code));
+    return send(res, 200, codePage(uid, email, code, '', lang));
   }
   if (action === 'code') {
     const pending = pendingCodes.get(uid);
-    if (!pending) return send(res, 400, emailPage(uid, 'Start again: enter your email.'));
+    if (!pending) return send(res, 400, emailPage(uid, 'Start again: enter your email.', signup, lang));
     const entered = String(form.get('code') || '').trim();
     if (entered !== pending.code) {
       pending.attempts += 1;
       if (pending.attempts >= 5) {
         pendingCodes.delete(uid);
-        return send(res, 400, emailPage(uid, 'Too many wrong codes. Start again.'));
+        return send(res, 400, emailPage(uid, 'Too many wrong codes. Start again.', signup, lang));
       }
-      return send(res, 400, codePage(uid, pending.email, pending.code, 'That code is not right.'));
+      return send(res, 400, codePage(uid, pending.email, pending.code, 'That code is not right.', lang));
     }
     pendingCodes.delete(uid);
     return finish(req, res, details, accountFor(pending.email).sub);
@@ -333,33 +334,69 @@ async function finish(req, res, details, accountId, { authenticated = true } = {
 
 // --- Pages ----------------------------------------------------------------------------------
 
-function emailPage(uid, error = '', signup = false) {
-  const title = signup ? 'Create your account' : 'Sign in';
-  return page(title, `
-    <h1 id="${signup ? 'signupTitle' : 'loginTitle'}">${title}</h1>
-    <p>Local demo provider: enter any email address to get a one-time code.</p>
-    ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
-    <form method="post" action="/interaction/${uid}/email">
-      <label for="email">Email</label>
-      <input id="email" name="email" type="email" autocomplete="email" required autofocus>
-      <button type="submit" id="continue">Continue</button>
-    </form>
-    <form method="post" action="/interaction/${uid}/abort">
-      <button type="submit" id="cancel" class="secondary">Cancel</button>
-    </form>`);
+// The login pages in the language `ui_locales` asks for, as Authgear's are: the first tag whose
+// language this provider speaks (English, French), else English.
+const WORDS = {
+  en: {
+    signIn: 'Sign in',
+    signUp: 'Create your account',
+    intro: 'Local demo provider: enter any email address to get a one-time code.',
+    email: 'Email',
+    continue: 'Continue',
+    cancel: 'Cancel',
+    enterCode: 'Enter the code',
+    sent: 'We sent a one-time code to',
+    code: 'One-time code',
+    verify: 'Verify',
+  },
+  fr: {
+    signIn: 'Connexion',
+    signUp: 'Créer votre compte',
+    intro: 'Fournisseur de démonstration local : saisissez une adresse e-mail pour recevoir un code à usage unique.',
+    email: 'Adresse e-mail',
+    continue: 'Continuer',
+    cancel: 'Annuler',
+    enterCode: 'Saisissez le code',
+    sent: 'Nous avons envoyé un code à usage unique à',
+    code: 'Code à usage unique',
+    verify: 'Vérifier',
+  },
+};
+
+function languageOf(uiLocales) {
+  const tags = String(uiLocales || '').split(' ').map((tag) => tag.split('-')[0].toLowerCase());
+  return tags.find((tag) => tag in WORDS) || 'en';
 }
 
-function codePage(uid, email, code, error = '') {
-  return page('Enter code', `
-    <h1>Enter the code</h1>
-    <p>We sent a one-time code to <strong>${escape(email)}</strong>.</p>
+function emailPage(uid, error = '', signup = false, lang = 'en') {
+  const words = WORDS[lang];
+  const title = signup ? words.signUp : words.signIn;
+  return page(title, `
+    <h1 id="${signup ? 'signupTitle' : 'loginTitle'}">${title}</h1>
+    <p>${words.intro}</p>
+    ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
+    <form method="post" action="/interaction/${uid}/email">
+      <label for="email">${words.email}</label>
+      <input id="email" name="email" type="email" autocomplete="email" required autofocus>
+      <button type="submit" id="continue">${words.continue}</button>
+    </form>
+    <form method="post" action="/interaction/${uid}/abort">
+      <button type="submit" id="cancel" class="secondary">${words.cancel}</button>
+    </form>`, lang);
+}
+
+function codePage(uid, email, code, error = '', lang = 'en') {
+  const words = WORDS[lang];
+  return page(words.enterCode, `
+    <h1>${words.enterCode}</h1>
+    <p>${words.sent} <strong>${escape(email)}</strong>.</p>
     <p class="dev" id="devCode">Development only — your code is <code>${escape(code)}</code></p>
     ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
     <form method="post" action="/interaction/${uid}/code">
-      <label for="code">One-time code</label>
+      <label for="code">${words.code}</label>
       <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus>
-      <button type="submit" id="verify">Verify</button>
-    </form>`);
+      <button type="submit" id="verify">${words.verify}</button>
+    </form>`, lang);
 }
 
 async function logoutSource(ctx, form) {
@@ -376,8 +413,8 @@ async function postLogoutSuccessSource(ctx) {
   ctx.body = page('Signed out', '<h1>You are signed out</h1>');
 }
 
-function page(title, body) {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+function page(title, body, lang = 'en') {
+  return `<!DOCTYPE html><html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(title)} · Local demo provider</title>
 <style>

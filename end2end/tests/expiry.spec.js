@@ -6,10 +6,14 @@ import {
 } from './support.js';
 import { startApp, scratchDir } from './processes.js';
 
+// A port of this worker's that no spec holds for a whole file (minimal.spec.js and
+// hostile.spec.js keep an app on the first one, and a worker may run this test between theirs).
+const appPort = () => TEST.extraAppPorts[1];
+
 test('the warning shows in every tab before the idle timeout; "Stay signed in" hides it in all; the limit has its own; the end shows in every tab', async ({ page, context }) => {
   test.setTimeout(60_000);
   const app = await startApp({
-    port: TEST.extraAppPorts[0],
+    port: appPort(),
     sessionStore: `sqlite://${scratchDir('expiry')}/sessions.db`,
     env: { SESSION_IDLE_TIMEOUT: '12s', SESSION_MAX_LIFETIME: '18s' },
   });

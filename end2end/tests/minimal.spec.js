@@ -36,6 +36,15 @@ test('the minimal consumer: Login, "Signed in as …", a reload, Logout', async 
   await expect(page.locator('#greeting')).toHaveCount(0);
 });
 
+test('the minimal consumer: a LoginLink with ui_locales opens the provider\'s pages in that language', async ({ page }) => {
+  await page.goto(`${app.url}/`);
+  await expect(page.locator('#loginFr')).toHaveAttribute('href', '/auth/login?ui_locales=fr');
+  await page.locator('#loginFr').click();
+  await expect(page.locator('#loginTitle')).toHaveText('Connexion');
+  await enterEmailAndCode(page, 'minimal-fr@example.com');
+  await expect(page.locator('#greeting')).toHaveText('Signed in as minimal-fr@example.com');
+});
+
 test('the minimal consumer hydrated: a logout in another tab turns this one to the Login link, without a reload', async ({ context }) => {
   const [first, second] = [await context.newPage(), await context.newPage()];
   await first.goto(`${app.url}/`);

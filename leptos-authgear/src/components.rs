@@ -270,6 +270,14 @@ pub fn LoginLink<T: IntoView + 'static>(
     /// The local path to come back to after login, e.g. `/account`.
     #[prop(optional, into)]
     return_to: Option<String>,
+    /// The language of the provider's pages, BCP 47 tags preferred first (`"fr"`,
+    /// `"fr-CA en"`: OpenID Connect's `ui_locales`); default: the server's choice.
+    #[prop(optional, into)]
+    ui_locales: Option<String>,
+    /// A silent sign-in (`prompt=none`): no page of the provider's; back signed in when the
+    /// provider still has a session for the user, else back a guest, on `return_to`.
+    #[prop(optional)]
+    silent: bool,
     /// The element's id.
     #[prop(optional, into)]
     id: Option<String>,
@@ -279,8 +287,35 @@ pub fn LoginLink<T: IntoView + 'static>(
     /// The link's content, e.g. `"Login"`.
     children: TypedChildren<T>,
 ) -> impl IntoView {
-    let href = login_url(return_to.as_deref());
+    let mut href = login_url(return_to.as_deref());
+    if let Some(locales) = ui_locales {
+        push_query_param(&mut href, "ui_locales", &locales);
+    }
+    if silent {
+        push_query_param(&mut href, "prompt", "none");
+    }
     view! { <a href=href id=id class=class rel="external">{children.into_inner()()}</a> }
+}
+
+/// [`login_url`] with the provider's pages in `ui_locales` (`"fr"`, `"fr-CA en"`):
+/// `<login path>?return_to=<path>&ui_locales=<tags>`.
+pub fn login_url_in(ui_locales: &str, return_to: Option<&str>) -> String {
+    let mut url = login_url(return_to);
+    push_query_param(&mut url, "ui_locales", ui_locales);
+    url
+}
+
+/// Appends `name=value` (encoded) to `url`'s query.
+fn push_query_param(url: &mut String, name: &str, value: &str) {
+    // A byte search: `str::contains` would bring its pattern searcher into the bundle.
+    url.push(if url.as_bytes().contains(&b'?') {
+        '&'
+    } else {
+        '?'
+    });
+    url.push_str(name);
+    url.push('=');
+    encode_query_value(value, url);
 }
 
 /// A link that opens the provider's sign-up page (Authgear: `x_page=signup`) and comes back to
@@ -524,6 +559,15 @@ mod tests {
         assert_eq!(
             login_url_at("/auth", Some("/account")),
             "/auth/login?return_to=/account"
+        );
+    }
+
+    #[test]
+    fn login_urls_carry_the_providers_language() {
+        assert_eq!(login_url_in("fr", None), "/login?ui_locales=fr");
+        assert_eq!(
+            login_url_in("fr-CA en", Some("/account")),
+            "/login?return_to=/account&ui_locales=fr-CA%20en"
         );
     }
 

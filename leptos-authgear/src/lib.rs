@@ -120,8 +120,8 @@ mod time_text;
 mod user;
 
 pub use components::{
-    login_here, login_url, use_auth, use_user, AuthContext, AuthProvider, LoginLink, LogoutButton,
-    RequireUser, SignupLink,
+    login_here, login_url, login_url_in, use_auth, use_user, AuthContext, AuthProvider, LoginLink,
+    LogoutButton, RequireUser, SignupLink,
 };
 pub use expiry_warning::SessionExpiryWarning;
 #[cfg(feature = "ssr")]

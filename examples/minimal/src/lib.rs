@@ -38,7 +38,13 @@ fn Greeting() -> impl IntoView {
             <LogoutButton id="logout">"Logout"</LogoutButton>
         }
         .into_any(),
-        None => view! { <LoginLink id="login">"Login"</LoginLink> }.into_any(),
+        None => view! {
+            <LoginLink id="login">"Login"</LoginLink>
+            " · "
+            // The provider's pages in French (`ui_locales`).
+            <LoginLink id="loginFr" ui_locales="fr">"Connexion"</LoginLink>
+        }
+        .into_any(),
     }
 }
 

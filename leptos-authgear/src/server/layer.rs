@@ -200,9 +200,17 @@ where
             let found = match (extensions.get::<Auth>(), extensions.get::<Session>()) {
                 (Some(auth), Some(session)) => {
                     let session = AuthSession::new(session.clone(), auth);
-                    page_auth_state(auth, &session)
+                    let found = page_auth_state(auth, &session)
                         .await
-                        .map_err(super::functions::store_error)
+                        .map_err(super::functions::store_error);
+                    // A guest's first page may try a silent sign-in first (off by default).
+                    let guest = found.as_ref().is_ok_and(|(state, _)| state.user.is_none());
+                    if guest && auth.0.settings.silent_login_once {
+                        if let Some(redirect) = super::silent_login::first_page(auth, &request) {
+                            return Ok(redirect);
+                        }
+                    }
+                    found
                 }
                 _ => Err(AuthError::Temporary(
                     "The auth layer is not installed.".into(),

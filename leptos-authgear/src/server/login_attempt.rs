@@ -126,6 +126,7 @@ mod tests {
             return_to: "/account".to_owned(),
             created_at,
             max_age: None,
+            silent: false,
         }
     }
 

@@ -28,11 +28,13 @@ mod same_origin;
 mod security_headers;
 mod serve;
 pub(crate) mod session;
+pub(crate) mod silent_login;
 mod stored_id_token;
 mod stores;
 #[cfg(test)]
 mod test_support;
 pub(crate) mod tokens;
+pub(crate) mod ui_locales;
 
 pub use client_address::TrustedProxies;
 pub use configuration::{
@@ -266,6 +268,24 @@ impl Auth {
             return None;
         };
         Some(self.0.settings.trusted_proxies.client(peer.ip(), headers))
+    }
+
+    /// The provider's language for a login that names none: the browser's `Accept-Language`
+    /// when the settings say so, else the settings' default.
+    pub(crate) fn ui_locales_for(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<ui_locales::UiLocales> {
+        let settings = &self.0.settings;
+        let accepted = || {
+            let header = headers.get(axum::http::header::ACCEPT_LANGUAGE)?;
+            ui_locales::UiLocales::from_accept_language(header.to_str().ok()?)
+        };
+        settings
+            .ui_locales_from_accept_language
+            .then(accepted)
+            .flatten()
+            .or_else(|| settings.ui_locales.clone())
     }
 
     /// Ends every open `GET /session/events` stream (the browsers connect again, to whichever

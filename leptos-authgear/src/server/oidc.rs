@@ -23,7 +23,7 @@ use openidconnect::{
     SubjectIdentifier, TokenResponse, UserInfoClaims,
 };
 use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
-use openidconnect::{EmptyAdditionalClaims, JsonWebKeySet, StandardErrorResponse};
+use openidconnect::{EmptyAdditionalClaims, JsonWebKeySet, LanguageTag, StandardErrorResponse};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -441,7 +441,7 @@ pub fn choose_auth_type(methods: Option<&Vec<CoreClientAuthMethod>>) -> AuthType
 }
 
 /// What the login link asked for.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct AuthorizeOptions {
     /// Open the provider's sign-up page ([`crate::authgear::SIGNUP_PAGE`]).
     pub signup: bool,
@@ -450,6 +450,10 @@ pub struct AuthorizeOptions {
     /// A step-up: the user must have authenticated within this many seconds (`max_age`; the
     /// callback checks `auth_time`). `0` also sends `prompt=login`, as Authgear reads it.
     pub max_age: Option<u64>,
+    /// The language of the provider's pages (`ui_locales`).
+    pub ui_locales: Option<crate::server::ui_locales::UiLocales>,
+    /// A silent sign-in (`prompt=none`): no page of the provider's.
+    pub silent: bool,
 }
 
 pub struct OidcClient {
@@ -518,11 +522,16 @@ impl OidcClient {
             let (name, value) = crate::authgear::SIGNUP_PAGE;
             request = request.add_extra_param(name, value);
         }
-        if options.fresh_login || options.max_age == Some(0) {
+        if options.silent {
+            request = request.add_prompt(CoreAuthPrompt::None);
+        } else if options.fresh_login || options.max_age == Some(0) {
             request = request.add_prompt(CoreAuthPrompt::Login);
         }
         if let Some(max_age) = options.max_age {
             request = request.set_max_age(Duration::from_secs(max_age));
+        }
+        for tag in options.ui_locales.iter().flat_map(|locales| locales.tags()) {
+            request = request.add_ui_locale(LanguageTag::new(tag.to_owned()));
         }
         let (url, state, nonce) = request.url();
         let transaction = LoginTransaction {
@@ -532,6 +541,7 @@ impl OidcClient {
             return_to,
             created_at: unix_now(),
             max_age: options.max_age,
+            silent: options.silent,
         };
         (url, transaction)
     }

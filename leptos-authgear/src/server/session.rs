@@ -36,6 +36,10 @@ pub struct LoginTransaction {
     /// at most this many seconds old.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<u64>,
+    /// A silent sign-in (`prompt=none`): the provider's "it would need a page" comes back a
+    /// guest, not an error page.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
 }
 
 /// The tokens from the provider. Never sent to the browser, never logged.

@@ -119,6 +119,19 @@ pub(super) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
             builder = builder.security_headers(headers);
         }
     }
+    if let Some(value) = get(&["AUTHGEAR_UI_LOCALES"]) {
+        builder = builder.ui_locales(&value);
+    }
+    if let Some(value) = get(&["UI_LOCALES_FROM_ACCEPT_LANGUAGE"]) {
+        if let Some(on) = problems.check("UI_LOCALES_FROM_ACCEPT_LANGUAGE", parse_bool(&value)) {
+            builder = builder.ui_locales_from_accept_language(on);
+        }
+    }
+    if let Some(value) = get(&["SILENT_LOGIN_ONCE"]) {
+        if let Some(on) = problems.check("SILENT_LOGIN_ONCE", parse_bool(&value)) {
+            builder = builder.silent_login_once(on);
+        }
+    }
     if let Some(value) = get(&["ALLOW_INSECURE_HTTP"]) {
         if let Some(allow) = problems.check("ALLOW_INSECURE_HTTP", parse_bool(&value)) {
             builder = builder.allow_insecure_http(allow);
@@ -199,12 +212,15 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 
 /// Problems are listed in the order of `.env.example`.
 fn order(variable: &str) -> usize {
-    const ORDER: [&str; 27] = [
+    const ORDER: [&str; 30] = [
         "AUTHGEAR_DOMAIN",
         "AUTHGEAR_CLIENT_ID",
         "AUTHGEAR_CLIENT_SECRET",
         "AUTHGEAR_SCOPES",
         "AUTHGEAR_DISCOVERY_MAX_AGE",
+        "AUTHGEAR_UI_LOCALES",
+        "UI_LOCALES_FROM_ACCEPT_LANGUAGE",
+        "SILENT_LOGIN_ONCE",
         "APP_SECRET_KEY",
         "APP_URL",
         "AUTH_BASE_PATH",

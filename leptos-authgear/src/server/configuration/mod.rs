@@ -15,6 +15,7 @@ pub use values::{AppUrl, Issuer, SecretKey};
 use crate::server::client_address::TrustedProxies;
 use crate::server::error::{ErrorPage, RenderErrorPage};
 use crate::server::login_rate::{LoginRateLimit, DEFAULT_LOGIN_RATE_LIMIT};
+use crate::server::ui_locales::UiLocales;
 use crate::AuthPaths;
 use openidconnect::{ClientId, ClientSecret};
 use std::fmt;
@@ -56,6 +57,12 @@ pub struct Settings {
     pub(crate) security_headers: SecurityHeaders,
     /// How far the provider's clock may be from this server's (webhook cut-offs).
     pub(crate) clock_skew: Duration,
+    /// The language of the provider's pages when a login names none (`AUTHGEAR_UI_LOCALES`).
+    pub(crate) ui_locales: Option<UiLocales>,
+    /// Take it from the browser's `Accept-Language` first (`UI_LOCALES_FROM_ACCEPT_LANGUAGE`).
+    pub(crate) ui_locales_from_accept_language: bool,
+    /// A guest's first page in a browser session tries a silent sign-in (`SILENT_LOGIN_ONCE`).
+    pub(crate) silent_login_once: bool,
 }
 
 /// An app's [`RenderErrorPage`], printable in the settings.
@@ -294,6 +301,9 @@ pub struct SettingsBuilder {
     max_lifetime: Option<Duration>,
     session_cache_size: Option<usize>,
     recent_login_to_end_sessions: Option<Duration>,
+    ui_locales: Option<Result<UiLocales, String>>,
+    ui_locales_from_accept_language: bool,
+    silent_login_once: bool,
     error_page: Option<ErrorPageRenderer>,
     trusted_proxies: Option<Result<TrustedProxies, String>>,
     limits: Option<ServerLimits>,
@@ -402,6 +412,29 @@ impl SettingsBuilder {
         self.recent_login_to_end_sessions = Some(max_age);
         self
     }
+    /// The language of the provider's pages when a login names none: OpenID Connect's
+    /// `ui_locales`, BCP 47 tags preferred first (`"fr"`, `"fr-CA en"`; default none: the
+    /// provider's own choice). `/login?ui_locales=…` and [`LoginLink`](crate::LoginLink)'s
+    /// `ui_locales` name one for a login.
+    pub fn ui_locales(mut self, locales: &str) -> Self {
+        self.ui_locales = Some(UiLocales::parse(locales));
+        self
+    }
+    /// A login that names no language takes the browser's `Accept-Language` (its first five,
+    /// by preference) before [`SettingsBuilder::ui_locales`]' default (default off).
+    pub fn ui_locales_from_accept_language(mut self, on: bool) -> Self {
+        self.ui_locales_from_accept_language = on;
+        self
+    }
+    /// A guest's first page in a browser session tries a silent sign-in first (default off):
+    /// a redirect to `/login?prompt=none`, which comes back signed in when the provider still
+    /// has a session for the user, and a guest, on the same page, when it has none. Once per
+    /// browser session (a session cookie remembers it), only for a browser's top-level
+    /// navigation (`Sec-Fetch-Mode: navigate`), never after a logout in that session.
+    pub fn silent_login_once(mut self, on: bool) -> Self {
+        self.silent_login_once = on;
+        self
+    }
     /// The reverse proxies in front of the app, whose `X-Forwarded-For` (or RFC 7239
     /// `Forwarded`) names the client: comma-separated addresses and CIDR ranges, e.g.
     /// `"127.0.0.1, 10.0.0.0/8"` (default none: the connection's peer is the client, and those
@@ -490,6 +523,9 @@ impl SettingsBuilder {
             None => Some(AuthPaths::default()),
         };
         let extra_scopes = problems.check("AUTHGEAR_SCOPES", check_scopes(self.scopes));
+        let ui_locales = self
+            .ui_locales
+            .and_then(|locales| problems.check("AUTHGEAR_UI_LOCALES", locales));
         let discovery_max_age = problems.check(
             "AUTHGEAR_DISCOVERY_MAX_AGE",
             session::check_duration(
@@ -587,6 +623,9 @@ impl SettingsBuilder {
                 limits,
                 security_headers: self.security_headers.unwrap_or_default(),
                 clock_skew,
+                ui_locales,
+                ui_locales_from_accept_language: self.ui_locales_from_accept_language,
+                silent_login_once: self.silent_login_once,
             }),
             _ => Err(ConfigError(problems.0)),
         }

@@ -6,6 +6,7 @@ use crate::server::error::RouteError;
 use crate::server::oidc::AuthorizeOptions;
 use crate::server::return_to::ReturnTo;
 use crate::server::session::{AuthSession, LoginTransaction};
+use crate::server::ui_locales::UiLocales;
 use crate::server::Auth;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
@@ -23,6 +24,8 @@ pub struct LoginQuery {
     prompt: Option<Prompt>,
     /// A step-up: seconds within which the user must have authenticated.
     max_age: Option<u64>,
+    /// The language of the provider's pages, e.g. `fr` or `fr-CA en`.
+    ui_locales: Option<String>,
 }
 
 /// `screen=signup`: start on the provider's sign-up page. Anything else is a 400.
@@ -32,15 +35,19 @@ pub enum Screen {
     Signup,
 }
 
-/// `prompt=login`: log in again even while the provider's session lasts.
+/// `prompt=login`: log in again even while the provider's session lasts. `prompt=none`: a
+/// silent sign-in, which shows no page of the provider's and comes back a guest when the
+/// provider has no session (`login_required`, `interaction_required`).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Prompt {
     Login,
+    None,
 }
 
-/// `GET /login[?return_to=/path][&screen=signup][&prompt=login][&max_age=seconds]`: a new
-/// login attempt (`max_age`: a step-up, see `require_recent_login`), kept in
+/// `GET /login[?return_to=/path][&screen=signup][&prompt=login|none][&max_age=seconds]
+/// [&ui_locales=fr]`: a new login attempt (`max_age`: a step-up, see `require_recent_login`;
+/// `ui_locales`: the provider's language, else the settings' choice), kept in
 /// a cookie of its own (not in the session store: see `login_attempt`), then off to the
 /// provider. A client beyond `LOGIN_RATE_LIMIT` gets a 429.
 pub async fn login(
@@ -63,11 +70,20 @@ pub async fn login(
         Some(raw) => ReturnTo::parse(raw)?,
         None => ReturnTo::home(),
     };
+    let ui_locales = match query.ui_locales.as_deref() {
+        Some(text) => Some(
+            UiLocales::parse(text)
+                .map_err(|why| RouteError::MalformedQuery(format!("ui_locales {why}")))?,
+        ),
+        None => state.ui_locales_for(&headers),
+    };
     let client = state.0.provider.client().await?;
     let options = AuthorizeOptions {
         signup: matches!(query.screen, Some(Screen::Signup)),
         fresh_login: matches!(query.prompt, Some(Prompt::Login)),
+        silent: matches!(query.prompt, Some(Prompt::None)),
         max_age: query.max_age,
+        ui_locales,
     };
     let (authorize_url, transaction) = client.authorize(return_to.into_string(), options);
     let cookie = state
@@ -132,6 +148,15 @@ pub async fn callback(
     )
 }
 
+/// The errors of a `prompt=none` request that only say the provider would have to show a page
+/// (OpenID Connect Core §3.1.2.6).
+const SILENT_REFUSALS: [&str; 4] = [
+    "login_required",
+    "interaction_required",
+    "consent_required",
+    "account_selection_required",
+];
+
 async fn finish_login(
     state: &Auth,
     session: &AuthSession,
@@ -150,6 +175,11 @@ async fn finish_login(
         });
     };
     if let Some(code) = query.error {
+        // A silent sign-in the provider could not give: back as a guest, to where it started.
+        if transaction.silent && SILENT_REFUSALS.contains(&code.as_str()) {
+            tracing::debug!(%code, "silent sign-in: no session at the provider");
+            return Ok(Redirect::to(&transaction.return_to));
+        }
         return Err(RouteError::ProviderRejected {
             code,
             description: query.error_description,
@@ -195,13 +225,20 @@ pub async fn logout(
             None
         }
     };
-    Ok(match (end_session, state.settings().end_session_method) {
+    let mut response = match (end_session, state.settings().end_session_method) {
         (Some(end_session), EndSessionMethod::Post) => end_session::form_page(&end_session),
         (Some(end_session), EndSessionMethod::Get) => {
             Redirect::to(end_session.into_url().as_str()).into_response()
         }
         (None, _) => Redirect::to("/").into_response(),
-    })
+    };
+    // After a logout, no silent sign-in in this browser session: it could undo the logout.
+    if state.settings().silent_login_once {
+        response
+            .headers_mut()
+            .append(SET_COOKIE, crate::server::silent_login::tried(&state));
+    }
+    Ok(response)
 }
 
 #[cfg(test)]

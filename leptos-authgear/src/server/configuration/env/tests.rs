@@ -214,7 +214,7 @@ fn secrets_are_not_printed() {
     assert!(!debug.contains("\"secret\""));
 }
 
-const VARIABLES: [&str; 15] = [
+const VARIABLES: [&str; 18] = [
     "AUTHGEAR_DOMAIN",
     "AUTHGEAR_CLIENT_ID",
     "AUTHGEAR_CLIENT_SECRET",
@@ -229,6 +229,9 @@ const VARIABLES: [&str; 15] = [
     "SESSION_MAX_LIFETIME",
     "SESSION_CACHE_SIZE",
     "RECENT_LOGIN_TO_END_SESSIONS",
+    "AUTHGEAR_UI_LOCALES",
+    "UI_LOCALES_FROM_ACCEPT_LANGUAGE",
+    "SILENT_LOGIN_ONCE",
     "RUST_LOG",
 ];
 
