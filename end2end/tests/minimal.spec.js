@@ -45,6 +45,24 @@ test('the minimal consumer: a LoginLink with ui_locales opens the provider\'s pa
   await expect(page.locator('#greeting')).toHaveText('Signed in as minimal-fr@example.com');
 });
 
+test('the minimal consumer signed in by the test kit (POST /__test/session), without the provider\'s pages', async ({ page, request }) => {
+  const minted = await request.post(`${app.url}/__test/session`, {
+    headers: { origin: app.url }, data: { sub: 'kit-user', claims: { email: 'kit@example.com' } },
+  });
+  expect(minted.status()).toBe(200);
+  const { cookie } = await minted.json();
+  const split = cookie.indexOf('=');
+  await page.context().addCookies([{ name: cookie.slice(0, split), value: cookie.slice(split + 1), url: app.url }]);
+  const provider = [];
+  page.on('request', (req) => { if (req.url().startsWith(TEST.issuer)) provider.push(req.url()); });
+  await page.goto(`${app.url}/`);
+  await expect(page.locator('#greeting')).toHaveText('Signed in as kit@example.com');
+  expect(provider).toEqual([]);
+  // Bad input: a clear 400, nothing minted.
+  const refused = await request.post(`${app.url}/__test/session`, { headers: { origin: app.url }, data: { claims: {} } });
+  expect(refused.status()).toBe(400);
+});
+
 test('the minimal consumer hydrated: a logout in another tab turns this one to the Login link, without a reload', async ({ context }) => {
   const [first, second] = [await context.newPage(), await context.newPage()];
   await first.goto(`${app.url}/`);

@@ -37,7 +37,7 @@ test('"Manage account" leads to <issuer>/settings; "Log in again" asks the provi
 });
 
 test('unknown login options are refused', async ({ request }) => {
-  for (const query of ['screen=admin', 'prompt=none', 'prompt=consent%20login']) {
+  for (const query of ['screen=admin', 'prompt=select_account', 'prompt=consent%20login', 'max_age=-1', 'max_age=soon']) {
     const response = await request.get(`/login?${query}`, { maxRedirects: 0 });
     expect(response.status(), query).toBe(400);
   }

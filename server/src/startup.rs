@@ -43,6 +43,12 @@ impl Application {
         })
     }
 
+    /// The login it serves (for tests: `leptos_authgear::server::testing` mints sessions with
+    /// it).
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
     pub fn port(&self) -> u16 {
         self.listener
             .local_addr()

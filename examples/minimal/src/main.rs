@@ -49,7 +49,11 @@ async fn main() {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .merge(auth.routes())
+        .merge(auth.routes());
+    // A test build only (feature `testing`): the test kit signs users in without the provider.
+    #[cfg(feature = "testing")]
+    let app = app.merge(auth.testing_routes());
+    let app = app
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(auth.layer())
         .with_state(options);

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use std::sync::Arc;
 use tower_sessions::cookie::time::OffsetDateTime;
-use tower_sessions::cookie::{Cookie, CookieJar, Key};
+use tower_sessions::cookie::Key;
 use tower_sessions::session::{Id, Record};
 
 /// User `n` signed in at `signed_in_at` (Unix time), its record expiring at `ends_at`: claims as
@@ -76,11 +76,5 @@ pub fn signed_in_record(n: usize, signed_in_at: i64, ends_at: i64) -> Record {
 /// `secret_key` (`APP_SECRET_KEY`), served over https or not: the id encrypted as the session
 /// layer does it.
 pub fn session_cookie(secret_key: &str, https: bool, id: &Id) -> String {
-    let name = if https { "__Host-session" } else { "session" };
-    let mut jar = CookieJar::new();
-    jar.private_mut(&Key::derive_from(secret_key.as_bytes()))
-        .add(Cookie::new(name, id.to_string()));
-    jar.get(name)
-        .map(|cookie| format!("{name}={}", cookie.value()))
-        .unwrap_or_default()
+    super::session::session_cookie(&Key::derive_from(secret_key.as_bytes()), https, id)
 }

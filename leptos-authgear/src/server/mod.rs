@@ -33,6 +33,8 @@ mod stored_id_token;
 mod stores;
 #[cfg(test)]
 mod test_support;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub(crate) mod tokens;
 pub(crate) mod ui_locales;
 

@@ -584,6 +584,19 @@ impl AuthSession {
     }
 }
 
+/// The `Cookie` header value (`name=value`) a browser holds for session `id` of an app whose
+/// cookies `key` encrypts, served over https or not: as the session layer writes it (for the
+/// benchmarks' tools and the test kit).
+pub(crate) fn session_cookie(key: &tower_sessions::cookie::Key, https: bool, id: &Id) -> String {
+    use tower_sessions::cookie::{Cookie, CookieJar};
+    let name = if https { "__Host-session" } else { "session" };
+    let mut jar = CookieJar::new();
+    jar.private_mut(key).add(Cookie::new(name, id.to_string()));
+    jar.get(name)
+        .map(|cookie| format!("{name}={}", cookie.value()))
+        .unwrap_or_default()
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
     SystemTime::now()
