@@ -23,8 +23,8 @@ use leptos::server_fn::ServerFn;
 /// `.session-times`, `.session-end`, and the `.sessions-end-others` button.
 ///
 /// Rendered on the server once the list is read: [`Auth::leptos_routes`](crate::server::Auth::leptos_routes)
-/// renders such a page asynchronously (and does not keep it); with `leptos_axum`'s renderers,
-/// any `SsrMode` works.
+/// renders such a page asynchronously (and does not keep it); `leptos_axum`'s renderers wait
+/// for it as for any `Suspense` (the demo, which this crate's tests drive, uses the former).
 ///
 /// ```
 /// use leptos::prelude::*;
