@@ -4,7 +4,8 @@
 //
 // Like Authgear: endpoints under /oauth2/*, an issuer without a trailing slash, `aud` as a JSON
 // array, Authgear's custom claims, client_secret_post, a refresh token for `offline_access`
-// without a consent screen (first-party client), and Email + one-time-code login — the method
+// without a consent screen (first-party client), the app session token that opens the settings
+// page signed in (app-session.js), and Email + one-time-code login — the method
 // Authgear's Flask guide picks. The code is shown on the page (development only) and printed on
 // the console; DEMO_OTP_CODE fixes it for tests.
 //
@@ -22,6 +23,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import { CompactSign, compactVerify } from 'jose';
 import Provider from 'oidc-provider';
+import { appSessionTokens, FULL_ACCESS } from './app-session.js';
 import { hostileMode } from './hostile.js';
 import { webhooks } from './webhooks.js';
 
@@ -104,7 +106,9 @@ const provider = new Provider(issuer, {
     revocation: '/oauth2/revoke',
     jwks: '/oauth2/jwks',
   },
-  scopes: ['openid', 'offline_access', 'email', 'profile'],
+  // The full-access scope: this client may have it, as Authgear's first-party application
+  // types may (app-session.js).
+  scopes: ['openid', 'offline_access', 'email', 'profile', FULL_ACCESS],
   // Authgear gives first-party clients the user's attributes and its custom claims with
   // `openid` alone.
   claims: {
@@ -194,6 +198,19 @@ provider.on('end_session.success', (ctx) => {
   if (!live) return;
   liveSessions.delete(live.uid);
   hooks.send('user.signed_out', { user: { id: live.accountId }, sessions: [sessionObject(live)] });
+});
+
+// The settings page opened signed in with an app session token (app-session.js): a provider
+// session like a login's.
+const appSessions = appSessionTokens({
+  provider,
+  issuer,
+  clientId,
+  onSignIn(session) {
+    liveSessions.set(session.uid, {
+      uid: session.uid, id: session.id, accountId: session.accountId, grantIds: [], createdAt: Date.now(),
+    });
+  },
 });
 
 function sessionObject(live) {
@@ -629,6 +646,13 @@ const server = http.createServer((req, res) => {
     return settingsPage(req, res).catch((error) => send(res, 400, page('Error', `<h1>${escape(error.message)}</h1>`)));
   }
   if (settings.outage && req.url.startsWith('/oauth2/')) return req.socket.destroy();
+  if (req.method === 'POST' && req.url === '/oauth2/app_session_token') {
+    return readBody(req).then((body) => appSessions.exchange(req, res, body))
+      .catch((error) => send(res, 400, escape(error.message)));
+  }
+  if (req.method === 'GET' && appSessions.isSignIn(req.url)) {
+    return appSessions.signIn(req, res).catch((error) => send(res, 400, page('Error', `<h1>${escape(error.message)}</h1>`)));
+  }
   if (req.method === 'POST' && req.url.split('?')[0] === '/oauth2/end_session') {
     return endSessionByPost(req, res).catch((error) => send(res, 400, page('Error', `<h1>${escape(error.message)}</h1>`)));
   }

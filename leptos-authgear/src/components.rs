@@ -114,7 +114,9 @@ impl AuthContext {
             .with_untracked(|state| state.as_ref().err().cloned())
     }
 
-    /// Where the user manages their account at the provider, when signed in.
+    /// Where the user manages their account at the provider, when signed in: its settings
+    /// page, or this crate's route that opens it already signed in
+    /// (`AUTHGEAR_SETTINGS_SIGNED_IN`; a server route, so link it with `rel="external"`).
     pub fn account_settings_url(&self) -> Option<String> {
         self.state.with_untracked(|state| {
             state

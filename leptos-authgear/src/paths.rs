@@ -18,6 +18,8 @@ const CALLBACK: &str = "/callback";
 const BACKCHANNEL_LOGOUT: &str = "/backchannel-logout";
 #[cfg(feature = "ssr")]
 const WEBHOOKS: &str = "/webhooks/authgear";
+#[cfg(feature = "ssr")]
+const ACCOUNT_SETTINGS: &str = "/account-settings";
 
 /// `route` under `base`: borrowed, with no allocation, at the root.
 pub(crate) fn join(base: &str, route: &'static str) -> Cow<'static, str> {
@@ -51,6 +53,7 @@ pub struct AuthPaths {
     callback: Cow<'static, str>,
     backchannel_logout: Cow<'static, str>,
     webhooks: Cow<'static, str>,
+    account_settings: Cow<'static, str>,
 }
 
 /// A base path longer than this is a mistake (every route's path is built from it).
@@ -89,6 +92,7 @@ impl AuthPaths {
             callback: join(base, CALLBACK),
             backchannel_logout: join(base, BACKCHANNEL_LOGOUT),
             webhooks: join(base, WEBHOOKS),
+            account_settings: join(base, ACCOUNT_SETTINGS),
             base: Cow::Owned(base.to_owned()),
         })
     }
@@ -136,6 +140,12 @@ impl AuthPaths {
         &self.webhooks
     }
 
+    /// `GET`, when the settings open signed in (`AUTHGEAR_SETTINGS_SIGNED_IN`): sends the
+    /// browser to Authgear's settings page, signed in there with a one-time token.
+    pub fn account_settings(&self) -> &str {
+        &self.account_settings
+    }
+
     /// The paths of the routes a browser opens as pages or calls, which are never the app's
     /// own pages.
     pub(crate) fn is_route(&self, path: &str) -> bool {
@@ -145,6 +155,7 @@ impl AuthPaths {
             self.logout(),
             self.status(),
             self.events(),
+            self.account_settings(),
         ]
         .contains(&path)
     }
@@ -189,6 +200,7 @@ static DEFAULT: AuthPaths = AuthPaths {
     callback: Cow::Borrowed(CALLBACK),
     backchannel_logout: Cow::Borrowed(BACKCHANNEL_LOGOUT),
     webhooks: Cow::Borrowed(WEBHOOKS),
+    account_settings: Cow::Borrowed(ACCOUNT_SETTINGS),
 };
 
 /// Today's paths, at the root.

@@ -76,8 +76,8 @@ pub struct AuthState {
     /// The previous session ended without the user asking (revoked, expired, logged out at the
     /// provider): say so once.
     pub session_ended: bool,
-    /// Where the user manages their account at the provider (Authgear's settings page), when
-    /// signed in.
+    /// Where the user manages their account at the provider (Authgear's settings page, or the
+    /// route that opens it signed in), when signed in.
     pub account_settings_url: Option<String>,
 }
 

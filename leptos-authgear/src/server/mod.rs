@@ -33,7 +33,8 @@ mod stored_id_token;
 mod stores;
 #[cfg(test)]
 mod test_support;
-#[cfg(feature = "testing")]
+// In this crate's own tests too, which share its provider's discovery document.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub(crate) mod tokens;
 pub(crate) mod ui_locales;
@@ -102,6 +103,8 @@ pub(crate) struct Inner {
     pub(crate) paths: &'static crate::AuthPaths,
     /// The state of a page for a visitor without a session.
     pub(crate) guest: AuthState,
+    /// Where "Manage account" goes: the provider's settings page, or this crate's route that
+    /// opens it signed in (`AUTHGEAR_SETTINGS_SIGNED_IN`).
     pub(crate) account_settings_url: String,
     /// The provider's origin (its pages and end-session endpoint are there, whatever the
     /// issuer's path): the page's policy lets forms go there.
@@ -216,7 +219,11 @@ impl Auth {
             ),
             login_rate: settings.login_rate_limit.map(LoginRate::new),
             cookie_key,
-            account_settings_url: crate::authgear::settings_url(settings.provider.issuer.as_str()),
+            account_settings_url: if settings.settings_signed_in {
+                paths.account_settings().to_owned()
+            } else {
+                crate::authgear::settings_url(settings.provider.issuer.as_str())
+            },
             provider_origin: url::Url::parse(settings.provider.issuer.as_str())
                 .map(|url| url.origin().ascii_serialization())
                 .unwrap_or_else(|_| settings.provider.issuer.as_str().to_owned()),

@@ -546,6 +546,27 @@ impl OidcClient {
         (url, transaction)
     }
 
+    /// The authorization endpoint with this client's id, its scopes and `params`, for a request
+    /// that is not a login (Authgear's settings link, `crate::authgear::settings_link`).
+    pub fn authorization_url(&self, params: &[(&str, &str)]) -> Url {
+        let scope = ["openid", "offline_access"]
+            .into_iter()
+            .chain(self.scopes.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut url = self.client.auth_uri().url().clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", self.client_id.as_str())
+            .append_pair("scope", &scope)
+            .extend_pairs(params);
+        url
+    }
+
+    /// The client for requests to the provider that openidconnect does not make itself.
+    pub fn http(&self) -> &ProviderHttp {
+        &self.http
+    }
+
     /// RFC 9207: an `iss` in the authorization response must be the issuer, exactly.
     pub fn is_issuer(&self, iss: &str) -> bool {
         self.issuer.as_str() == iss

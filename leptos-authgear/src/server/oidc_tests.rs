@@ -49,15 +49,7 @@ impl DiscoveryFixture {
         let discoveries = Arc::new(AtomicUsize::new(0));
         let up = Arc::new(AtomicBool::new(true));
         let token_answer = Arc::new(std::sync::Mutex::new((500, "")));
-        let document = serde_json::json!({
-            "issuer": issuer,
-            "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
-            "token_endpoint": format!("{issuer}/oauth2/token"),
-            "jwks_uri": format!("{issuer}/oauth2/jwks"),
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-        });
+        let document = crate::server::testing::discovery_document(&issuer, "RS256");
         let router = axum::Router::new()
             .route(
                 "/.well-known/openid-configuration",

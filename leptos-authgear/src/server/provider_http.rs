@@ -32,6 +32,24 @@ impl ProviderHttp {
     pub fn post(&self, url: url::Url) -> reqwest::RequestBuilder {
         self.0.post(url)
     }
+
+    /// POSTs `body` as JSON to `url` (Authgear's own API): the answer's status and body, with
+    /// the same limits.
+    pub async fn post_json(
+        &self,
+        url: url::Url,
+        body: Vec<u8>,
+    ) -> Result<(http::StatusCode, Vec<u8>), Error> {
+        let mut response = self
+            .0
+            .post(url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(Box::new)?;
+        Ok((response.status(), read_capped(&mut response).await?))
+    }
 }
 
 impl<'c> AsyncHttpClient<'c> for ProviderHttp {

@@ -122,19 +122,24 @@ pub(super) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
     if let Some(value) = get(&["AUTHGEAR_UI_LOCALES"]) {
         builder = builder.ui_locales(&value);
     }
-    if let Some(value) = get(&["UI_LOCALES_FROM_ACCEPT_LANGUAGE"]) {
-        if let Some(on) = problems.check("UI_LOCALES_FROM_ACCEPT_LANGUAGE", parse_bool(&value)) {
-            builder = builder.ui_locales_from_accept_language(on);
-        }
-    }
-    if let Some(value) = get(&["SILENT_LOGIN_ONCE"]) {
-        if let Some(on) = problems.check("SILENT_LOGIN_ONCE", parse_bool(&value)) {
-            builder = builder.silent_login_once(on);
-        }
-    }
-    if let Some(value) = get(&["ALLOW_INSECURE_HTTP"]) {
-        if let Some(allow) = problems.check("ALLOW_INSECURE_HTTP", parse_bool(&value)) {
-            builder = builder.allow_insecure_http(allow);
+    // The switches: `true`/`false` (or `1`/`0`, `yes`/`no`), each to its builder method.
+    let switches: [(&'static str, Switch); 4] = [
+        (
+            "UI_LOCALES_FROM_ACCEPT_LANGUAGE",
+            SettingsBuilder::ui_locales_from_accept_language,
+        ),
+        ("SILENT_LOGIN_ONCE", SettingsBuilder::silent_login_once),
+        (
+            "AUTHGEAR_SETTINGS_SIGNED_IN",
+            SettingsBuilder::settings_signed_in,
+        ),
+        ("ALLOW_INSECURE_HTTP", SettingsBuilder::allow_insecure_http),
+    ];
+    for (variable, set) in switches {
+        if let Some(on) =
+            get(&[variable]).and_then(|value| problems.check(variable, parse_bool(&value)))
+        {
+            builder = set(builder, on);
         }
     }
     if let Some(value) = get(&["CLOCK_SKEW"]) {
@@ -202,6 +207,9 @@ fn read_limits(get: &impl Fn(&[&str]) -> Option<String>, problems: &mut Problems
     limits
 }
 
+/// A builder method that turns a setting on or off.
+type Switch = fn(SettingsBuilder, bool) -> SettingsBuilder;
+
 fn parse_bool(value: &str) -> Result<bool, String> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Ok(true),
@@ -212,7 +220,7 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 
 /// Problems are listed in the order of `.env.example`.
 fn order(variable: &str) -> usize {
-    const ORDER: [&str; 30] = [
+    const ORDER: [&str; 31] = [
         "AUTHGEAR_DOMAIN",
         "AUTHGEAR_CLIENT_ID",
         "AUTHGEAR_CLIENT_SECRET",
@@ -221,6 +229,7 @@ fn order(variable: &str) -> usize {
         "AUTHGEAR_UI_LOCALES",
         "UI_LOCALES_FROM_ACCEPT_LANGUAGE",
         "SILENT_LOGIN_ONCE",
+        "AUTHGEAR_SETTINGS_SIGNED_IN",
         "APP_SECRET_KEY",
         "APP_URL",
         "AUTH_BASE_PATH",

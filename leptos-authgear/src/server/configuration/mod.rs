@@ -22,9 +22,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// Authgear's "full access" scope is for first-party native apps, never for a confidential
-/// web client (see `shared/reference/authgear.md`).
-const FORBIDDEN_SCOPE: &str = "https://authgear.com/scopes/full-access";
+use crate::authgear::FULL_ACCESS_SCOPE;
 
 /// Authgear's webhook secrets are long random strings; a short one is a mistake.
 const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
@@ -63,6 +61,8 @@ pub struct Settings {
     pub(crate) ui_locales_from_accept_language: bool,
     /// A guest's first page in a browser session tries a silent sign-in (`SILENT_LOGIN_ONCE`).
     pub(crate) silent_login_once: bool,
+    /// "Manage account" opens Authgear's settings signed in (`AUTHGEAR_SETTINGS_SIGNED_IN`).
+    pub(crate) settings_signed_in: bool,
 }
 
 /// An app's [`RenderErrorPage`], printable in the settings.
@@ -304,6 +304,7 @@ pub struct SettingsBuilder {
     ui_locales: Option<Result<UiLocales, String>>,
     ui_locales_from_accept_language: bool,
     silent_login_once: bool,
+    settings_signed_in: bool,
     error_page: Option<ErrorPageRenderer>,
     trusted_proxies: Option<Result<TrustedProxies, String>>,
     limits: Option<ServerLimits>,
@@ -435,6 +436,29 @@ impl SettingsBuilder {
         self.silent_login_once = on;
         self
     }
+    /// "Manage account" opens Authgear's settings page already signed in, as Authgear's own SDKs
+    /// do (default off): logins ask for Authgear's full-access scope, and
+    /// [`AuthPaths::account_settings`] exchanges the session's refresh token for a one-time
+    /// app session token that signs the browser in there. Only for an Authgear client that may
+    /// have full access (Authgear's first-party application types; an "OIDC Client
+    /// Application", which is confidential, may not, and Authgear refuses its logins with
+    /// `invalid_scope`). Off, "Manage account" is the plain settings link.
+    ///
+    /// ```
+    /// use leptos_authgear::server::Settings;
+    ///
+    /// let settings = Settings::builder()
+    ///     .provider("myapp.authgear.cloud", "client-id", "client-secret")
+    ///     .secret_key("0123456789abcdef0123456789abcdef")
+    ///     .settings_signed_in(true)
+    ///     .build()
+    ///     .expect("valid settings");
+    /// assert!(settings.provider().extra_scopes().iter().any(|s| s.ends_with("/full-access")));
+    /// ```
+    pub fn settings_signed_in(mut self, on: bool) -> Self {
+        self.settings_signed_in = on;
+        self
+    }
     /// The reverse proxies in front of the app, whose `X-Forwarded-For` (or RFC 7239
     /// `Forwarded`) names the client: comma-separated addresses and CIDR ranges, e.g.
     /// `"127.0.0.1, 10.0.0.0/8"` (default none: the connection's peer is the client, and those
@@ -522,7 +546,14 @@ impl SettingsBuilder {
             Some(paths) => problems.check("AUTH_BASE_PATH", paths),
             None => Some(AuthPaths::default()),
         };
-        let extra_scopes = problems.check("AUTHGEAR_SCOPES", check_scopes(self.scopes));
+        let extra_scopes = problems
+            .check("AUTHGEAR_SCOPES", check_scopes(self.scopes))
+            .map(|mut scopes| {
+                if self.settings_signed_in {
+                    scopes.push(FULL_ACCESS_SCOPE.to_owned());
+                }
+                scopes
+            });
         let ui_locales = self
             .ui_locales
             .and_then(|locales| problems.check("AUTHGEAR_UI_LOCALES", locales));
@@ -626,6 +657,7 @@ impl SettingsBuilder {
                 ui_locales,
                 ui_locales_from_accept_language: self.ui_locales_from_accept_language,
                 silent_login_once: self.silent_login_once,
+                settings_signed_in: self.settings_signed_in,
             }),
             _ => Err(ConfigError(problems.0)),
         }
@@ -710,9 +742,10 @@ fn check_scopes(requested: Vec<String>) -> Result<Vec<String>, String> {
         if !valid {
             return Err(format!("`{scope}` is not a valid scope name"));
         }
-        if scope == FORBIDDEN_SCOPE {
+        if scope == FULL_ACCESS_SCOPE {
             return Err(format!(
-                "`{FORBIDDEN_SCOPE}` must not be requested by a web app; remove it"
+                "`{FULL_ACCESS_SCOPE}` is asked for by AUTHGEAR_SETTINGS_SIGNED_IN=true (for an \
+                 Authgear client that may have it), never listed here; remove it"
             ));
         }
         if !matches!(scope.as_str(), "openid" | "offline_access") && !scopes.contains(&scope) {

@@ -44,6 +44,14 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> 
             get(expiry_warning_script),
         )
         .route(paths.backchannel_logout(), post(backchannel::logout));
+    let router = if auth.settings().settings_signed_in {
+        router.route(
+            paths.account_settings(),
+            get(crate::authgear::settings_link::open),
+        )
+    } else {
+        router
+    };
     let router = match &auth.settings().webhooks {
         Some(webhooks) => router.route(
             &webhooks.path,

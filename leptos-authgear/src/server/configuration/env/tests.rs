@@ -207,6 +207,33 @@ fn extra_scopes_are_validated_and_deduplicated() {
 }
 
 #[test]
+fn settings_signed_in_asks_for_full_access_which_is_never_listed_by_hand() {
+    let full_access = crate::authgear::FULL_ACCESS_SCOPE;
+    let mut pairs = valid();
+    pairs.extend([
+        ("AUTHGEAR_SETTINGS_SIGNED_IN", "true"),
+        ("AUTHGEAR_SCOPES", "email"),
+    ]);
+    let s = settings(&pairs).expect("valid");
+    assert!(s.settings_signed_in);
+    assert_eq!(s.provider.extra_scopes, ["email", full_access]);
+    assert!(!settings(&valid()).expect("valid").settings_signed_in);
+
+    let mut pairs = valid();
+    pairs.push(("AUTHGEAR_SETTINGS_SIGNED_IN", "sometimes"));
+    let error = settings(&pairs).expect_err("not a switch");
+    assert_eq!(variables(error), ["AUTHGEAR_SETTINGS_SIGNED_IN"]);
+
+    let mut pairs = valid();
+    pairs.push(("AUTHGEAR_SCOPES", full_access));
+    let error = settings(&pairs).expect_err("listed by hand");
+    assert!(
+        error.0[0].message.contains("AUTHGEAR_SETTINGS_SIGNED_IN"),
+        "{error}"
+    );
+}
+
+#[test]
 fn secrets_are_not_printed() {
     let s = settings(&valid()).expect("valid");
     let debug = format!("{s:?}");
@@ -214,7 +241,7 @@ fn secrets_are_not_printed() {
     assert!(!debug.contains("\"secret\""));
 }
 
-const VARIABLES: [&str; 18] = [
+const VARIABLES: [&str; 19] = [
     "AUTHGEAR_DOMAIN",
     "AUTHGEAR_CLIENT_ID",
     "AUTHGEAR_CLIENT_SECRET",
@@ -232,6 +259,7 @@ const VARIABLES: [&str; 18] = [
     "AUTHGEAR_UI_LOCALES",
     "UI_LOCALES_FROM_ACCEPT_LANGUAGE",
     "SILENT_LOGIN_ONCE",
+    "AUTHGEAR_SETTINGS_SIGNED_IN",
     "RUST_LOG",
 ];
 

@@ -8,13 +8,21 @@
 //!   tests that build the app in-process);
 //! - [`Auth::testing_routes`]: the same over HTTP, `POST /__test/session`, for Playwright tests of
 //!   the app's binary built with the feature (`context.addCookies`);
-//! - [`signed_webhook`]: an Authgear event signed as Authgear signs it, to post to the app.
+//! - [`signed_webhook`]: an Authgear event signed as Authgear signs it, to post to the app;
+//! - [`TestProvider`]: an OpenID provider on a random local port that logs no one in but signs
+//!   back-channel logout tokens the app accepts (point the app's issuer at it).
 //!
 //! A minted session has no usable provider tokens: pages, `require_user`, `current_user` and
 //! the devices list work; `access_token()` returns a placeholder, nothing is refreshed, and a
-//! logout skips nothing of its own but the provider may refuse the placeholder ID token. A
-//! back-channel logout token must be signed by the provider's key: the local provider signs
-//! one at `POST /__test/sign` (README, "The local provider").
+//! logout skips nothing of its own but the provider may refuse the placeholder ID token. Tests
+//! that run the local provider instead (`end2end/provider`) have it sign logout tokens with its
+//! own key at `POST /__test/sign` (docs/testing.md).
+
+mod provider;
+
+#[cfg(test)]
+pub(crate) use provider::discovery_document;
+pub use provider::TestProvider;
 
 use super::session::{session_cookie, unix_now, SessionData, SignedInUser, TokenSet, UserClaims};
 use super::Auth;
