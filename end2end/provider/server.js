@@ -21,10 +21,14 @@
 import crypto from 'node:crypto';
 import dns from 'node:dns';
 import http from 'node:http';
-import { CompactSign, compactVerify } from 'jose';
+import { CompactSign } from 'jose';
 import Provider from 'oidc-provider';
 import { appSessionTokens, FULL_ACCESS } from './app-session.js';
 import { hostileMode } from './hostile.js';
+import {
+  codePage, emailPage, escape, languageOf, page, readBody, readForm, send,
+} from './pages.js';
+import { accountPages } from './account.js';
 import { webhooks } from './webhooks.js';
 
 dns.setDefaultResultOrder('ipv4first');
@@ -349,73 +353,6 @@ async function finish(req, res, details, accountId, { authenticated = true } = {
   }, { mergeWithLastSubmission: false });
 }
 
-// --- Pages ----------------------------------------------------------------------------------
-
-// The login pages in the language `ui_locales` asks for, as Authgear's are: the first tag whose
-// language this provider speaks (English, French), else English.
-const WORDS = {
-  en: {
-    signIn: 'Sign in',
-    signUp: 'Create your account',
-    intro: 'Local demo provider: enter any email address to get a one-time code.',
-    email: 'Email',
-    continue: 'Continue',
-    cancel: 'Cancel',
-    enterCode: 'Enter the code',
-    sent: 'We sent a one-time code to',
-    code: 'One-time code',
-    verify: 'Verify',
-  },
-  fr: {
-    signIn: 'Connexion',
-    signUp: 'Créer votre compte',
-    intro: 'Fournisseur de démonstration local : saisissez une adresse e-mail pour recevoir un code à usage unique.',
-    email: 'Adresse e-mail',
-    continue: 'Continuer',
-    cancel: 'Annuler',
-    enterCode: 'Saisissez le code',
-    sent: 'Nous avons envoyé un code à usage unique à',
-    code: 'Code à usage unique',
-    verify: 'Vérifier',
-  },
-};
-
-function languageOf(uiLocales) {
-  const tags = String(uiLocales || '').split(' ').map((tag) => tag.split('-')[0].toLowerCase());
-  return tags.find((tag) => tag in WORDS) || 'en';
-}
-
-function emailPage(uid, error = '', signup = false, lang = 'en') {
-  const words = WORDS[lang];
-  const title = signup ? words.signUp : words.signIn;
-  return page(title, `
-    <h1 id="${signup ? 'signupTitle' : 'loginTitle'}">${title}</h1>
-    <p>${words.intro}</p>
-    ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
-    <form method="post" action="/interaction/${uid}/email">
-      <label for="email">${words.email}</label>
-      <input id="email" name="email" type="email" autocomplete="email" required autofocus>
-      <button type="submit" id="continue">${words.continue}</button>
-    </form>
-    <form method="post" action="/interaction/${uid}/abort">
-      <button type="submit" id="cancel" class="secondary">${words.cancel}</button>
-    </form>`, lang);
-}
-
-function codePage(uid, email, code, error = '', lang = 'en') {
-  const words = WORDS[lang];
-  return page(words.enterCode, `
-    <h1>${words.enterCode}</h1>
-    <p>${words.sent} <strong>${escape(email)}</strong>.</p>
-    <p class="dev" id="devCode">Development only — your code is <code>${escape(code)}</code></p>
-    ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
-    <form method="post" action="/interaction/${uid}/code">
-      <label for="code">${words.code}</label>
-      <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus>
-      <button type="submit" id="verify">${words.verify}</button>
-    </form>`, lang);
-}
-
 async function logoutSource(ctx, form) {
   // Authgear ends the session without a question when the ID token hint matches; submit the
   // provider's confirmation form straight away (the button stays for browsers without JS).
@@ -430,117 +367,11 @@ async function postLogoutSuccessSource(ctx) {
   ctx.body = page('Signed out', '<h1>You are signed out</h1>');
 }
 
-function page(title, body, lang = 'en') {
-  return `<!DOCTYPE html><html lang="${lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · Local demo provider</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f}
-label{display:block;margin:.8rem 0 .3rem}input{width:100%;padding:.6rem;font-size:1rem;box-sizing:border-box}
-button{margin-top:.8rem;padding:.6rem 1rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;border-radius:6px;cursor:pointer}
-button.secondary{background:#e5e7eb;color:#111}.error{color:#b91c1c}.dev{background:#fef3c7;padding:.5rem;border-radius:6px}
-.badge{font-size:.8rem;color:#555}
-</style></head><body><p class="badge">Local demo provider (like Authgear)</p>${body}</body></html>`;
-}
-
-function escape(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
-
-function send(res, status, html) {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(html);
-}
-
-async function readBody(req) {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > 10_000) throw new Error('request body too large');
-  }
-  return body;
-}
-
-async function readForm(req) {
-  return new URLSearchParams(await readBody(req));
-}
-
-// --- Logout by POST, as Authgear does it -------------------------------------------------------
-
-// A cross-site POST carries no SameSite=Lax cookie, so the session to end is the one the ID token
-// hint names (its `sid`); with a valid hint from the client, Authgear ends it without a question
-// and sends the browser to the registered post-logout redirect URI.
-const publicKey = crypto.createPublicKey(privateKey);
-async function endSessionByPost(req, res) {
-  const form = await readForm(req);
-  const hint = String(form.get('id_token_hint') || '');
-  let claims;
-  try {
-    claims = JSON.parse(Buffer.from((await compactVerify(hint, publicKey)).payload).toString());
-  } catch {
-    throw new Error('A valid id_token_hint is required.');
-  }
-  const audience = [].concat(claims.aud);
-  if (claims.iss !== issuer || !audience.includes(clientId)) throw new Error('The id_token_hint is not for this client.');
-  const live = [...liveSessions.values()].find((session) => authgearSid(session.uid) === claims.sid);
-  if (live) {
-    await endSessions([live]);
-    hooks.send('user.signed_out', { user: { id: live.accountId }, sessions: [sessionObject(live)] });
-  }
-  const back = String(form.get('post_logout_redirect_uri') || '');
-  if (!appUrls.some((url) => back === `${url}/`)) {
-    return send(res, 200, page('Signed out', '<h1>You are signed out</h1>'));
-  }
-  const target = new URL(back);
-  if (form.get('state')) target.searchParams.set('state', String(form.get('state')));
-  res.writeHead(303, { location: target.toString(), 'cache-control': 'no-store' });
-  return res.end();
-}
-
-// --- Account settings: Authgear's settings page, where a user sees and ends sessions ----------
-
-async function settingsPage(req, res) {
-  const session = await provider.Session.get(provider.createContext(req, res));
-  const current = session.accountId ? liveSessions.get(session.uid) : undefined;
-  if (req.method === 'POST' && current) {
-    const form = await readForm(req);
-    const user = { id: current.accountId };
-    if (req.url === '/settings/sign-out') {
-      // The user signs out of this browser at Authgear.
-      await endSessions([current]);
-      hooks.send('user.signed_out', { user, sessions: [sessionObject(current)] });
-    } else if (req.url === '/settings/revoke') {
-      const target = liveSessions.get(String(form.get('session')));
-      if (target && target.accountId === current.accountId) {
-        await endSessions([target]);
-        hooks.send('user.session.terminated', { user, sessions: [sessionObject(target)], termination_type: 'individual' });
-      }
-    } else if (req.url === '/settings/revoke-others') {
-      const others = sessionsOf(current.accountId).filter((live) => live.uid !== current.uid);
-      await endSessions(others);
-      hooks.send('user.session.terminated', { user, sessions: others.map(sessionObject), termination_type: 'all_except_current' });
-    }
-    res.writeHead(303, { location: '/settings' });
-    return res.end();
-  }
-  if (!current) {
-    return send(res, 200, page('Account settings', `
-      <h1 id="accountSettings">Account settings</h1>
-      <p id="settingsSignedOut">You are not signed in here.</p>`));
-  }
-  const rows = sessionsOf(current.accountId).map((live) => `
-      <li class="session" data-sid="${escape(authgearSid(live.uid))}">
-        ${live.uid === current.uid ? '<strong>This browser</strong>' : `Another browser
-        <form method="post" action="/settings/revoke"><input type="hidden" name="session" value="${escape(live.uid)}">
-        <button type="submit" class="secondary revoke">Sign out that session</button></form>`}
-      </li>`).join('');
-  return send(res, 200, page('Account settings', `
-    <h1 id="accountSettings">Account settings</h1>
-    <p>Signed in as <strong id="settingsEmail">${escape(accountBySub(current.accountId)?.email ?? current.accountId)}</strong>.</p>
-    <h2>Sessions</h2><ul id="sessions">${rows}</ul>
-    <form method="post" action="/settings/revoke-others"><button type="submit" class="secondary" id="revokeOthers">Sign out all other sessions</button></form>
-    <form method="post" action="/settings/sign-out"><button type="submit" id="settingsSignOut">Sign out</button></form>`));
-}
+// Logout by POST and the settings page (account.js).
+const { endSessionByPost, settingsPage } = accountPages({
+  provider, issuer, clientId, appUrls, privateKey, liveSessions, authgearSid, endSessions, sessionsOf,
+  sessionObject, accountBySub, hooks,
+});
 
 // --- Test hooks (PROVIDER_TEST_HOOKS=1 only) -------------------------------------------------
 

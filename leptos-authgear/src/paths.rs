@@ -30,6 +30,53 @@ pub(crate) fn join(base: &str, route: &'static str) -> Cow<'static, str> {
     Cow::Owned(base.to_owned() + route)
 }
 
+/// `<base>/login?return_to=<path>`: the login that comes back to `return_to`, or to `/`.
+pub(crate) fn login_url_at(base: &str, return_to: Option<&str>) -> String {
+    let mut url = join(base, LOGIN).into_owned();
+    if let Some(path) = return_to {
+        url.push_str("?return_to=");
+        encode_query_value(path, &mut url);
+    }
+    url
+}
+
+/// `action?return_to=<path>`: a form's action that names the page to come back to (a plain form
+/// post to a server function is answered with a redirect there).
+pub(crate) fn with_return_to(action: &str, path: &str) -> String {
+    let mut url = action.to_owned();
+    url.push_str("?return_to=");
+    encode_query_value(path, &mut url);
+    url
+}
+
+/// Appends `name=value` (encoded) to `url`'s query.
+pub(crate) fn push_query_param(url: &mut String, name: &str, value: &str) {
+    // A byte search: `str::contains` would bring its pattern searcher into the bundle.
+    url.push(if url.as_bytes().contains(&b'?') {
+        '&'
+    } else {
+        '?'
+    });
+    url.push_str(name);
+    url.push('=');
+    encode_query_value(value, url);
+}
+
+/// Appends `value` to `encoded`, percent-encoding everything but unreserved characters and `/`
+/// (a path stays readable).
+fn encode_query_value(value: &str, encoded: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push('%');
+            encoded.push(char::from(HEX[usize::from(byte >> 4)]));
+            encoded.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+    }
+}
+
 /// The paths of the login's routes, all under one base path (feature `ssr`). Build it with
 /// [`AuthPaths::under`]; [`AuthPaths::default`] has today's paths (no base).
 ///

@@ -2,7 +2,7 @@
 //! [`login_for`] for a server function's [`AuthError::RecentLoginRequired`]; on the server,
 //! [`require_recent_login`](crate::server::require_recent_login).
 
-use crate::components::{current_path, send_to_login};
+use crate::links::{current_path, send_to_login};
 use crate::{login_url, AuthError, RequireUser};
 use leptos::either::Either;
 use leptos::prelude::*;

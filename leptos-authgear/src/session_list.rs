@@ -3,7 +3,8 @@
 //! [`list_sessions`](crate::list_sessions), [`end_session`](crate::end_session) and
 //! [`end_other_sessions`](crate::end_other_sessions).
 
-use crate::components::{current_path, with_return_to};
+use crate::links::current_path;
+use crate::paths::with_return_to;
 use crate::{list_sessions, EndOtherSessions, EndSession, SessionInfo};
 use leptos::either::Either;
 use leptos::prelude::*;

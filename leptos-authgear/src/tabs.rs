@@ -16,7 +16,7 @@
 //!
 //! Browser only; on the server [`watch_session`] does nothing.
 
-use crate::components::AuthContext;
+use crate::context::AuthContext;
 
 #[cfg(feature = "hydrate")]
 mod browser {

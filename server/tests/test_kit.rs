@@ -2,34 +2,22 @@
 //! tests use it: a session minted into the real app's store, then ended by a signed Authgear
 //! webhook or by a back-channel logout token of the kit's provider, over HTTP on a random port.
 
-use leptos::prelude::LeptosOptions;
-use leptos_authgear::server::{testing, Settings};
+mod common;
+
+use leptos_authgear::server::testing;
 use openidconnect::reqwest;
 use server::startup::Application;
-use std::collections::HashMap;
 
 const WEBHOOK_SECRET: &str = "test-kit-webhook-secret-0123456789";
 
-/// The demo app on a random port, its provider at `issuer`, running; and its base URL.
+/// The demo app on a random port, its provider at `issuer`, with webhooks on; and its base URL.
 async fn start_app(issuer: &str) -> (Application, String) {
-    let vars = HashMap::from([
+    let app = common::build_app(&[
         ("AUTHGEAR_DOMAIN", issuer),
-        ("AUTHGEAR_CLIENT_ID", "client"),
-        ("AUTHGEAR_CLIENT_SECRET", "secret"),
-        ("APP_SECRET_KEY", "integration-tests-only-0123456789abcdef"),
-        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
-        ("SESSION_STORE", "memory"),
         ("AUTHGEAR_WEBHOOK_SECRET", WEBHOOK_SECRET),
         ("CLOCK_SKEW", "0s"),
-    ]);
-    let settings = Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
-        .expect("valid settings");
-    let options = LeptosOptions::builder()
-        .output_name("authgear-leptos")
-        .build();
-    let app = Application::build(settings, options, app::DemoProvider(false))
-        .await
-        .expect("app builds");
+    ])
+    .await;
     let base = format!("http://127.0.0.1:{}", app.port());
     (app, base)
 }

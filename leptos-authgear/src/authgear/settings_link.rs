@@ -14,14 +14,14 @@
 //! guest, no refresh token, the exchange refused or failed — the browser goes to the plain
 //! settings page, where Authgear asks it to sign in if it has no session there.
 
-use crate::server::oidc::OidcClient;
+use crate::server::oidc::{OidcClient, Provider};
 use crate::server::session::AuthSession;
-use crate::server::Auth;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::sync::Arc;
 use url::Url;
 
 /// Authgear's tokens are tens of characters; anything this long is not one.
@@ -46,13 +46,22 @@ enum Plain {
     Malformed,
 }
 
+/// What the route needs, and no more: the provider's client, its origin (Authgear's own API is
+/// there) and its plain settings page.
+#[derive(Clone)]
+pub(crate) struct SettingsLink {
+    pub(crate) provider: Arc<Provider>,
+    pub(crate) provider_origin: String,
+    pub(crate) plain_url: String,
+}
+
 pub(crate) async fn open(
-    State(auth): State<Auth>,
+    State(link): State<SettingsLink>,
     headers: HeaderMap,
     session: AuthSession,
 ) -> Response {
-    let plain = super::settings_url(auth.0.settings.provider.issuer.as_str());
-    let target = match signed_in_url(&auth, &headers, &session, &plain).await {
+    let plain = link.plain_url.clone();
+    let target = match signed_in_url(&link, &headers, &session, &plain).await {
         Ok(url) => url.into(),
         Err(reason @ (Plain::NotOwnNavigation | Plain::Guest | Plain::NoRefreshToken)) => {
             tracing::debug!(%reason, "account settings opened without a sign-in");
@@ -74,7 +83,7 @@ pub(crate) async fn open(
 }
 
 async fn signed_in_url(
-    auth: &Auth,
+    link: &SettingsLink,
     headers: &HeaderMap,
     session: &AuthSession,
     settings_url: &str,
@@ -92,13 +101,12 @@ async fn signed_in_url(
         .refresh_token
         .as_deref()
         .ok_or(Plain::NoRefreshToken)?;
-    let client = auth
-        .0
+    let client = link
         .provider
         .client()
         .await
         .map_err(|error| Plain::Provider(error.to_string()))?;
-    let token = app_session_token(&client, &auth.0.provider_origin, refresh_token).await?;
+    let token = app_session_token(&client, &link.provider_origin, refresh_token).await?;
     Ok(settings_sign_in(&client, settings_url, &token))
 }
 

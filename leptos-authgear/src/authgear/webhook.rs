@@ -13,8 +13,9 @@
 //! body is checked against `x-authgear-body-signature` (hex HMAC-SHA256 under the webhook
 //! secret, compared in constant time) before anything in it is read.
 
-use crate::server::routes::NO_STORE;
-use crate::server::Auth;
+use crate::server::configuration::WebhookSettings;
+use crate::server::security_headers::NO_STORE;
+use crate::server::stores::Sessions;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -129,17 +130,23 @@ impl IntoResponse for WebhookError {
     }
 }
 
+/// What the route needs, and no more: its secret, how far Authgear's clock may be off, and the
+/// sessions it ends.
+#[derive(Clone)]
+pub(crate) struct Webhooks {
+    pub(crate) settings: WebhookSettings,
+    pub(crate) clock_skew: std::time::Duration,
+    pub(crate) sessions: Sessions,
+}
+
 /// The route's handler (the body is capped at [`MAX_BODY_BYTES`] by the route's layer).
 pub(crate) async fn receive(
-    State(auth): State<Auth>,
+    State(webhooks): State<Webhooks>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, WebhookError> {
-    let Some(webhooks) = &auth.settings().webhooks else {
-        return Err(WebhookError::Signature);
-    };
     verify_signature(
-        webhooks.secret.expose_secret().as_bytes(),
+        webhooks.settings.secret.expose_secret().as_bytes(),
         &body,
         headers.get(SIGNATURE_HEADER).map(|value| value.as_bytes()),
     )?;
@@ -149,11 +156,10 @@ pub(crate) async fn receive(
         tracing::debug!(kind = %event.kind, "Authgear webhook: an event that ends no session, ignored");
         return Ok(StatusCode::OK);
     };
-    let signed_in_by = Some(cutoff(event.context.timestamp, auth.settings().clock_skew));
+    let signed_in_by = Some(cutoff(event.context.timestamp, webhooks.clock_skew));
     let mut deleted = 0;
     for sid in ending.sids() {
-        deleted += auth
-            .0
+        deleted += webhooks
             .sessions
             .delete_matching(Some(ending.sub()), sid, signed_in_by)
             .await

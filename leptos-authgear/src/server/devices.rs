@@ -4,7 +4,8 @@
 //! see or end another user's sessions. A session's id never leaves the server; its handle is a
 //! keyed hash of it, which names it to [`end_session`] and to nothing else.
 
-use super::functions::{bad_request, not_signed_in, recent_login, request_session, store_error};
+use super::error::store_error;
+use super::functions::{bad_request, not_signed_in, recent_login, request_session};
 use super::session::{record_user, AuthSession};
 use super::Auth;
 use crate::{AuthError, SessionInfo};

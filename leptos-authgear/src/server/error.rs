@@ -3,12 +3,39 @@
 //! renderer ([`SettingsBuilder::error_page`](super::SettingsBuilder::error_page)) or by a
 //! neutral default.
 
-use crate::server::oidc::OidcError;
+use crate::server::id_token::IdTokenError;
 use crate::server::return_to::InvalidReturnTo;
 use crate::server::session::SessionError;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+
+/// Why a login could not be completed with the provider (the flow in `oidc.rs`).
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("identity provider unavailable: {0}")]
+    Unavailable(String),
+    #[error("token exchange failed: {0}")]
+    TokenExchange(String),
+    #[error("ID token rejected: {0}")]
+    IdToken(IdTokenError),
+    #[error("userinfo failed: {0}")]
+    UserInfo(String),
+}
+
+/// Logs the cause on the server and answers 503 (for the page and for a server function call
+/// alike); the browser only learns that it was temporary. The session is left as it is: it
+/// works again once the store is back.
+pub(crate) fn store_error(error: impl std::fmt::Display) -> crate::AuthError {
+    tracing::error!(%error, "session store failed");
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(StatusCode::SERVICE_UNAVAILABLE);
+    }
+    crate::AuthError::Temporary(STORE_UNAVAILABLE.into())
+}
+
+const STORE_UNAVAILABLE: &str = "The server cannot reach its session store right now. Nothing \
+     was lost; please try again in a moment.";
 
 /// Provider-supplied text is shown, escaped, and cut to this many characters.
 const MAX_PROVIDER_TEXT: usize = 200;
@@ -226,7 +253,7 @@ impl IntoResponse for RouteError {
 
 /// The page with the default renderer; the page itself rides along in the response's
 /// extensions, for the auth layer to render again with the app's paths and renderer
-/// ([`render_again`]).
+/// (`render_again`).
 impl IntoResponse for ErrorPage {
     fn into_response(self) -> Response {
         let mut response = (self.status, Html(default_page(&self))).into_response();
@@ -330,7 +357,7 @@ pub fn escape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::oidc::IdTokenError;
+    use crate::server::id_token::IdTokenError;
 
     fn status_and_body(error: RouteError) -> (StatusCode, String) {
         let page = error.page();

@@ -68,7 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
         let session = AuthSession::new(session.clone(), auth);
         match session.active_user().await {
             Ok(user) => Ok(Self(user.as_deref().map(User::from_signed_in))),
-            Err(error) => Err(super::functions::store_error(error)),
+            Err(error) => Err(super::error::store_error(error)),
         }
     }
 }

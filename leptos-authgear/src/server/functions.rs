@@ -3,6 +3,7 @@
 //! without a session answers 401 with [`AuthError::NotSignedIn`], which the page turns into a
 //! login ([`login_here`](crate::login_here)).
 
+use super::error::store_error;
 use super::layer::{PagePaths, PageState};
 use super::pages::RequestAuth;
 use super::session::{AuthSession, SignedInUser};
@@ -234,20 +235,6 @@ pub(super) fn bad_request(why: &str) -> AuthError {
     }
     AuthError::Call(why.to_owned())
 }
-
-/// Logs the cause on the server and answers 503 (for the page and for a server function call
-/// alike); the browser only learns that it was temporary. The session is left as it is: it
-/// works again once the store is back.
-pub(crate) fn store_error(error: impl fmt::Display) -> AuthError {
-    tracing::error!(%error, "session store failed");
-    if let Some(response) = use_context::<ResponseOptions>() {
-        response.set_status(StatusCode::SERVICE_UNAVAILABLE);
-    }
-    AuthError::Temporary(STORE_UNAVAILABLE.into())
-}
-
-const STORE_UNAVAILABLE: &str = "The server cannot reach its session store right now. Nothing \
-     was lost; please try again in a moment.";
 
 impl User {
     /// The page's view of a signed-in user: no token.

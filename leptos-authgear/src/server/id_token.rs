@@ -3,11 +3,34 @@
 //! authorized party (`azp`), the issue time (`iat`) and the access token's hash (`at_hash`,
 //! §3.2.2.9) to the client. They are checked here, for the login and for every refresh.
 
-use crate::server::oidc::IdTokenError;
+use crate::server::provider_http::error_chain;
 use crate::server::provider_key::ProviderKey;
 use openidconnect::core::{CoreIdToken, CoreIdTokenClaims};
 use openidconnect::IdTokenVerifier;
 use openidconnect::{AccessToken, AccessTokenHash, Audience, ClientId, NonceVerifier};
+use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
+
+/// Why an ID token was refused (OIDC Core §3.1.3.7).
+#[derive(Debug, thiserror::Error)]
+pub enum IdTokenError {
+    /// Signed with a key that is not in the JWKS we have: after a key rotation, discovery is
+    /// done again once before this is final.
+    #[error("signed with a key that is not in the provider's JWKS")]
+    UnknownKey,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<ClaimsVerificationError> for IdTokenError {
+    fn from(error: ClaimsVerificationError) -> Self {
+        match error {
+            ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            ) => IdTokenError::UnknownKey,
+            error => IdTokenError::Invalid(error_chain(&error)),
+        }
+    }
+}
 
 /// How far in the future `iat` may be: the provider's clock against ours.
 pub(crate) const IAT_LEEWAY_SECS: i64 = 60;

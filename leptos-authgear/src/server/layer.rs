@@ -202,7 +202,7 @@ where
                     let session = AuthSession::new(session.clone(), auth);
                     let found = page_auth_state(auth, &session)
                         .await
-                        .map_err(super::functions::store_error);
+                        .map_err(super::error::store_error);
                     // A guest's first page may try a silent sign-in first (off by default).
                     let guest = found.as_ref().is_ok_and(|(state, _)| state.user.is_none());
                     if guest && auth.0.settings.silent_login_once {

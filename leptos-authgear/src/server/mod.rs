@@ -25,12 +25,12 @@ pub(crate) mod refresh_backoff;
 pub(crate) mod return_to;
 pub(crate) mod routes;
 mod same_origin;
-mod security_headers;
+pub(crate) mod security_headers;
 mod serve;
 pub(crate) mod session;
 pub(crate) mod silent_login;
 mod stored_id_token;
-mod stores;
+pub(crate) mod stores;
 #[cfg(test)]
 mod test_support;
 // In this crate's own tests too, which share its provider's discovery document.

@@ -71,7 +71,7 @@ impl PlainFormPost {
     ) -> Option<String> {
         let login = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(max_age) = login {
-            let mut url = crate::components::login_url_at(paths.base(), Some(back));
+            let mut url = crate::paths::login_url_at(paths.base(), Some(back));
             if let Some(max_age) = max_age {
                 url.push_str(&format!("&max_age={max_age}"));
             }

@@ -132,3 +132,15 @@ impl<'c> AsyncHttpClient<'c> for NotingStatus<'_> {
         })
     }
 }
+
+/// An error and its sources, joined: what a provider call's error says, all of it.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

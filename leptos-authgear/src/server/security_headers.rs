@@ -8,11 +8,15 @@
 //! page that has not asked for [`page_security_policy`] keeps working.
 
 use super::{Auth, SecurityHeaders};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use leptos::config::LeptosOptions;
 use leptos::nonce::{provide_nonce, use_nonce};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
+
+/// The header of every answer of the login's routes that no cache may keep (a browser's, a
+/// proxy's).
+pub(crate) const NO_STORE: (HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
 
 const NO_SCRIPT: HeaderValue = HeaderValue::from_static(
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; \

@@ -29,7 +29,7 @@ pub(crate) fn first_page(auth: &Auth, request: &Request) -> Option<Response> {
     }
     let here = request.uri().path_and_query()?.as_str();
     let here = ReturnTo::parse(here).ok()?.into_string();
-    let mut login = crate::components::login_url_at(auth.0.paths.base(), Some(&here));
+    let mut login = crate::paths::login_url_at(auth.0.paths.base(), Some(&here));
     login.push_str("&prompt=none");
     Response::builder()
         .status(StatusCode::FOUND)

@@ -6,7 +6,8 @@
 //! use them. So the provider sees one refresh grant, which matters when refresh tokens rotate
 //! (a rotated token dies on first use).
 
-use crate::server::oidc::{OidcError, Provider, RefreshError};
+use crate::server::error::OidcError;
+use crate::server::oidc::{Provider, RefreshError};
 use crate::server::refresh_backoff::RefreshBackoff;
 use crate::server::session::{unix_now, AuthSession, SessionError, SignedInUser, UserClaims};
 use crate::server::stores::refresh_lock::{LockError, RefreshLocks};
@@ -199,8 +200,8 @@ impl From<FreshTokenError> for AuthError {
             FreshTokenError::SessionEnded(_) => AuthError::SessionEnded,
             // Logged where it happened.
             FreshTokenError::Temporary(_) => AuthError::Temporary(PROVIDER_UNREACHABLE.into()),
-            FreshTokenError::Store(error) => super::functions::store_error(error),
-            FreshTokenError::Lock(error) => super::functions::store_error(error),
+            FreshTokenError::Store(error) => super::error::store_error(error),
+            FreshTokenError::Lock(error) => super::error::store_error(error),
         }
     }
 }

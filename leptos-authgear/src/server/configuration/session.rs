@@ -6,8 +6,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Authgear's refresh tokens last 364 days, and die after 30 days unused (its defaults, see
-/// `shared/reference/authgear.md`). A session must not outlive the refresh token behind it.
+/// Authgear's refresh tokens last 364 days, and die after 30 days unused (its defaults for a
+/// client's refresh tokens). A session must not outlive the refresh token behind it.
 const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(364 * 24 * 3600);
 const REFRESH_TOKEN_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
 

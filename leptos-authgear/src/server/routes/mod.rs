@@ -7,14 +7,14 @@ mod events;
 mod status;
 
 use super::Auth;
-use crate::authgear::webhook;
+use crate::authgear::settings_link::{self, SettingsLink};
+use crate::authgear::webhook::{self, Webhooks};
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName};
+use axum::http::header;
 use axum::routing::{get, post};
 use axum::Router;
 
-/// The header of every answer here that no cache may keep (a browser's, a proxy's).
-pub(crate) const NO_STORE: (HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
+pub(crate) use crate::server::security_headers::NO_STORE;
 
 /// `GET /session/expiry-warning.js`: the script of
 /// [`SessionExpiryWarning`](crate::SessionExpiryWarning), loaded only by pages that show one to
@@ -45,18 +45,32 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> 
         )
         .route(paths.backchannel_logout(), post(backchannel::logout));
     let router = if auth.settings().settings_signed_in {
+        let link = SettingsLink {
+            provider: auth.0.provider.clone(),
+            provider_origin: auth.0.provider_origin.clone(),
+            plain_url: crate::authgear::settings_url(auth.settings().provider.issuer.as_str()),
+        };
         router.route(
             paths.account_settings(),
-            get(crate::authgear::settings_link::open),
+            get(settings_link::open).with_state(link),
         )
     } else {
         router
     };
     let router = match &auth.settings().webhooks {
-        Some(webhooks) => router.route(
-            &webhooks.path,
-            post(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES)),
-        ),
+        Some(settings) => {
+            let webhooks = Webhooks {
+                settings: settings.clone(),
+                clock_skew: auth.settings().clock_skew,
+                sessions: auth.0.sessions.clone(),
+            };
+            router.route(
+                &settings.path,
+                post(webhook::receive)
+                    .with_state(webhooks)
+                    .layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES)),
+            )
+        }
         None => router,
     };
     router.with_state(auth)

@@ -8,7 +8,6 @@
 //! a user's sessions by one pass over the entries, with no index beside them (an index of
 //! strings cost more memory per session than the rest of the entry's overhead).
 
-use super::owners::names;
 use crate::server::session::{record_identity, record_version};
 use miniz_oxide::deflate::core::{
     compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
@@ -236,6 +235,18 @@ impl ExpiredDeletion for MemoryStore {
         let now = OffsetDateTime::now_utc();
         self.records().retain(|_, entry| entry.expiry_date > now);
         Ok(())
+    }
+}
+
+/// Whether a back-channel logout naming `sub` and/or `sid` ends a session of `owner_sub`,
+/// signed in under provider session `owner_sid` (OIDC Back-Channel Logout §2.7): that provider
+/// session when `sid` is given (and only if `sub`, when also given, matches), else every session
+/// of `sub`. Generic, so that the memory store can compare hashes before strings.
+fn names<T: PartialEq>(sub: Option<T>, sid: Option<T>, owner_sub: T, owner_sid: Option<T>) -> bool {
+    match (sub, sid) {
+        (sub, Some(sid)) => owner_sid == Some(sid) && sub.is_none_or(|sub| sub == owner_sub),
+        (Some(sub), None) => sub == owner_sub,
+        (None, None) => false,
     }
 }
 

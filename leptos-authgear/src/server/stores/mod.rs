@@ -36,6 +36,8 @@ mod sqlite_writes;
 mod test_redis;
 #[cfg(all(test, feature = "sqlite", feature = "redis", feature = "memory"))]
 mod tests;
+#[cfg(all(test, feature = "sqlite", feature = "redis", feature = "memory"))]
+mod tests_lifecycle;
 #[cfg(test)]
 mod tests_support;
 

@@ -236,21 +236,3 @@ pub(super) async fn forget_sqlite(
         .await
         .map(|_| ())
 }
-
-/// Whether a back-channel logout naming `sub` and/or `sid` ends a session of `owner_sub`,
-/// signed in under provider session `owner_sid` (OIDC Back-Channel Logout §2.7): that provider
-/// session when `sid` is given (and only if `sub`, when also given, matches), else every session
-/// of `sub`. Generic, so that the memory store can compare hashes before strings.
-#[cfg(feature = "memory")]
-pub(super) fn names<T: PartialEq>(
-    sub: Option<T>,
-    sid: Option<T>,
-    owner_sub: T,
-    owner_sid: Option<T>,
-) -> bool {
-    match (sub, sid) {
-        (sub, Some(sid)) => owner_sid == Some(sid) && sub.is_none_or(|sub| sub == owner_sub),
-        (Some(sub), None) => sub == owner_sub,
-        (None, None) => false,
-    }
-}
