@@ -96,7 +96,7 @@ pub(crate) struct Inner {
     pub(crate) provider: Arc<Provider>,
     pub(crate) tokens: TokenManager,
     pub(crate) sessions: Sessions,
-    pub(crate) seen_logout_tokens: SeenTokenIds,
+    pub(crate) seen_logout_tokens: Arc<SeenTokenIds>,
     pub(crate) lifetimes: SessionLifetimes,
     pub(crate) decoded: Option<Arc<dyn DecodedSessions>>,
     /// Where the routes are, for as long as the program runs (see `AuthPaths::into_static`).
@@ -209,7 +209,7 @@ impl Auth {
         };
         let cookie_key = Key::derive_from(settings.secret_key.as_bytes());
         let paths = settings.paths.clone().into_static();
-        let seen_logout_tokens = SeenTokenIds::new(&sessions);
+        let seen_logout_tokens = Arc::new(SeenTokenIds::new(&sessions));
         Ok(Self(Arc::new(Inner {
             paths,
             login_attempts: LoginAttempts::new(

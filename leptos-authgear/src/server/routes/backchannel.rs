@@ -5,11 +5,11 @@
 
 use super::NO_STORE;
 use crate::server::logout_token::{LogoutClaims, LogoutTokenError, MAX_AGE_SECS};
-use crate::server::oidc::OidcClient;
+use crate::server::oidc::{OidcClient, Provider};
 use crate::server::session::unix_now;
 #[cfg(feature = "redis")]
 use crate::server::stores::RedisPool;
-use crate::server::Auth;
+use crate::server::stores::Sessions;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -99,8 +99,17 @@ fn redis_key(jti: &str) -> String {
     format!("backchannel-jti:{jti}")
 }
 
+/// What the route needs, and no more: the provider's keys, the sessions it ends, and the
+/// tokens seen before.
+#[derive(Clone)]
+pub(crate) struct Backchannel {
+    pub(crate) provider: Arc<Provider>,
+    pub(crate) sessions: Sessions,
+    pub(crate) seen: Arc<SeenTokenIds>,
+}
+
 pub async fn logout(
-    State(state): State<Auth>,
+    State(state): State<Backchannel>,
     form: Result<Form<LogoutRequest>, FormRejection>,
 ) -> Response {
     let Ok(Form(request)) = form else {
@@ -123,14 +132,13 @@ pub async fn logout(
             return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE, retry]).into_response();
         }
     };
-    let seen = &state.0.seen_logout_tokens;
+    let seen = &state.seen;
     match seen.seen(&claims.jti, now).await {
         Ok(false) => {}
         Ok(true) => return refuse("replayed logout token (jti seen before)"),
         Err(error) => return unavailable(&error),
     }
     let deleted = match state
-        .0
         .sessions
         .delete_matching(claims.sub.as_deref(), claims.sid.as_deref(), None)
         .await
@@ -155,8 +163,12 @@ enum Refusal {
 
 /// The token's claims, verified with the provider's keys; a key we do not know makes us
 /// discover again (rate-limited: anyone can post a token) and try once more.
-async fn verified_claims(state: &Auth, token: &str, now: i64) -> Result<LogoutClaims, Refusal> {
-    let provider = &state.0.provider;
+async fn verified_claims(
+    state: &Backchannel,
+    token: &str,
+    now: i64,
+) -> Result<LogoutClaims, Refusal> {
+    let provider = &state.provider;
     let client: Arc<OidcClient> = provider
         .client()
         .await

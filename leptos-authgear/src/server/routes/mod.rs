@@ -37,13 +37,26 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> 
         .route(paths.login(), get(auth::login))
         .route(paths.callback(), get(auth::callback))
         .route(paths.logout(), post(auth::logout))
-        .route(paths.status(), get(status::status))
+        .route(
+            paths.status(),
+            get(status::status).with_state(status::StatusState {
+                tokens: auth.0.tokens.clone(),
+                max_lifetime: auth.0.lifetimes.max_lifetime,
+            }),
+        )
         .route(paths.events(), get(events::events))
         .route(
             &crate::paths::join(paths.base(), crate::paths::EXPIRY_WARNING_SCRIPT),
             get(expiry_warning_script),
         )
-        .route(paths.backchannel_logout(), post(backchannel::logout));
+        .route(
+            paths.backchannel_logout(),
+            post(backchannel::logout).with_state(backchannel::Backchannel {
+                provider: auth.0.provider.clone(),
+                sessions: auth.0.sessions.clone(),
+                seen: auth.0.seen_logout_tokens.clone(),
+            }),
+        );
     let router = if auth.settings().settings_signed_in {
         let link = SettingsLink {
             provider: auth.0.provider.clone(),

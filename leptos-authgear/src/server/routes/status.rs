@@ -4,8 +4,7 @@
 //! is found out.
 
 use crate::server::session::AuthSession;
-use crate::server::tokens::FreshTokenError;
-use crate::server::Auth;
+use crate::server::tokens::{FreshTokenError, TokenManager};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -23,11 +22,19 @@ pub struct SessionStatus {
     limit_at: Option<i64>,
 }
 
+/// What the route needs, and no more: the tokens (to refresh them when due) and the session's
+/// absolute limit.
+#[derive(Clone)]
+pub(crate) struct StatusState {
+    pub(crate) tokens: TokenManager,
+    pub(crate) max_lifetime: i64,
+}
+
 pub async fn status(
-    State(state): State<Auth>,
+    State(state): State<StatusState>,
     session: AuthSession,
 ) -> Result<Json<SessionStatus>, StatusCode> {
-    let (signed_in, user) = match state.0.tokens.fresh_user(&session).await {
+    let (signed_in, user) = match state.tokens.fresh_user(&session).await {
         Ok(user) => (true, Some(user)),
         Err(FreshTokenError::NotSignedIn | FreshTokenError::SessionEnded(_)) => (false, None),
         // The provider is unreachable for now: the session stands until it says otherwise.
@@ -42,7 +49,7 @@ pub async fn status(
         ends_at: user.as_ref().map(|user| user.ends_at),
         limit_at: user
             .as_ref()
-            .map(|user| user.signed_in_at + state.0.lifetimes.max_lifetime),
+            .map(|user| user.signed_in_at + state.max_lifetime),
     }))
 }
 
