@@ -31,7 +31,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
         .filter_map(|record| {
             let user = record_user(&record.data)?;
             Some(SessionInfo {
-                handle: handle(&auth.0.cookie_key, &record.id),
+                handle: handle(auth.cookie_key(), &record.id),
                 device: user
                     .device
                     .clone()
@@ -61,7 +61,7 @@ pub async fn end_session(handle: &str) -> Result<(), AuthError> {
     let records = sessions_of(&auth, &subject).await?;
     let named = records
         .into_iter()
-        .filter(|record| self::handle(&auth.0.cookie_key, &record.id) == handle);
+        .filter(|record| self::handle(auth.cookie_key(), &record.id) == handle);
     end(&auth, named.collect()).await
 }
 
@@ -84,7 +84,7 @@ pub async fn end_other_sessions() -> Result<usize, AuthError> {
 /// The signed-in subject, if this session may end sessions: signed in, and recently enough
 /// when the settings ask for it.
 async fn allowed_to_end(auth: &Auth, session: &AuthSession) -> Result<String, AuthError> {
-    let user = match auth.0.settings.session.recent_login_to_end_sessions {
+    let user = match auth.settings().session.recent_login_to_end_sessions {
         Some(max_age) => recent_login(session, max_age).await?,
         None => session
             .active_user()
@@ -121,7 +121,7 @@ async fn end(auth: &Auth, records: Vec<Record>) -> Result<(), AuthError> {
     if refresh_tokens.is_empty() {
         return Ok(());
     }
-    match auth.0.provider.client().await {
+    match auth.provider().client().await {
         Ok(client) => {
             for token in &refresh_tokens {
                 client.revoke(token).await;

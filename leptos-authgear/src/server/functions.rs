@@ -33,7 +33,7 @@ pub async fn require_user() -> Result<User, AuthError> {
 pub async fn access_token() -> Result<AccessToken, AuthError> {
     let (auth, session) = request_session()?;
     session.active_user().await.map_err(store_error)?;
-    match auth.0.tokens.fresh_user(&session).await {
+    match auth.tokens().fresh_user(&session).await {
         Ok(user) => Ok(AccessToken(user.tokens.access_token.clone())),
         Err(error) => Err(not_signed_in(error.into())),
     }
@@ -186,7 +186,7 @@ pub(crate) fn page_login_within(max_age: u64) -> bool {
 pub(crate) fn expiry_warning_before(before: u64) -> u64 {
     let idle = use_context::<Parts>().and_then(|parts| {
         let auth = parts.extensions.get::<Auth>()?;
-        Some(auth.0.settings.session.idle_timeout.as_secs())
+        Some(auth.settings().session.idle_timeout.as_secs())
     });
     idle.map_or(before, |idle| before.min(idle / 3))
 }

@@ -45,13 +45,13 @@ pub type AuthService<S> = RenderErrorPages<
 
 impl AuthLayer {
     pub(crate) fn new(auth: Auth) -> Self {
-        let settings = &auth.0.settings;
+        let settings = auth.settings();
         let secure = settings.app_url.is_https();
         // `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
         let name = if secure { "__Host-session" } else { "session" };
         // One HTTP-only, SameSite=Lax cookie holding an opaque, encrypted session id; everything
         // else stays on the server.
-        let sessions = SessionManagerLayer::new(auth.0.sessions.clone())
+        let sessions = SessionManagerLayer::new(auth.sessions().clone())
             .with_name(name)
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
@@ -62,7 +62,7 @@ impl AuthLayer {
             .with_expiry(Expiry::OnInactivity(Duration::seconds(
                 settings.session.idle_timeout.as_secs() as i64,
             )))
-            .with_private(auth.0.cookie_key.clone());
+            .with_private(auth.cookie_key().clone());
         Self { auth, sessions }
     }
 }
@@ -73,9 +73,9 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Self::Service {
         let sessions = self.sessions.layer(LoadPageState { inner });
         let with_auth = axum::Extension(self.auth.clone()).layer(sessions);
-        let settings = &self.auth.0.settings;
+        let settings = self.auth.settings();
         // Posted by the provider's servers, and authenticated by their own signatures.
-        let exempt = std::iter::once(self.auth.0.paths.backchannel_logout().to_owned())
+        let exempt = std::iter::once(self.auth.paths().backchannel_logout().to_owned())
             .chain(
                 settings
                     .webhooks
@@ -85,7 +85,7 @@ impl<S> Layer<S> for AuthLayer {
             .collect();
         RenderErrorPages {
             inner: RequireSameOrigin::new(with_auth, settings.app_url.origin(), exempt),
-            login_path: self.auth.0.paths.login(),
+            login_path: self.auth.paths().login(),
             render: settings.error_page.as_ref().map(|page| page.0.clone()),
             headers: ResponseHeaders::new(settings.security_headers, settings.app_url.is_https()),
         }
@@ -188,7 +188,7 @@ where
         let paths = request
             .extensions()
             .get::<Auth>()
-            .map_or_else(crate::paths::default_paths, |auth| auth.0.paths);
+            .map_or_else(crate::paths::default_paths, |auth| auth.paths());
         if !is_page_request(&request, paths) {
             return Either::Left(self.inner.call(request));
         }
@@ -205,7 +205,7 @@ where
                         .map_err(super::error::store_error);
                     // A guest's first page may try a silent sign-in first (off by default).
                     let guest = found.as_ref().is_ok_and(|(state, _)| state.user.is_none());
-                    if guest && auth.0.settings.silent_login_once {
+                    if guest && auth.settings().silent_login_once {
                         if let Some(redirect) = super::silent_login::first_page(auth, &request) {
                             return Ok(redirect);
                         }

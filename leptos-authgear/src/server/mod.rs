@@ -89,36 +89,80 @@ use tower_sessions::cookie::Key;
 /// The login, built from [`Settings`]: the provider, the session store, the routes and the
 /// layer. Cheap to clone (one `Arc`).
 #[derive(Clone)]
-pub struct Auth(pub(crate) Arc<Inner>);
+pub struct Auth(Arc<Inner>);
 
-pub(crate) struct Inner {
-    pub(crate) settings: Settings,
-    pub(crate) provider: Arc<Provider>,
-    pub(crate) tokens: TokenManager,
-    pub(crate) sessions: Sessions,
-    pub(crate) seen_logout_tokens: Arc<SeenTokenIds>,
-    pub(crate) lifetimes: SessionLifetimes,
-    pub(crate) decoded: Option<Arc<dyn DecodedSessions>>,
+struct Inner {
+    settings: Settings,
+    provider: Arc<Provider>,
+    tokens: TokenManager,
+    sessions: Sessions,
+    seen_logout_tokens: Arc<SeenTokenIds>,
+    lifetimes: SessionLifetimes,
+    decoded: Option<Arc<dyn DecodedSessions>>,
     /// Where the routes are, for as long as the program runs (see `AuthPaths::into_static`).
-    pub(crate) paths: &'static crate::AuthPaths,
+    paths: &'static crate::AuthPaths,
     /// The state of a page for a visitor without a session.
-    pub(crate) guest: AuthState,
+    guest: AuthState,
     /// Where "Manage account" goes: the provider's settings page, or this crate's route that
     /// opens it signed in (`AUTHGEAR_SETTINGS_SIGNED_IN`).
-    pub(crate) account_settings_url: String,
+    account_settings_url: String,
     /// The provider's origin (its pages and end-session endpoint are there, whatever the
     /// issuer's path): the page's policy lets forms go there.
-    pub(crate) provider_origin: String,
+    provider_origin: String,
     /// The session cookie's and the login-attempt cookies' key, from `APP_SECRET_KEY`.
-    pub(crate) cookie_key: Key,
-    pub(crate) login_attempts: LoginAttempts,
-    pub(crate) login_rate: Option<LoginRate>,
+    cookie_key: Key,
+    login_attempts: LoginAttempts,
+    login_rate: Option<LoginRate>,
     /// Set by [`Auth::stop_event_streams`].
-    pub(crate) stopping: tokio::sync::watch::Sender<bool>,
+    stopping: tokio::sync::watch::Sender<bool>,
     /// The open `GET /session/events` streams, counted.
-    pub(crate) event_streams: Arc<event_streams::EventStreams>,
+    event_streams: Arc<event_streams::EventStreams>,
     /// Whether a login without the client's address was already reported.
-    pub(crate) reported_no_client: std::sync::atomic::AtomicBool,
+    reported_no_client: std::sync::atomic::AtomicBool,
+}
+
+/// Its parts, for this crate's own modules: each takes the part it uses through these, and a
+/// route that needs only a few takes them as state of its own (`routes::router`).
+impl Auth {
+    pub(crate) fn provider(&self) -> &Arc<Provider> {
+        &self.0.provider
+    }
+    pub(crate) fn tokens(&self) -> &TokenManager {
+        &self.0.tokens
+    }
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.0.sessions
+    }
+    pub(crate) fn seen_logout_tokens(&self) -> &Arc<SeenTokenIds> {
+        &self.0.seen_logout_tokens
+    }
+    pub(crate) fn lifetimes(&self) -> SessionLifetimes {
+        self.0.lifetimes
+    }
+    pub(crate) fn decoded(&self) -> &Option<Arc<dyn DecodedSessions>> {
+        &self.0.decoded
+    }
+    pub(crate) fn paths(&self) -> &'static crate::AuthPaths {
+        self.0.paths
+    }
+    pub(crate) fn provider_origin(&self) -> &str {
+        &self.0.provider_origin
+    }
+    pub(crate) fn cookie_key(&self) -> &Key {
+        &self.0.cookie_key
+    }
+    pub(crate) fn login_attempts(&self) -> &LoginAttempts {
+        &self.0.login_attempts
+    }
+    pub(crate) fn login_rate(&self) -> &Option<LoginRate> {
+        &self.0.login_rate
+    }
+    pub(crate) fn stopping(&self) -> &tokio::sync::watch::Sender<bool> {
+        &self.0.stopping
+    }
+    pub(crate) fn event_streams(&self) -> &Arc<event_streams::EventStreams> {
+        &self.0.event_streams
+    }
 }
 
 /// Why [`Auth`] could not start.

@@ -394,7 +394,7 @@ async fn server_fn<C: Fn() + Send + 'static>(context: C, request: Request) -> Re
             (
                 PlainFormPost::default(),
                 page_of(&request, auth),
-                auth.0.paths,
+                auth.paths(),
             )
         });
     let owner = Owner::new();
@@ -450,7 +450,7 @@ fn page_of(request: &Request, auth: &Auth) -> String {
             .find(|(name, _)| name == "return_to")
             .map(|(_, value)| value.into_owned())
     });
-    let origin = auth.0.settings.app_url.origin();
+    let origin = auth.settings().app_url.origin();
     let referer = || {
         request
             .headers()

@@ -127,7 +127,7 @@ pub fn page_security_policy(options: &LeptosOptions) {
         "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; default-src 'self'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; base-uri 'none'; \
          object-src 'none'; form-action 'self' {}; frame-ancestors 'none'",
-        auth.0.provider_origin
+        auth.provider_origin()
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);

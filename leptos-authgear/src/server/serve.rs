@@ -52,7 +52,7 @@ where
     S::Future: Send + 'static,
 {
     let limits = auth.settings().limits();
-    let paths = auth.0.paths;
+    let paths = auth.paths();
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let timers = HeadTimers::start();

@@ -29,7 +29,7 @@ pub(crate) fn first_page(auth: &Auth, request: &Request) -> Option<Response> {
     }
     let here = request.uri().path_and_query()?.as_str();
     let here = ReturnTo::parse(here).ok()?.into_string();
-    let mut login = crate::paths::login_url_at(auth.0.paths.base(), Some(&here));
+    let mut login = crate::paths::login_url_at(auth.paths().base(), Some(&here));
     login.push_str("&prompt=none");
     Response::builder()
         .status(StatusCode::FOUND)
@@ -42,7 +42,7 @@ pub(crate) fn first_page(auth: &Auth, request: &Request) -> Option<Response> {
 
 /// The `Set-Cookie` value that says a silent sign-in was tried (or must not be: a logout).
 pub(crate) fn tried(auth: &Auth) -> HeaderValue {
-    let value = if auth.0.settings.app_url.is_https() {
+    let value = if auth.settings().app_url.is_https() {
         "__Host-silent-login-tried=1; Path=/; HttpOnly; SameSite=Lax; Secure"
     } else {
         "silent-login-tried=1; Path=/; HttpOnly; SameSite=Lax"
@@ -52,7 +52,7 @@ pub(crate) fn tried(auth: &Auth) -> HeaderValue {
 
 /// `__Host-` over https: a sibling subdomain cannot set it.
 fn cookie_name(auth: &Auth) -> &'static str {
-    if auth.0.settings.app_url.is_https() {
+    if auth.settings().app_url.is_https() {
         "__Host-silent-login-tried"
     } else {
         TRIED

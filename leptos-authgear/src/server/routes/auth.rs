@@ -57,7 +57,7 @@ pub async fn login(
     query: Result<Query<LoginQuery>, QueryRejection>,
 ) -> Result<(AppendHeaders<[(HeaderName, String); 1]>, Redirect), RouteError> {
     let client = state.client(peer.map(|Extension(ConnectInfo(peer))| peer), &headers);
-    if let (Some(rate), Some(client)) = (&state.0.login_rate, client) {
+    if let (Some(rate), Some(client)) = (state.login_rate(), client) {
         rate.check(client).map_err(|wait| {
             tracing::info!(%client, "login refused: over the login rate limit");
             RouteError::TooManyLogins {
@@ -77,7 +77,7 @@ pub async fn login(
         ),
         None => state.ui_locales_for(&headers),
     };
-    let client = state.0.provider.client().await?;
+    let client = state.provider().client().await?;
     let options = AuthorizeOptions {
         signup: matches!(query.screen, Some(Screen::Signup)),
         fresh_login: matches!(query.prompt, Some(Prompt::Login)),
@@ -128,12 +128,12 @@ pub async fn callback(
     };
     // Taken (and so used up) before anything else: a replayed state finds nothing.
     let (transaction, removal) = match query.state.as_deref() {
-        Some(login_state) => state.0.login_attempts.take(&headers, login_state),
+        Some(login_state) => state.login_attempts().take(&headers, login_state),
         None => (None, None),
     };
     // For the log line only: the client as the login rate limit counts it.
     let client = peer.map(|Extension(ConnectInfo(peer))| {
-        state.0.settings.trusted_proxies.client(peer.ip(), &headers)
+        state.settings().trusted_proxies.client(peer.ip(), &headers)
     });
     let device = crate::server::devices::device_label(
         headers
@@ -185,12 +185,12 @@ async fn finish_login(
             description: query.error_description,
         });
     }
-    let client = state.0.provider.client().await?;
+    let client = state.provider().client().await?;
     if query.iss.is_some_and(|iss| !client.is_issuer(&iss)) {
         return Err(RouteError::IssuerMismatch);
     }
     let code = query.code.ok_or(RouteError::MissingCode)?;
-    let mut user = state.0.provider.finish_login(&transaction, code).await?;
+    let mut user = state.provider().finish_login(&transaction, code).await?;
     user.device = Some(device);
     match from {
         Some(client) => tracing::info!(subject = %user.subject, %client, "signed in"),
@@ -213,7 +213,7 @@ pub async fn logout(
     };
     tracing::info!(subject = %user.subject, "signed out");
     // The local session is gone either way; without the provider we can only go home.
-    let end_session = match state.0.provider.client().await {
+    let end_session = match state.provider().client().await {
         Ok(client) => {
             if let Some(refresh_token) = &user.tokens.refresh_token {
                 client.revoke(refresh_token).await;

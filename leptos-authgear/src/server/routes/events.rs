@@ -39,7 +39,7 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
         return ended_now();
     };
     // Listen before reading: a deletion between the read and the first wait is not missed.
-    let Some(open) = auth.0.event_streams.open(id) else {
+    let Some(open) = auth.event_streams().open(id) else {
         tracing::warn!("session events: MAX_EVENT_STREAMS reached, a stream refused");
         let retry = (axum::http::header::RETRY_AFTER, RETRY_WHEN_FULL_SECS);
         return (StatusCode::SERVICE_UNAVAILABLE, [NO_STORE, retry]).into_response();
@@ -53,7 +53,7 @@ pub async fn events(State(auth): State<Auth>, session: AuthSession) -> Response 
         }
     };
     let watch = Watch {
-        stopping: auth.0.stopping.subscribe(),
+        stopping: auth.stopping().subscribe(),
         auth,
         id,
         ends_at,

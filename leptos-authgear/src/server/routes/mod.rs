@@ -30,7 +30,7 @@ async fn expiry_warning_script() -> impl axum::response::IntoResponse {
 }
 
 pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> {
-    let paths = auth.0.paths;
+    let paths = auth.paths();
     // The provider posts logout tokens to `backchannel_logout` (OpenID Connect Back-Channel
     // Logout 1.0); the same-origin check lets it through.
     let router = Router::new()
@@ -40,8 +40,8 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> 
         .route(
             paths.status(),
             get(status::status).with_state(status::StatusState {
-                tokens: auth.0.tokens.clone(),
-                max_lifetime: auth.0.lifetimes.max_lifetime,
+                tokens: auth.tokens().clone(),
+                max_lifetime: auth.lifetimes().max_lifetime,
             }),
         )
         .route(paths.events(), get(events::events))
@@ -52,15 +52,15 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> 
         .route(
             paths.backchannel_logout(),
             post(backchannel::logout).with_state(backchannel::Backchannel {
-                provider: auth.0.provider.clone(),
-                sessions: auth.0.sessions.clone(),
-                seen: auth.0.seen_logout_tokens.clone(),
+                provider: auth.provider().clone(),
+                sessions: auth.sessions().clone(),
+                seen: auth.seen_logout_tokens().clone(),
             }),
         );
     let router = if auth.settings().settings_signed_in {
         let link = SettingsLink {
-            provider: auth.0.provider.clone(),
-            provider_origin: auth.0.provider_origin.clone(),
+            provider: auth.provider().clone(),
+            provider_origin: auth.provider_origin().to_owned(),
             plain_url: crate::authgear::settings_url(auth.settings().provider.issuer.as_str()),
         };
         router.route(
@@ -75,7 +75,7 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(auth: Auth) -> Router<S> 
             let webhooks = Webhooks {
                 settings: settings.clone(),
                 clock_skew: auth.settings().clock_skew,
-                sessions: auth.0.sessions.clone(),
+                sessions: auth.sessions().clone(),
             };
             router.route(
                 &settings.path,

@@ -76,9 +76,9 @@ impl AuthSession {
     pub fn new(session: Session, auth: &Auth) -> Self {
         Self {
             session,
-            lifetimes: auth.0.lifetimes,
-            decoded: auth.0.decoded.clone(),
-            locks: Some(auth.0.tokens.locks()),
+            lifetimes: auth.lifetimes(),
+            decoded: auth.decoded().clone(),
+            locks: Some(auth.tokens().locks()),
         }
     }
 
@@ -86,7 +86,7 @@ impl AuthSession {
     /// the store, and holding nothing once dropped (an event stream's checks, which must not
     /// keep a record in memory for as long as the stream is open).
     pub fn stored(id: Id, auth: &Auth) -> Self {
-        let store = Arc::new(auth.0.sessions.clone());
+        let store = Arc::new(auth.sessions().clone());
         Self::new(Session::new(Some(id), store, None), auth)
     }
 

@@ -72,7 +72,7 @@ pub async fn mint_session(
     }
     claims.insert("sub".to_owned(), subject.into());
     let now = unix_now();
-    let ends_at = auth.0.lifetimes.ends_at(now, now);
+    let ends_at = auth.lifetimes().ends_at(now, now);
     let user = SignedInUser {
         claims: UserClaims::new(subject, &claims),
         subject: subject.to_owned(),
@@ -104,8 +104,8 @@ pub async fn mint_session(
         .await
         .map_err(|error| error.to_string())?;
     Ok(session_cookie(
-        &auth.0.cookie_key,
-        auth.0.settings.app_url.is_https(),
+        auth.cookie_key(),
+        auth.settings().app_url.is_https(),
         &record.id,
     ))
 }
@@ -180,7 +180,7 @@ async fn mint(
     };
     match mint_session(&auth, &request.sub, request.claims).await {
         Ok(cookie) => {
-            let secure = if auth.0.settings.app_url.is_https() {
+            let secure = if auth.settings().app_url.is_https() {
                 "; Secure"
             } else {
                 ""
