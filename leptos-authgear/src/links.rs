@@ -165,15 +165,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn login_urls_follow_the_paths() {
-        assert_eq!(login_url_at("/auth", None), "/auth/login");
-        assert_eq!(
-            login_url_at("/auth", Some("/account")),
-            "/auth/login?return_to=/account"
-        );
-    }
-
-    #[test]
     fn login_urls_carry_the_providers_language() {
         assert_eq!(login_url_in("fr", None), "/login?ui_locales=fr");
         assert_eq!(

@@ -261,6 +261,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn login_urls_follow_the_paths() {
+        assert_eq!(login_url_at("/auth", None), "/auth/login");
+        assert_eq!(
+            login_url_at("/auth", Some("/account")),
+            "/auth/login?return_to=/account"
+        );
+    }
+
+    #[test]
     fn the_default_paths_are_at_the_root() {
         let paths = AuthPaths::default();
         assert_eq!(paths.base(), "");
